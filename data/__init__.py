@@ -1,0 +1,1 @@
+"""The geoterr sample data, installed as ``geoterr.sample_data`` (see README.md here)."""

@@ -1,0 +1,45 @@
+"""geoterr: balanced, contiguous, compact sales territories on a map.
+
+>>> import geoterr as gt
+>>> customers = gt.read_customers(gt.sample_path())
+>>> units = gt.build_units(customers, measures=["workload", "annual_revenue"])
+>>> plan = gt.design(units, 12, balance={"workload": 0.05})
+>>> plan.status
+'feasible'
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from geoterr._errors import (
+    GeoterrError,
+    GeoterrWarning,
+    InfeasibleError,
+    InputError,
+    SolverError,
+)
+from geoterr.design import design
+from geoterr.io import read_customers, sample_path
+from geoterr.maps import plan_map
+from geoterr.plan import Plan
+from geoterr.plan_files import load_plan, save_plan
+from geoterr.units import Units, build_units
+
+__all__ = [
+    "GeoterrError",
+    "GeoterrWarning",
+    "InfeasibleError",
+    "InputError",
+    "Plan",
+    "SolverError",
+    "Units",
+    "__version__",
+    "build_units",
+    "design",
+    "load_plan",
+    "plan_map",
+    "read_customers",
+    "sample_path",
+    "save_plan",
+]

@@ -1,0 +1,1 @@
+"""Web assets (Leaflet) inlined into map files; see README.md here for versions and licenses."""

@@ -1,0 +1,148 @@
+"""Checks that collect every problem in the input, then raise once.
+
+A user fixing a file wants the whole list at once, with row ids, not one error per run.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from geoterr._errors import GeoterrWarning, InputError, format_ids
+
+
+@dataclass
+class Problems:
+    """A list of problems found in one argument, each with the offending row ids."""
+
+    argument: str
+    messages: list[str] = field(default_factory=list)
+    bad_rows: set[Hashable] = field(default_factory=set)
+
+    def add(self, message: str, rows: Sequence[Hashable] = ()) -> None:
+        """Record one problem and the rows it concerns."""
+        self.messages.append(message)
+        self.bad_rows.update(rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+    def text(self, fix: str = "") -> str:
+        """Return the problems as one paragraph."""
+        body = "; ".join(self.messages)
+        msg = f"`{self.argument}` has problems: {body}."
+        if fix:
+            msg += f" {fix}"
+        return msg
+
+    def raise_or_drop(self, frame: pd.DataFrame, *, drop: bool, fix: str) -> pd.DataFrame:
+        """Raise an :class:`InputError`, or drop the bad rows with a warning.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The rows being checked; ``bad_rows`` are labels of its index.
+        drop : bool
+            Drop the bad rows (and warn with their count and ids) instead of raising.
+        fix : str
+            What the user can do, appended to the error message.
+        """
+        if not self:
+            return frame
+        if not drop:
+            raise InputError(self.text(fix))
+        keep = ~frame.index.isin(list(self.bad_rows))
+        dropped = frame.index[~keep]
+        warnings.warn(
+            f"dropped {len(dropped)} of {len(frame)} rows of `{self.argument}` "
+            f"({format_ids(dropped)}) because {'; '.join(self.messages)}",
+            GeoterrWarning,
+            stacklevel=3,
+        )
+        if keep.sum() == 0:
+            msg = f"`{self.argument}` has no valid rows left after dropping the bad ones."
+            raise InputError(msg)
+        return frame[keep]
+
+
+def normalise_name(name: object) -> str:
+    """Lower-case a name and keep letters and digits only (``Billing_Lat`` -> ``billinglat``)."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def numeric_column(
+    frame: pd.DataFrame, column: str, problems: Problems, *, label: str | None = None
+) -> pd.Series:
+    """Return ``frame[column]`` as floats, recording missing and non-numeric rows.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table holding the column.
+    column : str
+        The column to convert.
+    problems : Problems
+        Where the missing and non-numeric rows are recorded.
+    label : str, optional
+        The name used in messages (defaults to the column name).
+
+    Returns
+    -------
+    Series
+        Floats, with NaN where the value was missing or not a number.
+    """
+    label = label or column
+    raw = frame[column]
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+        cleaned = raw.astype("string").str.strip().str.replace(",", "", regex=False)
+        values = pd.to_numeric(cleaned, errors="coerce")
+    else:
+        values = pd.to_numeric(raw, errors="coerce")
+    values = values.astype(float)
+    missing = raw.isna() | raw.astype("string").str.strip().eq("")
+    not_number = values.isna() & ~missing
+    if missing.any():
+        problems.add(
+            f"{int(missing.sum())} rows with missing {label} ({format_ids(frame.index[missing])})",
+            list(frame.index[missing]),
+        )
+    if not_number.any():
+        examples = ", ".join(repr(str(v)) for v in raw[not_number].unique()[:3])
+        problems.add(
+            f"{int(not_number.sum())} rows where {label} is not a number, e.g. {examples} "
+            f"({format_ids(frame.index[not_number])})",
+            list(frame.index[not_number]),
+        )
+    infinite = ~np.isfinite(values) & values.notna()
+    if infinite.any():
+        problems.add(
+            f"{int(infinite.sum())} rows with infinite {label} "
+            f"({format_ids(frame.index[infinite])})",
+            list(frame.index[infinite]),
+        )
+    return values
+
+
+def check_measure(
+    frame: pd.DataFrame, column: str, problems: Problems, *, allow_negative: bool = False
+) -> pd.Series:
+    """Check one numeric measure (workload, revenue ...): present, numeric, finite, not negative."""
+    if column not in frame.columns:
+        available = ", ".join(map(str, frame.columns))
+        problems.add(f"no column {column!r} (columns are: {available})")
+        return pd.Series(np.nan, index=frame.index)
+    values = numeric_column(frame, column, problems)
+    if not allow_negative:
+        negative = values < 0
+        if negative.any():
+            problems.add(
+                f"{int(negative.sum())} rows with negative {column} "
+                f"({format_ids(frame.index[negative])})",
+                list(frame.index[negative]),
+            )
+    return values

@@ -1,0 +1,193 @@
+"""The ``geoterr`` command: a thin wrapper over the public API."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import textwrap
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geoterr import __version__
+from geoterr._errors import GeoterrError
+from geoterr.design import design
+from geoterr.io import read_customers, sample_path
+from geoterr.plan import Plan
+from geoterr.units import build_units
+
+log = logging.getLogger("geoterr.cli")
+
+EPILOG = """examples:
+  geoterr demo --out demo_plan
+  geoterr design customers.csv --territories 12 --balance workload:0.05 --out plan
+  geoterr design crm_export.csv --territories 8 --balance "workload:3%,annual_revenue:10%" \\
+      --id-col AccountNumber --lat BillingLatitude --lon BillingLongitude --out plan
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="geoterr",
+        description="Design balanced, contiguous, compact sales territories.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"geoterr {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser(
+        "design",
+        help="design territories for a customer file",
+        description="Read customers, build units, design territories and write the plan folder "
+        "(assignments.csv, territories.geojson, summary.csv, map.html, plan.json).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d.add_argument("customers", help="CSV, GeoJSON, GeoPackage or Parquet file of customers")
+    d.add_argument("--territories", "-k", type=int, required=True, help="number of territories")
+    _design_options(d)
+    d.add_argument("--id-col", help="customer id column (default: found from common names)")
+    d.add_argument("--lat", help="latitude column (default: found from common names)")
+    d.add_argument("--lon", help="longitude column (default: found from common names)")
+    d.add_argument("--crs", help="CRS of projected coordinates, e.g. EPSG:3857")
+    d.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+    d.add_argument(
+        "--drop-invalid",
+        action="store_true",
+        help="drop rows with bad coordinates or measures (with a warning listing them) "
+        "instead of stopping",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="design territories for the shipped sample customers",
+        description="Design territories for the 4,500 sample accounts shipped with geoterr "
+        "and write the plan folder with its map.",
+    )
+    demo.add_argument("--territories", "-k", type=int, default=12, help="default: 12")
+    _design_options(demo, default_balance="workload:0.05")
+    return parser
+
+
+def _design_options(p: argparse.ArgumentParser, default_balance: str | None = None) -> None:
+    p.add_argument(
+        "--balance",
+        default=default_balance,
+        help="measures to balance with their tolerance, e.g. workload:0.05 or "
+        '"workload:3%%,annual_revenue:10%%" (default: '
+        f"{default_balance or 'customer count within 5%%'})",
+    )
+    p.add_argument("--out", "-o", required=True, type=Path, help="folder to write the plan to")
+    p.add_argument(
+        "--measures",
+        default="",
+        help="extra numeric columns to total per territory, comma-separated",
+    )
+    p.add_argument("--units", choices=["voronoi", "points"], default="voronoi")
+    p.add_argument("--objective", choices=["distance", "inertia"], default="distance")
+    p.add_argument("--solver", default="highs", help="highs (default) or cbc")
+    p.add_argument("--time-limit", type=float, default=120.0, help="seconds (default 120)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--tiles", help="map background tiles, e.g. OpenStreetMap (default: none)")
+    p.add_argument("--no-map", action="store_true", help="do not write map.html")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+
+
+def _say(message: str) -> None:
+    print(textwrap.fill(message, width=100, subsequent_indent="  "), file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> Plan:
+    started = time.perf_counter()
+    if args.command == "demo":
+        source: Any = sample_path()
+        read_opts: dict[str, Any] = {}
+        extra = ["annual_revenue", "visits_per_year"]
+    else:
+        source = args.customers
+        read_opts = {
+            "id_col": args.id_col,
+            "lat": args.lat,
+            "lon": args.lon,
+            "crs": args.crs,
+            "layer": args.layer,
+            "on_invalid": "drop" if args.drop_invalid else "raise",
+        }
+        extra = []
+    extra += [m.strip() for m in args.measures.split(",") if m.strip()]
+    balance = args.balance
+    balanced = [part.rpartition(":")[0].strip() for part in (balance or "").split(",") if part]
+    measures = list(dict.fromkeys([m for m in balanced if m != "customers"] + extra))
+
+    log.info("reading customers from %s", source)
+    customers = read_customers(source, measures=measures, **read_opts)
+    log.info("%d customers read (id column %r)", len(customers), customers.index.name)
+    units = build_units(customers, method=args.units, measures=measures)
+    log.info(
+        "%d %s units, %d neighbour links", len(units), args.units, units.graph.number_of_edges()
+    )
+    plan = design(
+        units,
+        args.territories,
+        balance=balance,
+        objective=args.objective,
+        solver=args.solver,
+        time_limit=args.time_limit,
+        random_state=args.seed,
+        verbose=not args.quiet,
+    )
+    log.info("writing the plan to %s", args.out)
+    folder = plan.save(args.out, map=not args.no_map, tiles=args.tiles)
+    log.info("done in %.1f s", time.perf_counter() - started)
+    if not args.quiet:
+        columns = [c for c in plan.summary().columns if c in ("customers", *measures)]
+        columns += [c for c in plan.summary().columns if c.endswith("_deviation")]
+        columns += ["contiguous"]
+        with pd.option_context("display.width", 120, "display.max_columns", 20):
+            print(plan.summary()[columns].round(3).to_string())
+        gap = f"{plan.gap:.2%}" if plan.gap is not None else "n/a"
+        print(f"status: {plan.status}; objective gap to the LP bound: {gap}; plan in {folder}")
+    return plan
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("geoterr: %(message)s"))
+    package_log = logging.getLogger("geoterr")
+    package_log.addHandler(handler)
+    package_log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                plan = _run(args)
+            finally:
+                for w in caught:
+                    _say(f"geoterr: warning: {w.message}")
+    except GeoterrError as exc:
+        _say(f"geoterr: error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        _say("geoterr: interrupted; nothing was written.")
+        return 130
+    except Exception as exc:
+        _say(
+            f"geoterr: unexpected error ({type(exc).__name__}): {exc}. Nothing was written. "
+            "Please report it with the command you ran."
+        )
+        return 1
+    finally:
+        package_log.removeHandler(handler)
+    return 0 if plan.status == "feasible" else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

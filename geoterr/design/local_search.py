@@ -1,0 +1,271 @@
+"""Repairs and improvements on a unit -> territory assignment, keeping territories connected.
+
+Three steps, each moving units across territory borders only:
+
+1. ``make_contiguous``: every detached piece of a territory joins a neighbouring territory.
+2. ``restore_balance``: border units move from territories outside their range to neighbours
+   while the total violation falls; when no single move helps, a chain of moves along a path
+   of territories carries the excess to a territory with room. A unit whose removal would
+   split its territory (a cut vertex) never moves.
+3. ``improve``: border units move to a neighbouring territory whose center is cheaper, when
+   both stay inside their ranges and connected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from geoterr.design.problem import Problem, components_of, graph_of
+
+__all__ = ["Search"]
+
+log = logging.getLogger(__name__)
+
+EPS = 1e-9
+
+
+@dataclass
+class Search:
+    """Mutable state of the local search: labels, territory loads and cut-vertex caches."""
+
+    problem: Problem
+    labels: np.ndarray
+    costs: np.ndarray
+    graph: nx.Graph = field(init=False)
+    loads: np.ndarray = field(init=False)
+    src: np.ndarray = field(init=False)
+    dst: np.ndarray = field(init=False)
+    _cuts: dict[int, set[int]] = field(init=False, default_factory=dict)
+    moves: int = 0
+
+    def __post_init__(self) -> None:
+        p = self.problem
+        self.labels = self.labels.astype(np.int64).copy()
+        self.graph = graph_of(p)
+        sizes = np.fromiter((len(nb) for nb in p.neighbours), dtype=np.int64, count=p.n)
+        self.src = np.repeat(np.arange(p.n), sizes)
+        self.dst = np.concatenate(p.neighbours) if p.n else np.empty(0, dtype=np.int64)
+        self.loads = np.zeros((p.k, p.loads.shape[1]))
+        np.add.at(self.loads, self.labels, p.loads)
+        self.scale = np.maximum((p.lower + p.upper)[0] / 2, 1e-12)
+
+    # ----------------------------------------------------------------- measures
+    def _viol_rows(self, loads: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Violation, in shares of the mean, of ``loads`` (..., m) against ``rows``' ranges."""
+        over = np.maximum(loads - self.problem.upper[rows], 0)
+        under = np.maximum(self.problem.lower[rows] - loads, 0)
+        return ((over + under) / self.scale).sum(axis=-1)
+
+    def violation(self) -> np.ndarray:
+        """Per-territory violation of the ranges, in shares of the mean, shape (k,)."""
+        return self._viol_rows(self.loads, np.arange(self.problem.k))
+
+    def members(self, j: int) -> np.ndarray:
+        return np.flatnonzero(self.labels == j)
+
+    def is_cut(self, u: int) -> bool:
+        """Would moving ``u`` out split its territory, or empty it?"""
+        j = int(self.labels[u])
+        if j not in self._cuts:
+            nodes = self.members(j)
+            if len(nodes) <= 1:
+                self._cuts[j] = set(nodes.tolist())
+            else:
+                self._cuts[j] = set(nx.articulation_points(self.graph.subgraph(nodes.tolist())))
+        return u in self._cuts[j]
+
+    def move(self, u: int, b: int) -> None:
+        a = int(self.labels[u])
+        self.labels[u] = b
+        self.loads[a] -= self.problem.loads[u]
+        self.loads[b] += self.problem.loads[u]
+        self._cuts.pop(a, None)
+        self._cuts.pop(b, None)
+        self.moves += 1
+
+    def border(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct (unit, neighbouring territory) pairs on territory borders."""
+        la = self.labels[self.src]
+        lb = self.labels[self.dst]
+        cross = la != lb
+        pairs = np.unique(np.column_stack([self.src[cross], lb[cross]]), axis=0)
+        return pairs[:, 0], pairs[:, 1]
+
+    def territory_graph(self) -> nx.Graph:
+        la = self.labels[self.src]
+        lb = self.labels[self.dst]
+        g = nx.Graph()
+        g.add_nodes_from(range(self.problem.k))
+        cross = la != lb
+        g.add_edges_from(zip(la[cross].tolist(), lb[cross].tolist(), strict=True))
+        return g
+
+    # ----------------------------------------------------------------- steps
+    def make_contiguous(self) -> None:
+        """Give each detached piece of a territory to the neighbour it suits best."""
+        p = self.problem
+        for _ in range(10 * p.k + 10):
+            pieces = []
+            for j in range(p.k):
+                nodes = self.members(j)
+                if len(nodes) == 0:
+                    continue
+                parts = components_of(nodes, p.neighbours, self.labels == j)
+                if len(parts) > 1:
+                    main = max(parts, key=lambda c: (p.weight[c].sum(), len(c)))
+                    pieces += [(j, c) for c in parts if c is not main]
+            if not pieces:
+                return
+            for j, comp in sorted(pieces, key=lambda t: len(t[1])):
+                if not np.all(self.labels[comp] == j):
+                    continue
+                options = np.unique(self.labels[np.concatenate([p.neighbours[u] for u in comp])])
+                options = options[options != j]
+                if len(options) == 0:
+                    continue
+                load = p.loads[comp].sum(axis=0)
+                worse = self._viol_rows(self.loads[options] + load, options) - self._viol_rows(
+                    self.loads[options], options
+                )
+                cost = self.costs[np.ix_(comp, options)].sum(axis=0)
+                best = options[np.lexsort((cost, np.round(worse, 12)))[0]]
+                for u in comp:
+                    self.move(int(u), int(best))
+        log.debug("contiguity repair stopped before every territory was connected")
+
+    def restore_balance(self, max_moves: int | None = None) -> None:
+        """Move border units (or chains of them) while the total violation falls."""
+        p = self.problem
+        limit = max_moves if max_moves is not None else 4 * p.n + 100
+        stuck = 0
+        for _ in range(limit):
+            viol = self.violation()
+            if viol.sum() <= 1e-12:
+                return
+            if self._best_single_move(viol):
+                stuck = 0
+                continue
+            if not self._chain_move(viol) or stuck > p.k:
+                log.debug("balance repair: no improving move left, violation %.4f", viol.sum())
+                return
+            stuck += 1
+
+    def _best_single_move(self, viol: np.ndarray) -> bool:
+        units, targets = self.border()
+        if len(units) == 0:
+            return False
+        bad = viol > 1e-12
+        origin = self.labels[units]
+        keep = bad[origin] | bad[targets]
+        units, targets, origin = units[keep], targets[keep], origin[keep]
+        w = self.problem.loads[units]
+        after = self._viol_rows(self.loads[origin] - w, origin) + self._viol_rows(
+            self.loads[targets] + w, targets
+        )
+        gain = after - viol[origin] - viol[targets]
+        ok = gain < -1e-12
+        if not ok.any():
+            return False
+        units, targets, origin, gain = units[ok], targets[ok], origin[ok], gain[ok]
+        dcost = self.costs[units, targets] - self.costs[units, origin]
+        for idx in np.lexsort((dcost, np.round(gain, 12))):
+            u = int(units[idx])
+            if not self.is_cut(u):
+                self.move(u, int(targets[idx]))
+                return True
+        return False
+
+    def _chain_move(self, viol: np.ndarray) -> bool:
+        """Carry load along a path of territories from the worst one to one with room."""
+        p = self.problem
+        tgraph = self.territory_graph()
+        scale = self.scale
+        mid = (p.lower + p.upper) / 2
+        rel = ((self.loads - mid) / scale)[:, 0]  # primary measure, share of the mean
+        for a in np.argsort(-viol):
+            if viol[a] <= 1e-12:
+                break
+            over = rel[a] > 0
+            # Territories with room on the other side, nearest first (breadth-first).
+            parent = {int(a): -1}
+            queue = deque([int(a)])
+            targets = []
+            while queue:
+                t = queue.popleft()
+                if t != a and (rel[t] < 0 if over else rel[t] > 0) and viol[t] <= 1e-12:
+                    targets.append(t)
+                    if len(targets) >= 4:
+                        break
+                for nb in tgraph.neighbors(t):
+                    if nb not in parent:
+                        parent[nb] = t
+                        queue.append(nb)
+            for b in targets:
+                path = [b]
+                while parent[path[-1]] != -1:
+                    path.append(parent[path[-1]])
+                path.reverse()  # a ... b
+                need = min(abs(rel[a]), abs(rel[b])) * scale[0]
+                if self._push_along(path if over else path[::-1], need, viol.sum()):
+                    return True
+        return False
+
+    def _push_along(self, path: list[int], need: float, before: float) -> bool:
+        """Move one unit across each step of ``path`` (last step first); undo if no better."""
+        p = self.problem
+        done: list[tuple[int, int]] = []
+        for i in range(len(path) - 2, -1, -1):
+            a, b = path[i], path[i + 1]
+            members = self.members(a)
+            touching = members[[np.any(self.labels[p.neighbours[u]] == b) for u in members]]
+            best = None
+            for u in touching[np.argsort(np.abs(p.loads[touching, 0] - need))]:
+                if not self.is_cut(int(u)):
+                    best = int(u)
+                    break
+            if best is None:
+                break
+            self.move(best, b)
+            done.append((best, a))
+        else:
+            if self.violation().sum() < before - 1e-12:
+                return True
+        for u, a in reversed(done):
+            self.move(u, a)
+            self.moves -= 2
+        return False
+
+    def improve(self, max_passes: int = 20) -> int:
+        """Move border units to cheaper neighbouring territories while ranges hold."""
+        p = self.problem
+        total = 0
+        for _ in range(max_passes):
+            moved = 0
+            units, targets = self.border()
+            delta = self.costs[units, targets] - self.costs[units, self.labels[units]]
+            order = np.argsort(delta)
+            for idx in order[delta[order] < -EPS]:
+                u, b = int(units[idx]), int(targets[idx])
+                a = int(self.labels[u])
+                if a == b or self.costs[u, b] >= self.costs[u, a] - EPS:
+                    continue
+                if not np.any(self.labels[p.neighbours[u]] == b):
+                    continue
+                w = p.loads[u]
+                if np.any(self.loads[a] - w < p.lower[a] - EPS) or np.any(
+                    self.loads[b] + w > p.upper[b] + EPS
+                ):
+                    continue
+                if self.is_cut(u):
+                    continue
+                self.move(u, b)
+                moved += 1
+            total += moved
+            if moved == 0:
+                break
+        return total

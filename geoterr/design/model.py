@@ -1,0 +1,194 @@
+r"""The balanced assignment model, built with PuLP and solved by HiGHS (or CBC).
+
+Given territory centers :math:`c_j`, unit weights :math:`w_i`, the balanced measures
+:math:`a_{im}` and each territory's allowed range :math:`[L_{jm}, U_{jm}]`:
+
+.. math::
+
+    \min \sum_{i}\sum_{j} w_i\, d(i, c_j)^{p}\, x_{ij}
+    \quad\text{s.t.}\quad
+    \sum_j x_{ij} = 1 \;\forall i,\qquad
+    L_{jm} \le \sum_i a_{im} x_{ij} \le U_{jm} \;\forall j, m,\qquad
+    x_{ij} \in \{0, 1\}
+
+with :math:`p = 1` (``objective="distance"``) or :math:`p = 2` (``"inertia"``). The linear
+relaxation (:math:`0 \le x_{ij} \le 1`) is solved first: a basic optimal solution has at most
+about one fractional unit per balance row, so only those few units are left to a small MIP
+(everything else is fixed to its LP territory), which is far cheaper than branch and bound on
+the whole model. The LP optimum is a lower bound for any assignment to the same centers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pulp
+
+from geoterr._errors import GeoterrWarning, InputError, SolverError
+from geoterr.design.problem import Problem
+
+__all__ = ["LPResult", "resolve_solver", "round_assignment", "solve_lp"]
+
+log = logging.getLogger(__name__)
+
+FRACTIONAL = 1e-6
+
+
+def resolve_solver(solver: Any, time_limit: float | None) -> pulp.LpSolver:
+    """Turn ``solver`` (a name or a PuLP solver object) into a PuLP solver.
+
+    ``"highs"`` (default) uses HiGHS through highspy, falling back to CBC with a warning when
+    highspy is missing; ``"cbc"`` uses PuLP's CBC; any other name goes to ``pulp.getSolver``.
+    """
+    if isinstance(solver, pulp.LpSolver):
+        return solver
+    if not isinstance(solver, str):
+        msg = f"`solver` must be a name such as 'highs' or 'cbc', or a PuLP solver, got {solver!r}."
+        raise InputError(msg)
+    options: dict[str, Any] = {"msg": False}
+    if time_limit is not None:
+        options["timeLimit"] = float(time_limit)
+    name = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD"}.get(solver.lower(), solver)
+    available = pulp.listSolvers(onlyAvailable=True)
+    if name == "HiGHS" and name not in available:
+        warnings.warn(
+            "HiGHS (highspy) is not available; using CBC instead. Install highspy for speed.",
+            GeoterrWarning,
+            stacklevel=4,
+        )
+        name = "PULP_CBC_CMD"
+    if name not in available:
+        msg = (
+            f"`solver` {solver!r} is not available here; available solvers are: "
+            f"{', '.join(available) or 'none'}. Use 'highs' or 'cbc'."
+        )
+        raise SolverError(msg)
+    return pulp.getSolver(name, **options)
+
+
+@dataclass
+class LPResult:
+    """The relaxation's solution: fractional assignment (n, k) and its objective."""
+
+    x: np.ndarray
+    objective: float
+    seconds: float
+
+
+def _candidates(costs: np.ndarray, limit: int) -> np.ndarray:
+    """Boolean (n, k) mask of the variables to create: each unit's ``limit`` cheapest centers."""
+    n, k = costs.shape
+    if limit >= k:
+        return np.ones((n, k), dtype=bool)
+    nearest = np.argpartition(costs, limit - 1, axis=1)[:, :limit]
+    mask = np.zeros((n, k), dtype=bool)
+    np.put_along_axis(mask, nearest, True, axis=1)
+    return mask
+
+
+def solve_lp(problem: Problem, costs: np.ndarray, solver: pulp.LpSolver) -> LPResult | None:
+    """Solve the relaxation for the given cost matrix; None if it is infeasible.
+
+    Large instances first get each unit's nearest centers only; when that is infeasible the
+    full model is solved.
+    """
+    n, k = costs.shape
+    limits = [k] if n * k <= 600_000 else [max(12, int(600_000 / n)), k]
+    for limit in limits:
+        result = _solve(problem, costs, solver, _candidates(costs, limit), integer=None)
+        if result is not None:
+            return result
+    return None
+
+
+def _solve(
+    problem: Problem,
+    costs: np.ndarray,
+    solver: pulp.LpSolver,
+    mask: np.ndarray,
+    *,
+    integer: np.ndarray | None,
+    fixed_load: np.ndarray | None = None,
+) -> LPResult | None:
+    """Build and solve the model over the units in ``mask``.
+
+    With ``integer`` (unit positions), only those units get (binary) variables and the
+    others' loads come in through ``fixed_load`` (k, m).
+    """
+    start = time.perf_counter()
+    rows = np.flatnonzero(mask.any(axis=1)) if integer is None else integer
+    prob = pulp.LpProblem("balanced_assignment", pulp.LpMinimize)
+    cat = pulp.LpBinary if integer is not None else pulp.LpContinuous
+    var: dict[tuple[int, int], pulp.LpVariable] = {}
+    for i in rows.tolist():
+        for j in np.flatnonzero(mask[i]).tolist():
+            var[i, j] = prob.add_variable(f"x_{i}_{j}", 0, 1, cat=cat)
+    prob += pulp.LpAffineExpression([(v, float(costs[i, j])) for (i, j), v in var.items()])
+    by_unit: dict[int, list[pulp.LpVariable]] = {}
+    by_territory: dict[int, list[tuple[int, pulp.LpVariable]]] = {}
+    for (i, j), v in var.items():
+        by_unit.setdefault(i, []).append(v)
+        by_territory.setdefault(j, []).append((i, v))
+    for i, vs in by_unit.items():
+        prob += pulp.LpAffineExpression([(v, 1.0) for v in vs]) == 1, f"one_{i}"
+    base = fixed_load if fixed_load is not None else np.zeros_like(problem.lower)
+    for j in range(problem.k):
+        terms = by_territory.get(j, [])
+        for m in range(problem.loads.shape[1]):
+            expr = pulp.LpAffineExpression([(v, float(problem.loads[i, m])) for i, v in terms])
+            prob += expr <= float(problem.upper[j, m] - base[j, m]), f"up_{j}_{m}"
+            prob += expr >= float(problem.lower[j, m] - base[j, m]), f"lo_{j}_{m}"
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        msg = f"the solver failed: {exc}. Try `solver='cbc'` or a longer `time_limit`."
+        raise SolverError(msg) from None
+    status = pulp.LpStatus[prob.status]
+    has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    if status in ("Infeasible",) or not has_solution:
+        log.debug("model status %s (solution status %s)", status, prob.sol_status)
+        return None
+    x = np.zeros(costs.shape)
+    for (i, j), v in var.items():
+        x[i, j] = v.varValue or 0.0
+    objective = float(np.sum(costs * x))
+    return LPResult(x=x, objective=objective, seconds=time.perf_counter() - start)
+
+
+def round_assignment(
+    problem: Problem, costs: np.ndarray, lp: LPResult, solver: pulp.LpSolver
+) -> np.ndarray:
+    """Turn the LP solution into one territory per unit, keeping balance where possible.
+
+    Units the LP assigned whole keep their territory; the fractional ones are decided by a
+    small MIP over the territories they were split between (then, if that fails, over all
+    territories). If even that is infeasible, each goes to its largest share and the local
+    search restores balance.
+    """
+    x = lp.x
+    labels = np.argmax(x, axis=1)
+    frac = np.flatnonzero(x.max(axis=1) < 1 - FRACTIONAL)
+    if len(frac) == 0:
+        return labels
+    whole = np.ones(problem.n, dtype=bool)
+    whole[frac] = False
+    fixed_load = np.zeros_like(problem.lower)
+    np.add.at(fixed_load, labels[whole], problem.loads[whole])
+    for widen in (False, True):
+        mask = np.zeros_like(x, dtype=bool)
+        mask[frac] = x[frac] > FRACTIONAL
+        if widen:
+            mask[frac] = True
+        result = _solve(problem, costs, solver, mask, integer=frac, fixed_load=fixed_load)
+        if result is not None:
+            labels[frac] = np.argmax(result.x[frac], axis=1)
+            return labels
+    log.debug(
+        "rounding MIP infeasible for %d fractional units; rounding to largest share", len(frac)
+    )
+    return labels

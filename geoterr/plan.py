@@ -1,0 +1,162 @@
+"""The Plan: what a design produced, and everything needed to use, share and reload it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoterr.metrics import territory_table
+from geoterr.units import Units, unit_cells
+
+if TYPE_CHECKING:
+    import folium
+
+    from geoterr.design.problem import Problem
+
+__all__ = ["Plan", "build_plan", "territory_name"]
+
+SUMMARY_DROP = ("geometry",)
+
+
+def territory_name(j: int, k: int) -> str:
+    """Name of territory ``j`` (0-based) of ``k``: ``T01``, ``T02``... (``T001`` from 100 on)."""
+    return f"T{j + 1:0{max(2, len(str(k)))}d}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A territory plan.
+
+    Attributes
+    ----------
+    assignment : Series
+        Unit id -> territory name.
+    customers : GeoDataFrame or None
+        Every input customer (EPSG:4326, index = customer id, all input columns) with its
+        ``unit`` and ``territory``.
+    territories : GeoDataFrame
+        One row per territory (EPSG:4326): polygon, totals, deviations, area, compactness,
+        contiguity.
+    centers : DataFrame
+        Territory -> center ``x``, ``y`` (metres in the units' CRS), ``longitude``, ``latitude``.
+    params : dict
+        The arguments and seed that produced the plan.
+    status : str
+        ``"feasible"`` when every promise is kept, ``"violated"`` otherwise.
+    problems : tuple of str
+        Each promise not kept, in words.
+    objective : float or None
+        Sum over units of weight x distance (km, or km^2 for inertia) to their center.
+    lower_bound : float or None
+        The LP relaxation's optimum for the same centers: no assignment to these centers
+        can cost less.
+    seconds : float
+        Wall-clock time of the design.
+    units : Units or None
+        The units (None for a plan read back with :func:`geoterr.load_plan`).
+    """
+
+    assignment: pd.Series
+    customers: gpd.GeoDataFrame | None
+    territories: gpd.GeoDataFrame
+    centers: pd.DataFrame
+    params: dict[str, Any]
+    status: str
+    problems: tuple[str, ...]
+    objective: float | None
+    lower_bound: float | None
+    seconds: float
+    units: Units | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap between the objective and the lower bound (0 = proven best)."""
+        if self.objective is None or self.lower_bound is None or self.objective <= 0:
+            return None
+        return max(0.0, (self.objective - self.lower_bound) / self.objective)
+
+    @property
+    def id_column(self) -> str:
+        """The customer id column name (the index name of ``customers``)."""
+        if self.customers is not None and self.customers.index.name:
+            return str(self.customers.index.name)
+        return "customer_id"
+
+    def summary(self) -> pd.DataFrame:
+        """Per-territory measures as a plain DataFrame (no geometry)."""
+        return pd.DataFrame(self.territories.drop(columns=list(SUMMARY_DROP), errors="ignore"))
+
+    def save(self, path: Any, *, map: bool = True, tiles: str | None = None) -> Any:
+        """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`."""
+        from geoterr.plan_files import save_plan
+
+        return save_plan(self, path, map=map, tiles=tiles)
+
+    def map(self, **kwargs: Any) -> folium.Map:
+        """The interactive map; see :func:`geoterr.plan_map`."""
+        from geoterr.maps import plan_map
+
+        return plan_map(self, **kwargs)
+
+
+def build_plan(
+    units: Units,
+    problem: Problem,
+    labels: np.ndarray,
+    centers: np.ndarray,
+    *,
+    params: dict[str, Any],
+    problems: list[str],
+    objective: float | None,
+    lower_bound: float | None,
+    seconds: float,
+) -> Plan:
+    """Assemble a :class:`Plan` from the optimizer's arrays."""
+    names = [territory_name(j, problem.k) for j in range(problem.k)]
+    assignment = pd.Series(
+        np.asarray(names, dtype=object)[labels], index=units.gdf.index, name="territory"
+    )
+    center_pts = gpd.GeoSeries(gpd.points_from_xy(centers[:, 0], centers[:, 1]), crs=units.crs)
+    lonlat = center_pts.to_crs(4326)
+    center_table = pd.DataFrame(
+        {
+            "x": centers[:, 0],
+            "y": centers[:, 1],
+            "longitude": lonlat.x.to_numpy(),
+            "latitude": lonlat.y.to_numpy(),
+        },
+        index=pd.Index(names, name="territory"),
+    )
+    table = territory_table(
+        units.gdf,
+        unit_cells(units),
+        assignment,
+        names,
+        params["balance"],
+        center_table,
+        units.graph,
+        weight=problem.names[0],
+        inertia=problem.inertia,
+    )
+    customers = None
+    if units.customers is not None:
+        customers = units.customers.copy()
+        customers["unit"] = units.customer_unit.reindex(customers.index)
+        customers["territory"] = assignment.reindex(customers["unit"]).to_numpy()
+    return Plan(
+        assignment=assignment,
+        customers=customers,
+        territories=table.to_crs(4326),
+        centers=center_table,
+        params=params,
+        status="feasible" if not problems else "violated",
+        problems=tuple(problems),
+        objective=objective,
+        lower_bound=lower_bound,
+        seconds=seconds,
+        units=units,
+    )

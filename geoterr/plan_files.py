@@ -1,0 +1,192 @@
+"""Saving a plan to a folder and reading it back.
+
+A plan folder holds ``assignments.csv`` (every input customer with its id and territory),
+``territories.geojson``, ``summary.csv``, ``map.html`` and ``plan.json``. Folders are written
+next to the target and renamed into place, so a failed save leaves no half-written plan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoterr import __version__
+from geoterr._errors import InputError
+from geoterr.plan import Plan
+
+__all__ = ["PLAN_FILES", "load_plan", "save_plan"]
+
+PLAN_FILES = ("assignments.csv", "territories.geojson", "summary.csv", "map.html", "plan.json")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _customer_table(plan: Plan) -> pd.DataFrame:
+    assert plan.customers is not None
+    table = pd.DataFrame(plan.customers.drop(columns="geometry"))
+    geo = plan.customers.attrs.get("geoterr", {})
+    if geo.get("lat") in (None, "geometry") and not {"latitude", "longitude"} & set(table):
+        table["latitude"] = plan.customers.geometry.y
+        table["longitude"] = plan.customers.geometry.x
+    return table.reset_index()
+
+
+def save_plan(
+    plan: Plan, path: str | os.PathLike[str], *, map: bool = True, tiles: str | None = None
+) -> Path:
+    """Write ``plan`` to the folder ``path``, atomically.
+
+    Parameters
+    ----------
+    plan : Plan
+    path : path-like
+        The folder. It is created; an existing plan folder there is replaced, any other
+        non-empty folder is refused.
+    map : bool
+        Also write ``map.html``.
+    tiles : str, optional
+        Background tiles for the map (see :func:`geoterr.plan_map`).
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    target = Path(path)
+    if target.exists():
+        if not target.is_dir():
+            msg = f"`path` {str(target)!r} is a file; give a folder for the plan."
+            raise InputError(msg)
+        if any(target.iterdir()) and not (target / "plan.json").exists():
+            msg = (
+                f"`path` {str(target)!r} is a non-empty folder that is not a geoterr plan; "
+                "choose a new or empty folder so nothing there is overwritten."
+            )
+            raise InputError(msg)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        if plan.customers is not None:
+            _customer_table(plan).to_csv(work / "assignments.csv", index=False)
+        else:
+            plan.assignment.rename_axis("unit").reset_index().to_csv(
+                work / "assignments.csv", index=False
+            )
+        plan.territories.reset_index().to_file(work / "territories.geojson", driver="GeoJSON")
+        plan.summary().to_csv(work / "summary.csv")
+        meta = {
+            "geoterr_version": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "status": plan.status,
+            "problems": list(plan.problems),
+            "objective": plan.objective,
+            "lower_bound": plan.lower_bound,
+            "gap": plan.gap,
+            "seconds": plan.seconds,
+            "params": plan.params,
+            "id_column": plan.id_column,
+            "n_customers": None if plan.customers is None else len(plan.customers),
+            "n_units": len(plan.assignment),
+            "centers": plan.centers.reset_index().to_dict(orient="records"),
+            "crs": None if plan.units is None else plan.units.crs.to_wkt(),
+        }
+        (work / "plan.json").write_text(json.dumps(_jsonable(meta), indent=2), encoding="utf-8")
+        if map:
+            from geoterr.maps import plan_map
+
+            plan_map(plan, tiles=tiles).save(str(work / "map.html"))
+        os.chmod(work, 0o755)
+        if target.exists():
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
+            )
+            old.rmdir()
+            target.rename(old)
+            work.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            work.rename(target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return target
+
+
+def load_plan(path: str | os.PathLike[str]) -> Plan:
+    """Read a plan folder written by :meth:`Plan.save`.
+
+    The plan comes back without its units (``plan.units`` is None): it can be inspected,
+    mapped, compared and saved again, not re-optimised.
+
+    Examples
+    --------
+    >>> import geoterr as gt, tempfile
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> plan = gt.design(units, 6, balance={"workload": 0.05})
+    >>> folder = plan.save(tempfile.mkdtemp() + "/plan", map=False)
+    >>> gt.load_plan(folder).summary().equals(plan.summary())
+    True
+    """
+    from geoterr.io import _infer_numeric
+
+    folder = Path(path)
+    meta_file = folder / "plan.json"
+    if not meta_file.exists():
+        msg = f"`path` {str(folder)!r} is not a geoterr plan folder (no plan.json)."
+        raise InputError(msg)
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    table = _infer_numeric(
+        pd.read_csv(folder / "assignments.csv", dtype=str, keep_default_na=False, na_values=[""])
+    )
+    id_col = meta["id_column"]
+    customers = None
+    if id_col in table.columns:
+        table = table.set_index(id_col)
+        lat = table.get("latitude", np.nan)
+        lon = table.get("longitude", np.nan)
+        customers = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        assignment = table.groupby("unit", sort=False)["territory"].first()
+    else:
+        assignment = table.set_index("unit")["territory"]
+    assignment.name = "territory"
+    territories = gpd.read_file(folder / "territories.geojson").set_index("territory")
+    summary = pd.read_csv(folder / "summary.csv", index_col="territory")
+    territories = territories[[*summary.columns, "geometry"]]
+    for column in summary.columns:  # keep the dtypes summary.csv round-trips exactly
+        territories[column] = summary[column].to_numpy()
+    centers = pd.DataFrame(meta["centers"]).set_index("territory")
+    return Plan(
+        assignment=assignment,
+        customers=customers,
+        territories=territories,
+        centers=centers,
+        params=meta["params"],
+        status=meta["status"],
+        problems=tuple(meta["problems"]),
+        objective=meta["objective"],
+        lower_bound=meta["lower_bound"],
+        seconds=meta["seconds"],
+        units=None,
+    )
