@@ -5,6 +5,7 @@ The result is always in EPSG:4326, indexed by the customer id, and keeps every i
 
 from __future__ import annotations
 
+import csv
 import warnings
 from collections.abc import Sequence
 from importlib import resources
@@ -114,6 +115,9 @@ def _read_table(source: Any, layer: str | None) -> pd.DataFrame:
         msg = f"`customers` file {str(path)!r} does not exist; check the path."
         raise InputError(msg)
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+    if path.is_file() and path.stat().st_size == 0:
+        msg = f"`customers` file {str(path)!r} is empty; it needs a header and at least one row."
+        raise InputError(msg)
     try:
         if suffix in {".csv", ".txt", ".csv.gz", ".tsv"}:
             sep = "\t" if suffix == ".tsv" else None
@@ -131,7 +135,7 @@ def _read_table(source: Any, layer: str | None) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         msg = f"`customers` file {str(path)!r} is empty; it needs a header and at least one row."
         raise InputError(msg) from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
         msg = f"`customers` file {str(path)!r} could not be read: {exc}."
         raise InputError(msg) from None
     msg = (

@@ -53,7 +53,7 @@ def resolve_solver(solver: Any, time_limit: float | None) -> pulp.LpSolver:
     options: dict[str, Any] = {"msg": False}
     if time_limit is not None:
         options["timeLimit"] = float(time_limit)
-    name = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD"}.get(solver.lower(), solver)
+    name = {"highs": "HiGHS", "cbc": "CBC"}.get(solver.lower(), solver)
     available = pulp.listSolvers(onlyAvailable=True)
     if name == "HiGHS" and name not in available:
         warnings.warn(
@@ -61,7 +61,9 @@ def resolve_solver(solver: Any, time_limit: float | None) -> pulp.LpSolver:
             GeoterrWarning,
             stacklevel=4,
         )
-        name = "PULP_CBC_CMD"
+        name = "CBC"
+    if name == "CBC":
+        return _cbc(options)
     if name not in available:
         msg = (
             f"`solver` {solver!r} is not available here; available solvers are: "
@@ -69,6 +71,26 @@ def resolve_solver(solver: Any, time_limit: float | None) -> pulp.LpSolver:
         )
         raise SolverError(msg)
     return pulp.getSolver(name, **options)
+
+
+def _cbc(options: dict[str, Any]) -> pulp.LpSolver:
+    """CBC: the binary from the ``cbcbox`` package (``pulp[cbc]``), else PuLP's bundled one."""
+    try:
+        import cbcbox
+
+        return pulp.COIN_CMD(path=cbcbox.cbc_bin_path(), **options)
+    except ImportError:
+        pass
+    if "COIN_CMD" in pulp.listSolvers(onlyAvailable=True):
+        return pulp.COIN_CMD(**options)
+    with warnings.catch_warnings():
+        # PuLP 3.3 announces the end of its bundled CBC; it still works until PuLP 4.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solver = pulp.PULP_CBC_CMD(**options)
+    if not solver.available():
+        msg = "CBC is not available; install it with `pip install 'pulp[cbc]'` or use 'highs'."
+        raise SolverError(msg)
+    return solver
 
 
 @dataclass

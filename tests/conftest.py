@@ -1,0 +1,118 @@
+"""Shared fixtures and the checker every plan must pass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import geoterr as gt
+
+
+def make_customers(n: int = 200, *, seed: int = 0, clustered: bool = False) -> pd.DataFrame:
+    """Random customers in a 2 x 1.5 degree box around Kansas, with workload and revenue."""
+    rng = np.random.default_rng(seed)
+    if clustered:
+        centres = rng.uniform([-99, 37], [-97, 38.5], size=(5, 2))
+        pick = rng.integers(0, 5, n)
+        lonlat = centres[pick] + rng.normal(scale=0.15, size=(n, 2))
+    else:
+        lonlat = rng.uniform([-99, 37], [-97, 38.5], size=(n, 2))
+    return pd.DataFrame(
+        {
+            "account_id": [f"C{i:04d}" for i in range(n)],
+            "name": [f"Customer {i}" for i in range(n)],
+            "latitude": lonlat[:, 1].round(5),
+            "longitude": lonlat[:, 0].round(5),
+            "workload": rng.integers(1, 20, n).astype(float),
+            "annual_revenue": rng.lognormal(10, 0.5, n).round(2),
+        }
+    )
+
+
+def grid_customers(nx_: int = 5, ny: int = 4) -> pd.DataFrame:
+    """One customer per cell of an nx_ x ny grid, spaced 0.1 degree, workload 1."""
+    xs, ys = np.meshgrid(np.arange(nx_), np.arange(ny))
+    n = nx_ * ny
+    return pd.DataFrame(
+        {
+            "account_id": [f"G{i:02d}" for i in range(n)],
+            "latitude": 40 + 0.1 * ys.ravel(),
+            "longitude": -100 + 0.1 * xs.ravel(),
+            "workload": np.ones(n),
+        }
+    )
+
+
+@pytest.fixture
+def customers() -> gpd.GeoDataFrame:
+    return gt.read_customers(make_customers(), measures=["workload", "annual_revenue"])
+
+
+@pytest.fixture
+def units(customers: gpd.GeoDataFrame) -> gt.Units:
+    return gt.build_units(customers, measures=["workload", "annual_revenue"])
+
+
+def check_plan(plan: gt.Plan, units: gt.Units, balance: Mapping[str, float]) -> None:
+    """Assert what every plan with status 'feasible' promises; and that problems are named."""
+    # Every unit in exactly one territory, every customer kept with its id.
+    assert plan.assignment.index.equals(units.gdf.index)
+    assert plan.assignment.notna().all()
+    k = plan.params["n_territories"]
+    assert set(plan.assignment) == set(plan.territories.index)
+    assert len(plan.territories) == k
+    if units.customers is not None:
+        assert plan.customers is not None
+        assert plan.customers.index.equals(units.customers.index)
+        assert plan.customers["territory"].notna().all()
+    broken = []
+    for name in plan.territories.index:
+        members = list(plan.assignment.index[plan.assignment == name])
+        if not nx.is_connected(units.graph.subgraph(members)):
+            broken.append(f"{name} not contiguous")
+        for measure, tol in balance.items():
+            total = units.gdf.loc[members, measure].sum()
+            mean = units.gdf[measure].sum() / k
+            if abs(total / mean - 1) > tol + 1e-9:
+                broken.append(f"{name} {measure} {total / mean - 1:+.4f}")
+    if plan.status == "feasible":
+        assert not broken, broken
+        assert not plan.problems
+    else:
+        # Every broken promise must be reported in words.
+        assert plan.problems
+        for item in broken:
+            assert any(item.split()[0] in p for p in plan.problems), (item, plan.problems)
+    if plan.gap is not None:
+        assert plan.gap >= 0
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the geoterr command in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "geoterr.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plan folder written by `geoterr demo` (run once per test session)."""
+    out = tmp_path_factory.mktemp("demo") / "plan"
+    result = run_cli("demo", "--out", str(out), cwd=out.parent)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "designing 12 territories" in result.stderr  # progress messages
+    return out

@@ -1,0 +1,115 @@
+"""The geoterr command, end to end, in a subprocess as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import make_customers
+from conftest import run_cli as run
+
+import geoterr as gt
+
+
+def test_demo_writes_a_complete_plan(demo_dir: Path) -> None:
+    for name in ("assignments.csv", "territories.geojson", "summary.csv", "map.html", "plan.json"):
+        assert (demo_dir / name).stat().st_size > 0
+    sample = pd.read_csv(gt.sample_path())
+    assignments = pd.read_csv(demo_dir / "assignments.csv")
+    assert len(assignments) == len(sample)
+    assert sorted(assignments["account_id"]) == sorted(sample["account_id"])
+    assert assignments["account_id"].is_unique
+    assert assignments["territory"].notna().all()
+    summary = pd.read_csv(demo_dir / "summary.csv")
+    assert len(summary) == 12
+    assert summary["workload_deviation"].abs().max() <= 0.05 + 1e-9
+    assert summary["contiguous"].all()
+    assert json.loads((demo_dir / "plan.json").read_text())["status"] == "feasible"
+
+
+def test_design_on_crm_export(tmp_path: Path) -> None:
+    df = make_customers(400, seed=11, clustered=True).rename(
+        columns={
+            "account_id": "AccountNumber",
+            "name": "Account Name",
+            "latitude": "BillingLatitude",
+            "longitude": "BillingLongitude",
+            "workload": "Workload_Hours",
+            "annual_revenue": "AnnualRevenue",
+        }
+    )
+    df.to_csv(tmp_path / "crm_export.csv", index=False)
+    out = tmp_path / "plan"
+    result = run(
+        "design",
+        "crm_export.csv",
+        "--territories",
+        "6",
+        "--balance",
+        "Workload_Hours:0.03,AnnualRevenue:15%",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["Workload_Hours_deviation"].abs().max() <= 0.03 + 1e-9
+    assert summary["AnnualRevenue_deviation"].abs().max() <= 0.15 + 1e-9
+    assignments = pd.read_csv(out / "assignments.csv")
+    assert list(assignments["AccountNumber"]) == list(df["AccountNumber"])
+
+
+def _bad_file(tmp_path: Path, kind: str) -> Path:
+    df = make_customers(50)
+    if kind == "swapped":
+        df = df.rename(columns={"latitude": "longitude", "longitude": "latitude"})
+    elif kind == "missing":
+        df.loc[[4, 9], "latitude"] = None
+    elif kind == "duplicates":
+        df.loc[7, "account_id"] = "C0002"
+    path = tmp_path / f"{kind}.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("swapped", ["look swapped", "C0000"]),
+        ("missing", ["missing latitude", "C0004", "C0009"]),
+        ("duplicates", ["more than one row", "C0002"]),
+    ],
+)
+def test_bad_files_fail_cleanly(tmp_path: Path, kind: str, words: list[str]) -> None:
+    path = _bad_file(tmp_path, kind)
+    out = tmp_path / "plan"
+    result = run("design", str(path), "-k", "3", "--out", str(out), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("geoterr: error")]
+    assert len(errors) == 1
+    for word in words:
+        assert word in result.stderr
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_infeasible_request_is_one_paragraph(tmp_path: Path) -> None:
+    df = make_customers(20)
+    df.loc[0, "workload"] = 1000.0
+    df.to_csv(tmp_path / "c.csv", index=False)
+    result = run(
+        "design", "c.csv", "-k", "4", "--balance", "workload:0.05", "--out", "p", cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert "No balanced plan exists" in result.stderr and "C0000" in result.stderr
+    assert not (tmp_path / "p").exists()
+
+
+def test_help_and_usage_errors(tmp_path: Path) -> None:
+    result = run("design", "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "--balance" in result.stdout and "examples" in result.stdout
+    result = run("design", "x.csv", cwd=tmp_path)  # no --territories, no --out
+    assert result.returncode == 2 and "required" in result.stderr

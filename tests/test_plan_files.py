@@ -1,0 +1,68 @@
+"""Plan.save / load_plan: the files, the round trip and atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import geoterr as gt
+from geoterr import plan_files
+
+
+@pytest.fixture
+def plan(units: gt.Units) -> gt.Plan:
+    return gt.design(units, 4, balance={"workload": 0.05})
+
+
+def test_files_and_round_trip(plan: gt.Plan, tmp_path: Path) -> None:
+    folder = plan.save(tmp_path / "plan")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(plan_files.PLAN_FILES)
+    assignments = pd.read_csv(folder / "assignments.csv")
+    assert plan.customers is not None
+    assert list(assignments["account_id"]) == list(plan.customers.index)
+    assert assignments["territory"].notna().all()
+    assert {"name", "latitude", "longitude", "workload", "unit"} <= set(assignments.columns)
+    meta = json.loads((folder / "plan.json").read_text())
+    assert meta["status"] == "feasible" and meta["params"]["random_state"] == 0
+    assert meta["gap"] == pytest.approx(plan.gap)
+
+    back = gt.load_plan(folder)
+    pd.testing.assert_frame_equal(back.summary(), plan.summary())
+    assert back.assignment.sort_index().equals(plan.assignment.sort_index())
+    assert back.customers is not None
+    assert list(back.customers.index) == list(plan.customers.index)
+    assert back.status == plan.status and back.gap == pytest.approx(plan.gap)
+    assert back.territories.geometry.is_valid.all()
+
+
+def test_failed_save_leaves_nothing(
+    plan: gt.Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("geoterr.maps.plan_map", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plan.save(tmp_path / "plan")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_plan_is_replaced_other_folders_refused(plan: gt.Plan, tmp_path: Path) -> None:
+    folder = plan.save(tmp_path / "plan", map=False)
+    (folder / "old_extra.txt").write_text("from an earlier run")
+    plan.save(folder, map=False)
+    assert not (folder / "old_extra.txt").exists()
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(gt.InputError, match="not a geoterr plan"):
+        plan.save(other)
+    assert (other / "notes.txt").read_text() == "keep me"
+
+
+def test_load_plan_needs_plan_json(tmp_path: Path) -> None:
+    with pytest.raises(gt.InputError, match="no plan.json"):
+        gt.load_plan(tmp_path)
