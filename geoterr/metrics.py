@@ -30,7 +30,7 @@ def territory_table(
     cells: gpd.GeoSeries,
     assignment: pd.Series,
     names: Sequence[str],
-    balance: Mapping[str, float],
+    targets: Mapping[str, np.ndarray],
     centers: pd.DataFrame,
     graph: nx.Graph,
     *,
@@ -49,8 +49,9 @@ def territory_table(
         Unit id -> territory name.
     names : sequence of str
         The territory names, in order.
-    balance : mapping
-        Balanced measure -> tolerance; deviations from the mean are reported for these.
+    targets : mapping
+        Balanced measure -> each territory's target (in the order of ``names``); the
+        deviation from it is reported as ``<measure>_deviation``.
     centers : DataFrame
         Territory -> ``x``, ``y`` (metres).
     graph : networkx.Graph
@@ -76,9 +77,9 @@ def territory_table(
     table["units"] = frame.groupby("territory").size().reindex(names).fillna(0).astype(int)
     for column in measures:
         table[column] = totals[column]
-    for column in balance:
-        mean = table[column].mean()
-        table[f"{column}_deviation"] = table[column] / mean - 1 if mean else np.nan
+    for column, target in targets.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table[f"{column}_deviation"] = table[column].to_numpy() / np.asarray(target) - 1
     geoms = []
     for name in names:
         members = assignment.index[assignment == name]

@@ -109,6 +109,8 @@ def build_plan(
     labels: np.ndarray,
     centers: np.ndarray,
     *,
+    names: list[str],
+    center_units: list[Any] | None = None,
     params: dict[str, Any],
     problems: list[str],
     objective: float | None,
@@ -116,7 +118,6 @@ def build_plan(
     seconds: float,
 ) -> Plan:
     """Assemble a :class:`Plan` from the optimizer's arrays."""
-    names = [territory_name(j, problem.k) for j in range(problem.k)]
     assignment = pd.Series(
         np.asarray(names, dtype=object)[labels], index=units.gdf.index, name="territory"
     )
@@ -131,12 +132,14 @@ def build_plan(
         },
         index=pd.Index(names, name="territory"),
     )
+    if center_units is not None:
+        center_table["unit"] = center_units
     table = territory_table(
         units.gdf,
         unit_cells(units),
         assignment,
         names,
-        params["balance"],
+        {m: problem.target[:, i] for i, m in enumerate(problem.names)},
         center_table,
         units.graph,
         weight=problem.names[0],

@@ -111,3 +111,59 @@ def test_impossible_tolerance_is_reported_not_hidden() -> None:
         plan = gt.design(units, 2, balance={"workload": 0.5})
     assert plan.status == "violated"
     check_plan(plan, units, {"workload": 0.5})
+
+
+def test_absolute_bounds(units: gt.Units) -> None:
+    total = units.gdf["workload"].sum()
+    low, high = total / 4 * 0.95, total / 4 * 1.05
+    plan = gt.design(units, 4, balance={"workload": (low, high)})
+    check_plan(plan, units, {"workload": 0.05})
+    assert plan.summary()["workload"].between(low, high).all()
+    with pytest.raises(gt.InfeasibleError, match="hold between"):
+        gt.design(units, 4, balance={"workload": (0.0, total / 5)})
+
+
+def test_capacity_gives_a_smaller_territory(units: gt.Units) -> None:
+    plan = gt.design(units, 3, balance={"workload": 0.05}, capacity=[1, 1, 0.5])
+    assert plan.status == "feasible"
+    work = plan.summary()["workload"]
+    total = units.gdf["workload"].sum()
+    targets = np.array([0.4, 0.4, 0.2]) * total
+    # the deviation column is measured against each territory's own target
+    assert (plan.summary()["workload_deviation"].abs() <= 0.05 + 1e-9).all()
+    assert sorted(work / total) == pytest.approx(sorted(targets / total), abs=0.02)
+    with pytest.raises(gt.InputError, match="`capacity`"):
+        gt.design(units, 3, capacity=[1, 1])
+
+
+def test_fixed_centers_are_kept_and_name_territories(units: gt.Units) -> None:
+    import pandas as pd
+
+    homes = pd.DataFrame(
+        {"latitude": [37.3, 38.2, 37.5], "longitude": [-98.7, -98.0, -97.3]},
+        index=pd.Index(["R01", "R02", "R03"], name="rep"),
+    )
+    plan = gt.design(units, 3, balance={"workload": 0.05}, centers=homes)
+    assert list(plan.territories.index) == ["R01", "R02", "R03"]
+    assert np.allclose(plan.centers[["latitude", "longitude"]], homes, atol=1e-6)
+    check_plan(plan, units, {"workload": 0.05})
+    with pytest.raises(gt.InputError, match="gives 3 centers"):
+        gt.design(units, 4, centers=homes)
+
+
+def test_cost_matrix_centers_are_units(units: gt.Units) -> None:
+    import pandas as pd
+
+    xy = units.xy / 1000.0
+    manhattan = np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2)
+    costs = pd.DataFrame(manhattan, index=units.gdf.index, columns=units.gdf.index)
+    plan = gt.design(units, 4, balance={"workload": 0.05}, costs=costs, objective="inertia")
+    check_plan(plan, units, {"workload": 0.05})
+    assert plan.centers["unit"].isin(units.gdf.index).all()
+    # the objective is measured with the user's matrix
+    centre_of = dict(zip(plan.centers.index, plan.centers["unit"], strict=True))
+    d = np.array([costs.loc[u, centre_of[t]] for u, t in plan.assignment.items()])
+    weight = units.gdf["workload"] + 1e-3 * units.gdf["workload"].mean()
+    assert plan.objective == pytest.approx(float((weight.to_numpy() * d**2).sum()), rel=1e-9)
+    with pytest.raises(gt.InputError, match="`costs` must be"):
+        gt.design(units, 4, costs=np.ones((3, 3)))

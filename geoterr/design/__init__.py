@@ -16,16 +16,18 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
-from geoterr._errors import GeoterrWarning, InfeasibleError, InputError
+from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_ids
 from geoterr.design.local_search import Search
 from geoterr.design.model import resolve_solver, round_assignment, solve_lp
-from geoterr.design.problem import Problem, components_of, make_problem, parse_balance
-from geoterr.design.seeds import kmeans_centers, update_centers
+from geoterr.design.problem import Bound, Problem, components_of, make_problem, parse_balance
+from geoterr.design.seeds import kmeans_centers, nearest_units, update_centers, update_medoids
 from geoterr.plan import Plan, build_plan, territory_name
 from geoterr.units import Units
 
@@ -38,8 +40,11 @@ def design(
     units: Units,
     n_territories: int,
     *,
-    balance: Mapping[str, float] | str | None = None,
+    balance: Mapping[str, Bound] | str | None = None,
     objective: Literal["distance", "inertia"] = "distance",
+    centers: Any = None,
+    capacity: Sequence[float] | None = None,
+    costs: Any = None,
     solver: Any = "highs",
     time_limit: float | None = 60.0,
     max_iter: int = 8,
@@ -56,12 +61,26 @@ def design(
         How many territories (one per rep).
     balance : dict or str, optional
         Measure -> relative tolerance, e.g. ``{"workload": 0.05, "annual_revenue": 0.10}``:
-        every territory's total of each measure stays within that share of the mean. The
-        CLI's ``"workload:0.05,annual_revenue:10%"`` is accepted too. Default: the customer
-        count within 5 %. The first measure also weighs the objective.
+        every territory's total of each measure stays within that share of its target (the
+        mean, or its share under ``capacity``); or measure -> ``(low, high)`` absolute bounds
+        for every territory. The CLI's ``"workload:0.05,annual_revenue:10%"`` is accepted
+        too. Default: the customer count within 5 %. The first measure also weighs the
+        objective.
     objective : {"distance", "inertia"}
         Minimise the sum of weight x distance to the territory center, or weight x squared
         distance (rounder territories, less tolerance for outliers).
+    centers : DataFrame, GeoDataFrame, array or sequence, optional
+        Fixed territory centers (rep home bases), one territory per center, never moved.
+        Points as a GeoDataFrame, a DataFrame with latitude/longitude columns or an (k, 2)
+        array of (longitude, latitude) degrees; with ``costs``, unit ids. The territories are
+        named after the index of a (Geo)DataFrame. Default: chosen by the optimizer.
+    capacity : sequence of float, optional
+        Relative size of each territory, e.g. ``[1, 1, 0.5]`` for a half-time rep: targets of
+        relatively balanced measures are shared in proportion. In the order of ``centers``.
+    costs : DataFrame or array, optional
+        Unit-to-unit distances (drive times, published distance matrices) replacing straight
+        lines; a DataFrame indexed and labelled by unit ids, or an (n, n) array in the order of
+        ``units.gdf``. Centers are then units (medoids).
     solver : str or pulp.LpSolver
         ``"highs"`` (default, HiGHS via highspy; CBC if highspy is missing), ``"cbc"``, any
         name ``pulp.getSolver`` knows, or a configured PuLP solver.
@@ -111,16 +130,30 @@ def design(
         log.setLevel(logging.INFO)
     start = time.perf_counter()
     tolerances = parse_balance(balance, units)
-    problem = make_problem(units, n_territories, tolerances, inertia=objective == "inertia")
+    problem = make_problem(
+        units,
+        n_territories,
+        tolerances,
+        inertia=objective == "inertia",
+        capacity=capacity,
+        costs=costs,
+    )
     lp_solver = resolve_solver(solver, time_limit)
     log.info(
         "designing %d territories from %d units, balancing %s",
         problem.k,
         problem.n,
-        ", ".join(f"{m} +-{t:.1%}" for m, t in tolerances.items()),
+        ", ".join(f"{m} {_describe(t)}" for m, t in tolerances.items()),
     )
-
-    centers = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
+    fixed_names: list[str] | None = None
+    if centers is not None:
+        centers, fixed_names = fixed_centers(centers, units, problem)
+        max_iter = 1
+    elif problem.cost_matrix is not None:
+        start_xy = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
+        centers = nearest_units(problem.xy, start_xy)
+    else:
+        centers = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
     best: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
     timed_out = False
     rounds = 0
@@ -140,9 +173,16 @@ def design(
         search.restore_balance()
         search.improve()
         labels = search.labels
-        centers = update_centers(
-            problem.xy, problem.weight, labels, centers, inertia=problem.inertia
-        )
+        if fixed_names is not None:
+            pass
+        elif problem.cost_matrix is not None:
+            centers = update_medoids(
+                problem.cost_matrix, problem.weight, labels, centers, inertia=problem.inertia
+            )
+        else:
+            centers = update_centers(
+                problem.xy, problem.weight, labels, centers, inertia=problem.inertia
+            )
         score = _score(problem, labels, centers)
         log.info(
             "round %d: objective %.6g, violation %.4f, %d repair moves (%.1f s)",
@@ -177,17 +217,20 @@ def design(
     search.restore_balance()
     search.improve()
     labels = search.labels
-    # Number territories from west to east, so that plans read naturally on the map.
-    order = np.argsort(centers[:, 0], kind="stable")
-    rank = np.empty(problem.k, dtype=np.int64)
-    rank[order] = np.arange(problem.k)
-    labels, centers, costs = rank[labels], centers[order], costs[:, order]
+    if fixed_names is None:
+        # Number territories from west to east, so that plans read naturally on the map.
+        order = np.argsort(problem.center_xy(centers)[:, 0], kind="stable")
+        rank = np.empty(problem.k, dtype=np.int64)
+        rank[order] = np.arange(problem.k)
+        labels, centers, costs = rank[labels], centers[order], costs[:, order]
+        problem.reorder(order)
     lower_bound = None
     if not _out_of_time(start, time_limit):
         bound_lp = solve_lp(problem, costs, lp_solver)
         lower_bound = bound_lp.objective if bound_lp is not None else None
     objective_value = float(costs[np.arange(problem.n), labels].sum())
-    problems = _broken_promises(problem, labels)
+    names = fixed_names or [territory_name(j, problem.k) for j in range(problem.k)]
+    problems = _broken_promises(problem, labels, names)
     if timed_out:
         problems.insert(
             0,
@@ -198,6 +241,9 @@ def design(
     params = {
         "n_territories": problem.k,
         "balance": tolerances,
+        "capacity": None if capacity is None else [float(c) for c in capacity],
+        "fixed_centers": fixed_names is not None,
+        "costs": "user matrix" if problem.cost_matrix is not None else "straight line",
         "objective": objective,
         "solver": getattr(lp_solver, "name", str(lp_solver)),
         "time_limit": time_limit,
@@ -209,7 +255,11 @@ def design(
         units,
         problem,
         labels,
-        centers,
+        problem.center_xy(centers),
+        names=names,
+        center_units=(
+            [problem.ids[int(c)] for c in centers] if problem.cost_matrix is not None else None
+        ),
         params=params,
         problems=problems,
         objective=objective_value,
@@ -230,48 +280,109 @@ def _out_of_time(start: float, limit: float | None) -> bool:
     return limit is not None and time.perf_counter() - start > limit
 
 
+def _describe(bound: Bound) -> str:
+    if isinstance(bound, tuple):
+        return f"in [{bound[0]:,.6g}, {bound[1]:,.6g}]"
+    return f"+-{bound:.1%}"
+
+
 def _score(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> tuple[float, float]:
     """(balance violation + disconnected territories, objective): smaller is better."""
     loads = np.zeros((problem.k, problem.loads.shape[1]))
     np.add.at(loads, labels, problem.loads)
-    scale = (problem.lower + problem.upper)[0] / 2
-    viol = float(
-        (
-            (np.maximum(loads - problem.upper, 0) + np.maximum(problem.lower - loads, 0)) / scale
-        ).sum()
-    )
+    scale = np.maximum(problem.target.mean(axis=0), 1e-12)
+    excess = np.maximum(loads - problem.upper, 0) + np.maximum(problem.lower - loads, 0)
+    viol = float((excess / scale).sum())
     pieces = sum(
         len(components_of(np.flatnonzero(labels == j), problem.neighbours, labels == j)) - 1
         for j in range(problem.k)
     )
-    d = np.linalg.norm(problem.xy - centers[labels], axis=1) / 1000.0
-    obj = float((problem.weight * (d * d if problem.inertia else d)).sum())
+    obj = float(problem.costs(centers)[np.arange(problem.n), labels].sum())
     return (round(viol + pieces, 12), obj)
 
 
-def _broken_promises(problem: Problem, labels: np.ndarray) -> list[str]:
-    """Say, in words, every tolerance or contiguity promise the labels break."""
+def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> list[str]:
+    """Say, in words, every balance or contiguity promise the labels break."""
     out = []
     loads = np.zeros((problem.k, problem.loads.shape[1]))
     np.add.at(loads, labels, problem.loads)
     for j in range(problem.k):
         members = np.flatnonzero(labels == j)
         if len(members) == 0:
-            out.append(f"territory {territory_name(j, problem.k)} is empty")
+            out.append(f"territory {names[j]} is empty")
             continue
         parts = components_of(members, problem.neighbours, labels == j)
         if len(parts) > 1:
-            out.append(
-                f"territory {territory_name(j, problem.k)} is in {len(parts)} pieces "
-                "(not contiguous)"
-            )
+            out.append(f"territory {names[j]} is in {len(parts)} pieces (not contiguous)")
         for m, name in enumerate(problem.names):
             lo, up = problem.lower[j, m], problem.upper[j, m]
             if loads[j, m] > up + 1e-9 or loads[j, m] < lo - 1e-9:
-                mean = (lo + up) / 2
-                out.append(
-                    f"territory {territory_name(j, problem.k)} has {name} {loads[j, m]:,.6g}, "
-                    f"{loads[j, m] / mean - 1:+.1%} from the mean, outside the tolerance "
-                    f"+-{problem.tolerance[m]:.1%}"
+                bound = problem.bounds[m]
+                where = (
+                    f"outside [{lo:,.6g}, {up:,.6g}]"
+                    if isinstance(bound, tuple)
+                    else f"{loads[j, m] / problem.target[j, m] - 1:+.1%} from its target "
+                    f"{problem.target[j, m]:,.6g}, outside the tolerance +-{bound:.1%}"
                 )
+                out.append(f"territory {names[j]} has {name} {loads[j, m]:,.6g}, {where}")
     return out
+
+
+def fixed_centers(centers: Any, units: Units, problem: Problem) -> tuple[np.ndarray, list[str]]:
+    """Read user-given centers: points (degrees) or, with a cost matrix, unit ids.
+
+    Returns the centers as the optimizer holds them ((k, 2) metres, or unit positions) and the
+    territory names.
+    """
+    names: list[str] | None = None
+    if isinstance(centers, pd.DataFrame) and not isinstance(centers.index, pd.RangeIndex):
+        names = [str(i) for i in centers.index]
+    if problem.cost_matrix is not None:
+        ids = list(centers.index if isinstance(centers, pd.DataFrame) else centers)
+        position = {u: i for i, u in enumerate(units.gdf.index)}
+        unknown = [u for u in ids if u not in position]
+        if unknown:
+            msg = (
+                f"`centers` must be unit ids when `costs` is given; unknown: {format_ids(unknown)}."
+            )
+            raise InputError(msg)
+        result = np.array([position[u] for u in ids], dtype=np.int64)
+        names = names or [str(u) for u in ids]
+    else:
+        if isinstance(centers, gpd.GeoDataFrame | gpd.GeoSeries):
+            if centers.crs is None:
+                msg = "`centers` has no CRS; set one (e.g. centers.set_crs(4326))."
+                raise InputError(msg)
+            pts = centers.geometry.to_crs(units.crs)
+            result = np.column_stack([pts.x, pts.y])
+        else:
+            if isinstance(centers, pd.DataFrame):
+                lat = next((c for c in centers.columns if "lat" in str(c).lower()), None)
+                lon = next(
+                    (
+                        c
+                        for c in centers.columns
+                        if "lon" in str(c).lower() or "lng" in str(c).lower()
+                    ),
+                    None,
+                )
+                if lat is None or lon is None:
+                    msg = "`centers` needs latitude and longitude columns (or a geometry)."
+                    raise InputError(msg)
+                lonlat = centers[[lon, lat]].to_numpy(dtype=float)
+            else:
+                lonlat = np.asarray(centers, dtype=float)
+            if lonlat.ndim != 2 or lonlat.shape[1] != 2 or not np.isfinite(lonlat).all():
+                msg = "`centers` must be (longitude, latitude) pairs in degrees."
+                raise InputError(msg)
+            pts = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=4326)
+            pts = pts.to_crs(units.crs)
+            result = np.column_stack([pts.x, pts.y])
+        names = names or [territory_name(j, len(result)) for j in range(len(result))]
+    if len(result) != problem.k:
+        msg = f"`centers` gives {len(result)} centers but `n_territories` is {problem.k}."
+        raise InputError(msg)
+    if len(set(names)) != len(names):
+        msg = f"`centers` names must be unique, got {format_ids(names)}."
+        raise InputError(msg)
+    return result, names

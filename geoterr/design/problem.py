@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -12,42 +12,54 @@ import pandas as pd
 from geoterr._errors import InfeasibleError, InputError, format_ids
 from geoterr.units import Units
 
-__all__ = ["Problem", "make_problem", "parse_balance"]
+__all__ = ["Bound", "Problem", "make_problem", "parse_balance"]
+
+# A balance requirement: a relative tolerance around the target, or absolute (low, high).
+Bound = float | tuple[float, float]
 
 
-def parse_balance(balance: Mapping[str, float] | str | None, units: Units) -> dict[str, float]:
-    """Check and normalise the ``balance`` argument: measure name -> relative tolerance.
+def _parse_text(balance: str) -> dict[str, Bound]:
+    parsed: dict[str, Bound] = {}
+    for part in balance.split(","):
+        name, sep, text = part.strip().rpartition(":")
+        if not sep or not name:
+            msg = (
+                f"`balance` {balance!r} is not 'measure:tolerance' (e.g. 'workload:0.05'); "
+                "separate several measures with commas."
+            )
+            raise InputError(msg)
+        try:
+            share = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
+        except ValueError:
+            msg = f"`balance` tolerance {text!r} for {name!r} is not a number (e.g. 0.05 or 5%)."
+            raise InputError(msg) from None
+        parsed[name] = share
+    return parsed
+
+
+def parse_balance(balance: Mapping[str, Bound] | str | None, units: Units) -> dict[str, Bound]:
+    """Check and normalise the ``balance`` argument.
 
     Parameters
     ----------
     balance : dict, str or None
-        ``{"workload": 0.05, "annual_revenue": 0.10}``; a string ``"workload:0.05"`` (the CLI's
-        form, several separated by commas); None balances the customer count within 5 %.
+        Measure -> relative tolerance (``{"workload": 0.05}``: every territory within 5 % of its
+        target) or absolute bounds per territory (``{"TOTPOP": (679406, 686233)}``); a string
+        ``"workload:0.05"`` or ``"workload:5%"`` (the CLI's form, several separated by commas);
+        None balances the customer count within 5 %.
     units : Units
         The units, whose columns the measures must be.
+
+    Returns
+    -------
+    dict
+        Measure -> float tolerance or (low, high) tuple.
     """
     if balance is None:
         balance = {"customers": 0.05}
     if isinstance(balance, str):
-        parsed: dict[str, float] = {}
-        for part in balance.split(","):
-            name, sep, text = part.strip().rpartition(":")
-            if not sep or not name:
-                msg = (
-                    f"`balance` {balance!r} is not 'measure:tolerance' (e.g. 'workload:0.05'); "
-                    "separate several measures with commas."
-                )
-                raise InputError(msg)
-            try:
-                share = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
-            except ValueError:
-                msg = (
-                    f"`balance` tolerance {text!r} for {name!r} is not a number (e.g. 0.05 or 5%)."
-                )
-                raise InputError(msg) from None
-            parsed[name] = share
-        balance = parsed
-    result: dict[str, float] = {}
+        balance = _parse_text(balance)
+    result: dict[str, Bound] = {}
     for name, given in dict(balance).items():
         if name not in units.gdf.columns or name in ("x", "y", "geometry"):
             msg = (
@@ -55,11 +67,24 @@ def parse_balance(balance: Mapping[str, float] | str | None, units: Units) -> di
                 f"{', '.join(units.measures)}. Pass it to build_units(measures=...) first."
             )
             raise InputError(msg)
+        if isinstance(given, tuple | list):
+            if len(given) != 2:
+                msg = f"`balance` bounds for {name!r} must be (low, high), got {given!r}."
+                raise InputError(msg)
+            low, high = float(given[0]), float(given[1])
+            if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or low > high:
+                msg = (
+                    f"`balance` bounds for {name!r} must satisfy 0 <= low <= high, "
+                    f"got ({low:g}, {high:g})."
+                )
+                raise InputError(msg)
+            result[name] = (low, high)
+            continue
         tol = float(given)
         if not np.isfinite(tol) or tol < 0 or tol >= 1:
             msg = (
                 f"`balance` tolerance for {name!r} must be a share in [0, 1) such as 0.05 "
-                f"(5 %), got {tol}."
+                f"(5 %), or (low, high) bounds, got {tol}."
             )
             raise InputError(msg)
         result[name] = tol
@@ -85,14 +110,18 @@ class Problem:
         The balanced measures per unit.
     names : list of str
         The balanced measures' names.
-    lower, upper : ndarray (k, m)
-        Allowed range of each territory's total of each measure.
+    bounds : list
+        Each measure's requirement as given (tolerance or (low, high)).
+    target, lower, upper : ndarray (k, m)
+        Each territory's target and allowed range of each measure.
     neighbours : list of ndarray
         Adjacent unit positions of every unit.
     k : int
         Number of territories.
     inertia : bool
         Squared distances in the objective.
+    cost_matrix : ndarray (n, n) or None
+        The user's unit-to-unit distances; centers are then units (positions).
     """
 
     ids: pd.Index
@@ -100,35 +129,100 @@ class Problem:
     weight: np.ndarray
     loads: np.ndarray
     names: list[str]
-    tolerance: np.ndarray
+    bounds: list[Bound]
+    target: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     neighbours: list[np.ndarray]
     k: int
     inertia: bool
+    cost_matrix: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return len(self.ids)
 
+    def distances(self, centers: np.ndarray) -> np.ndarray:
+        """Distance (km, or the cost matrix's unit) of every unit to every center, (n, k)."""
+        if self.cost_matrix is not None:
+            return self.cost_matrix[:, centers.astype(np.int64)]
+        return np.linalg.norm(self.xy[:, None, :] - centers[None, :, :], axis=2) / 1000.0
+
     def costs(self, centers: np.ndarray) -> np.ndarray:
-        """Objective cost of giving each unit to each center, shape (n, k), in km units."""
-        d = np.linalg.norm(self.xy[:, None, :] - centers[None, :, :], axis=2) / 1000.0
+        """Objective cost of giving each unit to each center, shape (n, k)."""
+        d = self.distances(centers)
         if self.inertia:
             d = d * d
         return self.weight[:, None] * d
 
+    def center_xy(self, centers: np.ndarray) -> np.ndarray:
+        """Center locations in metres, (k, 2)."""
+        if self.cost_matrix is not None:
+            return self.xy[centers.astype(np.int64)]
+        return centers
 
-def make_problem(units: Units, k: int, balance: dict[str, float], *, inertia: bool) -> Problem:
+    def reorder(self, order: np.ndarray) -> None:
+        """Renumber territories: territory ``order[j]`` becomes ``j``."""
+        self.target = self.target[order]
+        self.lower = self.lower[order]
+        self.upper = self.upper[order]
+
+
+def _cost_matrix(costs: object, units: Units) -> np.ndarray:
+    ids = units.gdf.index
+    if isinstance(costs, pd.DataFrame):
+        missing = ids.difference(costs.index).union(ids.difference(costs.columns))
+        if len(missing):
+            msg = (
+                f"`costs` has no row or column for {len(missing)} units "
+                f"({format_ids(missing)}); index and columns must be unit ids."
+            )
+            raise InputError(msg)
+        matrix = costs.loc[ids, ids].to_numpy(dtype=float)
+    else:
+        matrix = np.asarray(costs, dtype=float)
+        if matrix.shape != (len(ids), len(ids)):
+            msg = (
+                f"`costs` must be a {len(ids)} x {len(ids)} matrix in the order of the units "
+                f"(or a DataFrame indexed by unit ids), got shape {matrix.shape}."
+            )
+            raise InputError(msg)
+    bad = ~np.isfinite(matrix) | (matrix < 0)
+    if bad.any():
+        rows = ids[np.flatnonzero(bad.any(axis=1))]
+        msg = f"`costs` has negative or missing values in the rows of {format_ids(rows)}."
+        raise InputError(msg)
+    return matrix
+
+
+def make_problem(
+    units: Units,
+    k: int,
+    balance: dict[str, Bound],
+    *,
+    inertia: bool,
+    capacity: Sequence[float] | None = None,
+    costs: object = None,
+) -> Problem:
     """Build the arrays and run the checks that need no solver.
+
+    Parameters
+    ----------
+    units, k, balance, inertia
+        As in :func:`geoterr.design`.
+    capacity : sequence of float, optional
+        Relative size of each territory (1 = a full territory, 0.5 = half); targets of
+        relatively balanced measures are shared in proportion.
+    costs : array or DataFrame, optional
+        Unit-to-unit distances replacing straight-line ones.
 
     Raises
     ------
     InputError
-        Bad ``n_territories``.
+        Bad ``n_territories``, ``capacity`` or ``costs``.
     InfeasibleError
-        A measure that cannot be balanced at all (a unit heavier than a territory may be,
-        more territories than units), with the smallest tolerance that could work.
+        A measure that cannot be balanced at all (a unit heavier than a territory may be, bounds
+        that cannot hold the total, more territories than units), with the numbers.
     """
     n = len(units)
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
@@ -140,20 +234,46 @@ def make_problem(units: Units, k: int, balance: dict[str, float], *, inertia: bo
             "least one unit. Ask for fewer territories or build finer units."
         )
         raise InfeasibleError(msg)
+    share = np.full(k, 1.0 / k)
+    if capacity is not None:
+        cap = np.asarray(capacity, dtype=float)
+        if cap.shape != (k,) or not np.all(np.isfinite(cap)) or np.any(cap <= 0):
+            msg = (
+                f"`capacity` must give a positive size for each of the {k} territories, "
+                f"got {list(np.atleast_1d(cap))}."
+            )
+            raise InputError(msg)
+        share = cap / cap.sum()
     names = list(balance)
     loads = units.gdf[names].to_numpy(dtype=float)
-    tol = np.array([balance[m] for m in names])
     totals = loads.sum(axis=0)
-    for j, name in enumerate(names):
-        if totals[j] <= 0:
-            msg = f"`balance` measure {name!r} sums to {totals[j]:g}; it cannot be balanced."
-            raise InputError(msg)
-    mean = totals / k
-    lower = np.tile(mean * (1 - tol), (k, 1))
-    upper = np.tile(mean * (1 + tol), (k, 1))
-    _check_heavy_units(units, names, loads, mean, tol)
+    target = np.zeros((k, len(names)))
+    lower = np.zeros((k, len(names)))
+    upper = np.zeros((k, len(names)))
+    reasons = []
+    for m, name in enumerate(names):
+        bound = balance[name]
+        if isinstance(bound, tuple):
+            lower[:, m], upper[:, m] = bound
+            target[:, m] = (bound[0] + bound[1]) / 2
+            if k * bound[0] > totals[m] + 1e-9 or k * bound[1] < totals[m] - 1e-9:
+                reasons.append(
+                    f"{k} territories with {name} in [{bound[0]:,.6g}, {bound[1]:,.6g}] hold "
+                    f"between {k * bound[0]:,.6g} and {k * bound[1]:,.6g}, but the total is "
+                    f"{totals[m]:,.6g}"
+                )
+        else:
+            if totals[m] <= 0:
+                msg = f"`balance` measure {name!r} sums to {totals[m]:g}; it cannot be balanced."
+                raise InputError(msg)
+            target[:, m] = totals[m] * share
+            lower[:, m] = target[:, m] * (1 - bound)
+            upper[:, m] = target[:, m] * (1 + bound)
+    reasons += _heavy_units(units, names, loads, upper, balance)
+    if reasons:
+        raise InfeasibleError("No balanced plan exists: " + "; ".join(reasons) + ".")
     primary = loads[:, 0]
-    # Units without workload still need to be pulled to a nearby territory.
+    # Units without weight still need to be pulled to a nearby territory.
     weight = primary + 1e-3 * max(float(primary.mean()), 1e-12)
     index = {u: i for i, u in enumerate(units.gdf.index)}
     neighbours = [np.empty(0, dtype=np.int64)] * n
@@ -165,36 +285,46 @@ def make_problem(units: Units, k: int, balance: dict[str, float], *, inertia: bo
         weight=weight,
         loads=loads,
         names=names,
-        tolerance=tol,
+        bounds=[balance[m] for m in names],
+        target=target,
         lower=lower,
         upper=upper,
         neighbours=neighbours,
         k=int(k),
         inertia=inertia,
+        cost_matrix=None if costs is None else _cost_matrix(costs, units),
     )
 
 
-def _check_heavy_units(
-    units: Units, names: list[str], loads: np.ndarray, mean: np.ndarray, tol: np.ndarray
-) -> None:
+def _heavy_units(
+    units: Units, names: list[str], loads: np.ndarray, upper: np.ndarray, balance: dict
+) -> list[str]:
     reasons = []
-    for j, name in enumerate(names):
-        cap = mean[j] * (1 + tol[j])
-        heavy = np.flatnonzero(loads[:, j] > cap + 1e-9)
-        if len(heavy):
-            worst = heavy[np.argmax(loads[heavy, j])]
-            needed = loads[worst, j] / mean[j] - 1
-            ids = [units.gdf.index[i] for i in heavy[np.argsort(-loads[heavy, j])]]
-            reasons.append(
-                f"{len(heavy)} units have more {name} than a territory may hold "
-                f"({cap:,.6g} = mean {mean[j]:,.6g} x {1 + tol[j]:g}): {format_ids(ids)}; "
-                f"the largest, {units.gdf.index[worst]}, holds {loads[worst, j]:,.6g}. "
-                f"A tolerance of at least {needed:.1%} could work, or fewer territories "
-                f"(at most {int(loads[:, j].sum() / loads[worst, j] * (1 + tol[j]))}), "
-                "or split that unit"
+    for m, name in enumerate(names):
+        cap = float(upper[:, m].max())
+        heavy = np.flatnonzero(loads[:, m] > cap + 1e-9)
+        if not len(heavy):
+            continue
+        worst = heavy[np.argmax(loads[heavy, m])]
+        ids = [units.gdf.index[i] for i in heavy[np.argsort(-loads[heavy, m])]]
+        text = (
+            f"{len(heavy)} units have more {name} than any territory may hold ({cap:,.6g}): "
+            f"{format_ids(ids)}; the largest, {units.gdf.index[worst]}, holds "
+            f"{loads[worst, m]:,.6g}"
+        )
+        bound = balance[name]
+        if not isinstance(bound, tuple):
+            target = cap / (1 + bound)
+            needed = loads[worst, m] / target - 1
+            most = int(loads[:, m].sum() / loads[worst, m] * (1 + bound))
+            text += (
+                f". A tolerance of at least {needed:.1%} could work, or fewer territories "
+                f"(at most {most}), or split that unit"
             )
-    if reasons:
-        raise InfeasibleError("No balanced plan exists: " + "; ".join(reasons) + ".")
+        else:
+            text += ". Raise the upper bound or split that unit"
+        reasons.append(text)
+    return reasons
 
 
 def components_of(

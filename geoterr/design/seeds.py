@@ -47,3 +47,37 @@ def update_centers(
                 c = step
         new[j] = c
     return new
+
+
+def nearest_units(xy: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Distinct units nearest to each point (greedy, in order), as positions, shape (k,)."""
+    chosen: list[int] = []
+    taken = np.zeros(len(xy), dtype=bool)
+    for p in points:
+        d = np.linalg.norm(xy - p, axis=1)
+        d[taken] = np.inf
+        i = int(np.argmin(d))
+        chosen.append(i)
+        taken[i] = True
+    return np.array(chosen, dtype=np.int64)
+
+
+def update_medoids(
+    cost_matrix: np.ndarray,
+    weight: np.ndarray,
+    labels: np.ndarray,
+    centers: np.ndarray,
+    *,
+    inertia: bool,
+) -> np.ndarray:
+    """Move each center to the member unit with the least weighted cost to the others."""
+    new = centers.copy()
+    for j in range(len(centers)):
+        members = np.flatnonzero(labels == j)
+        if len(members) == 0:
+            continue
+        d = cost_matrix[np.ix_(members, members)]
+        if inertia:
+            d = d * d
+        new[j] = members[int(np.argmin(weight[members] @ d))]
+    return new
