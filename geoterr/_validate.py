@@ -23,11 +23,14 @@ class Problems:
     argument: str
     messages: list[str] = field(default_factory=list)
     bad_rows: set[Hashable] = field(default_factory=set)
+    structural: list[str] = field(default_factory=list)
 
     def add(self, message: str, rows: Sequence[Hashable] = ()) -> None:
-        """Record one problem and the rows it concerns."""
+        """Record one problem and the rows it concerns (none: a problem of the whole table)."""
         self.messages.append(message)
         self.bad_rows.update(rows)
+        if not rows:
+            self.structural.append(message)
 
     def __bool__(self) -> bool:
         return bool(self.messages)
@@ -54,6 +57,9 @@ class Problems:
         """
         if not self:
             return frame
+        if self.structural:  # not about rows: dropping rows cannot fix it
+            body = "; ".join(self.structural)
+            raise InputError(f"`{self.argument}` has problems: {body}. Check the column names.")
         if not drop:
             raise InputError(self.text(fix))
         keep = ~frame.index.isin(list(self.bad_rows))
@@ -73,6 +79,29 @@ class Problems:
 def normalise_name(name: object) -> str:
     """Lower-case a name and keep letters and digits only (``Billing_Lat`` -> ``billinglat``)."""
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+THOUSANDS = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
+DECIMAL_COMMA = r"^-?\d*,\d+$"
+
+
+def _normalise_separators(text: pd.Series) -> pd.Series:
+    """Read commas the way the whole column uses them.
+
+    If every value with a comma looks like ``1,234,567.8`` the commas group thousands; if every
+    one looks like ``45,123`` and no value in the column has a dot, the comma is the decimal
+    mark (European exports). Anything else keeps its comma and is reported as not a number.
+    """
+    has_comma = text.str.contains(",", regex=False).fillna(False).astype(bool)
+    if not has_comma.any():
+        return text
+    with_comma = text[has_comma]
+    has_dot = text.str.contains(".", regex=False).fillna(False).astype(bool).any()
+    if with_comma.str.match(THOUSANDS).all():
+        return text.str.replace(",", "", regex=False)
+    if not has_dot and with_comma.str.match(DECIMAL_COMMA).all():
+        return text.str.replace(",", ".", regex=False)
+    return text
 
 
 def numeric_column(
@@ -99,8 +128,9 @@ def numeric_column(
     label = label or column
     raw = frame[column]
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        cleaned = raw.astype("string").str.strip().str.replace(",", "", regex=False)
-        values = pd.to_numeric(cleaned, errors="coerce")
+        values = pd.to_numeric(
+            _normalise_separators(raw.astype("string").str.strip()), errors="coerce"
+        )
     else:
         values = pd.to_numeric(raw, errors="coerce")
     values = values.astype(float)

@@ -17,8 +17,10 @@ import pandas as pd
 from geoterr import __version__
 from geoterr._errors import GeoterrError
 from geoterr.design import design
+from geoterr.design.problem import parse_balance_text
 from geoterr.io import read_customers, sample_path
 from geoterr.plan import Plan
+from geoterr.plan_files import check_target
 from geoterr.units import build_units
 
 log = logging.getLogger("geoterr.cli")
@@ -121,8 +123,9 @@ def _run(args: argparse.Namespace) -> Plan:
         }
         extra = []
     extra += [m.strip() for m in args.measures.split(",") if m.strip()]
-    balance = args.balance
-    balanced = [part.rpartition(":")[0].strip() for part in (balance or "").split(",") if part]
+    check_target(args.out)  # refuse a bad output folder before any work
+    balance = parse_balance_text(args.balance) if args.balance else None
+    balanced = list(balance or {})
     measures = list(dict.fromkeys([m for m in balanced if m != "customers"] + extra))
 
     log.info("reading customers from %s", source)

@@ -68,9 +68,9 @@ ID_NAMES = (
 )
 
 COORDINATE_FIX = (
-    "Fix or remove those rows, pass the right columns with `lat=` and `lon=` "
-    "(CLI: --lat/--lon), give the CRS of projected coordinates with `crs=`, "
-    "or drop invalid rows with `on_invalid='drop'` (CLI: --drop-invalid)."
+    "Fix or remove those rows, or drop them with `on_invalid='drop'` (CLI: --drop-invalid); "
+    "for coordinates, name the right columns with `lat=` and `lon=` (CLI: --lat/--lon) or "
+    "give the CRS of projected ones with `crs=`."
 )
 
 
@@ -122,9 +122,17 @@ def _read_table(source: Any, layer: str | None) -> pd.DataFrame:
         if suffix in {".csv", ".txt", ".csv.gz", ".tsv"}:
             sep = "\t" if suffix == ".tsv" else None
             table = pd.read_csv(
-                path, sep=sep, engine="python", dtype=str, keep_default_na=False, na_values=[""]
+                path,
+                sep=sep,
+                engine="python",
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig",  # Excel writes a byte-order mark
+                skip_blank_lines=False,  # keep row i on file line i + 2 for messages
             )
-            return _infer_numeric(table)
+            table.columns = [str(c).strip() for c in table.columns]
+            return _infer_numeric(_drop_empty_rows(table))
         if suffix == ".parquet":
             try:
                 return gpd.read_parquet(path)
@@ -145,11 +153,32 @@ def _read_table(source: Any, layer: str | None) -> pd.DataFrame:
     raise InputError(msg)
 
 
+def _drop_empty_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows with no value at all (spreadsheet exports end with some), with a warning."""
+    empty = table.isna().all(axis=1).to_numpy()
+    if empty.any():
+        lines = [f"line {i + 2}" for i in np.flatnonzero(empty)]
+        warnings.warn(
+            f"ignored {int(empty.sum())} empty rows of the customers file ({format_ids(lines)})",
+            GeoterrWarning,
+            stacklevel=5,
+        )
+        # Keep the original row numbers (file line - 2) as the index for later messages.
+        table = table[~empty]
+    return table
+
+
+# Plain decimal numbers that survive a round trip through float64 exactly enough to be
+# measures: no exponent, at most 15 significant integer digits (longer ones are ids).
+PLAIN_NUMBER = r"^-?\d{1,15}(\.\d+)?$"
+
+
 def _infer_numeric(table: pd.DataFrame) -> pd.DataFrame:
     """Turn text columns whose every value is a plain number into numbers.
 
-    Columns with leading zeros (postal codes, account numbers such as ``007``) stay text.
-    Coordinates and measures are checked again, with row ids, by the validators.
+    Columns with leading zeros (postal codes, account numbers such as ``007``), exponents
+    (``1E1``) or more than 15 digits (long account numbers) stay text. Coordinates and
+    measures are checked again, with row ids, by the validators.
     """
     for column in table.columns:
         text = table[column].dropna().astype(str).str.strip()
@@ -157,7 +186,8 @@ def _infer_numeric(table: pd.DataFrame) -> pd.DataFrame:
             continue
         values = pd.to_numeric(text, errors="coerce")
         leading_zero = text.str.match(r"^-?0\d").any()
-        if values.notna().all() and not leading_zero:
+        plain = text.str.match(PLAIN_NUMBER).all()
+        if plain and values.notna().all() and not leading_zero:
             converted = pd.to_numeric(table[column], errors="coerce")
             if converted.isna().any() and (values == values.round()).all():
                 converted = converted.astype("Int64")  # ids with gaps stay integers
@@ -203,7 +233,7 @@ def _find_column(
     return found[0]
 
 
-def _set_ids(frame: pd.DataFrame, id_col: str | None) -> tuple[pd.DataFrame, str]:
+def _set_ids(frame: pd.DataFrame, id_col: str | None, from_file: bool) -> tuple[pd.DataFrame, str]:
     problems = Problems("customers")
     column = _find_column(frame, id_col, ID_NAMES, None, "customer id", "id_col")
     if column is None:
@@ -226,7 +256,8 @@ def _set_ids(frame: pd.DataFrame, id_col: str | None) -> tuple[pd.DataFrame, str
         frame[column] = ids
     missing = ids.isna().to_numpy()
     if missing.any():
-        rows = [f"row {i + 2}" for i in np.flatnonzero(missing)]  # file line numbers
+        labels = frame.index[missing]
+        rows = [f"line {i + 2}" for i in labels] if from_file else [f"row {i}" for i in labels]
         problems.add(f"{int(missing.sum())} rows without an id in {column!r} ({format_ids(rows)})")
     dup = ids.duplicated(keep=False) & ids.notna()
     if dup.any():
@@ -308,7 +339,7 @@ def read_customers(
     if len(frame) == 0:
         msg = "`customers` has no rows; it needs at least one customer with coordinates."
         raise InputError(msg)
-    frame, id_name = _set_ids(frame, id_col)
+    frame, id_name = _set_ids(frame, id_col, isinstance(customers, str | Path))
     drop = on_invalid == "drop"
     problems = Problems("customers")
 
@@ -339,7 +370,10 @@ def read_customers(
             gdf[column] = values
     gdf = problems.raise_or_drop(gdf, drop=drop, fix=COORDINATE_FIX)
     gdf.index.name = id_name
-    gdf.attrs["geoterr"] = {"id": id_name, "lat": lat_col, "lon": lon_col}
+    if gdf.geometry.name != "geometry" and "geometry" not in gdf.columns:
+        gdf = gdf.rename_geometry("geometry")  # type: ignore[operator]
+    degrees = not geo and (crs is None or CRS.from_user_input(crs).equals(CRS.from_epsg(4326)))
+    gdf.attrs["geoterr"] = {"id": id_name, "lat": lat_col, "lon": lon_col, "degrees": degrees}
     return gdf
 
 

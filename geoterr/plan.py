@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoterr._errors import GeoterrWarning
 from geoterr.metrics import territory_table
 from geoterr.units import Units, unit_cells
 
@@ -148,6 +150,16 @@ def build_plan(
     customers = None
     if units.customers is not None:
         customers = units.customers.copy()
+        clash = [c for c in ("unit", "territory") if c in customers.columns]
+        if clash:
+            renamed = {c: f"{c}_input" for c in clash}
+            warnings.warn(
+                f"the customers' own column(s) {', '.join(clash)} are kept as "
+                f"{', '.join(renamed.values())}; `unit` and `territory` now hold the plan's.",
+                GeoterrWarning,
+                stacklevel=3,
+            )
+            customers = customers.rename(columns=renamed)
         customers["unit"] = units.customer_unit.reindex(customers.index)
         customers["territory"] = assignment.reindex(customers["unit"]).to_numpy()
     return Plan(

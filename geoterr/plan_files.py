@@ -43,14 +43,54 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _customer_table(plan: Plan) -> pd.DataFrame:
+def _customer_table(plan: Plan) -> tuple[pd.DataFrame, list[str]]:
+    """Every customer row as a table, and the names of its latitude and longitude columns.
+
+    The input's own degree columns are kept as they are; when the customers came as geometry
+    or projected coordinates, WGS 84 ``latitude``/``longitude`` columns are added.
+    """
     assert plan.customers is not None
-    table = pd.DataFrame(plan.customers.drop(columns="geometry"))
-    geo = plan.customers.attrs.get("geoterr", {})
-    if geo.get("lat") in (None, "geometry") and not {"latitude", "longitude"} & set(table):
-        table["latitude"] = plan.customers.geometry.y
-        table["longitude"] = plan.customers.geometry.x
-    return table.reset_index()
+    customers = plan.customers
+    table = pd.DataFrame(customers.drop(columns=customers.geometry.name))
+    geo = customers.attrs.get("geoterr", {})
+    lat, lon = geo.get("lat"), geo.get("lon")
+    if not (geo.get("degrees") and lat in table.columns and lon in table.columns):
+        lat, lon = "latitude", "longitude"
+        while lat in table.columns or lon in table.columns:
+            lat, lon = f"geoterr_{lat}", f"geoterr_{lon}"
+        table[lat] = customers.geometry.y
+        table[lon] = customers.geometry.x
+    return table.reset_index(), [str(lat), str(lon)]
+
+
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """Check that a plan can be written to ``path`` (before spending time on a design).
+
+    Returns
+    -------
+    Path
+        The absolute folder path.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is a file, the current folder, or a non-empty folder that is not a plan.
+    """
+    target = Path(path).resolve()
+    if target == Path.cwd().resolve() or target.parent == target:
+        msg = f"`path` {str(path)!r} is the current or root folder; give a new folder for the plan."
+        raise InputError(msg)
+    if target.exists():
+        if not target.is_dir():
+            msg = f"`path` {str(target)!r} is a file; give a folder for the plan."
+            raise InputError(msg)
+        if any(target.iterdir()) and not (target / "plan.json").exists():
+            msg = (
+                f"`path` {str(target)!r} is a non-empty folder that is not a geoterr plan; "
+                "choose a new or empty folder so nothing there is overwritten."
+            )
+            raise InputError(msg)
+    return target
 
 
 def save_plan(
@@ -74,23 +114,15 @@ def save_plan(
     Path
         The folder written.
     """
-    target = Path(path)
-    if target.exists():
-        if not target.is_dir():
-            msg = f"`path` {str(target)!r} is a file; give a folder for the plan."
-            raise InputError(msg)
-        if any(target.iterdir()) and not (target / "plan.json").exists():
-            msg = (
-                f"`path` {str(target)!r} is a non-empty folder that is not a geoterr plan; "
-                "choose a new or empty folder so nothing there is overwritten."
-            )
-            raise InputError(msg)
+    target = check_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         if plan.customers is not None:
-            _customer_table(plan).to_csv(work / "assignments.csv", index=False)
+            table, coordinates = _customer_table(plan)
+            table.to_csv(work / "assignments.csv", index=False)
         else:
+            coordinates = []
             plan.assignment.rename_axis("unit").reset_index().to_csv(
                 work / "assignments.csv", index=False
             )
@@ -107,6 +139,7 @@ def save_plan(
             "seconds": plan.seconds,
             "params": plan.params,
             "id_column": plan.id_column,
+            "coordinate_columns": coordinates,
             "n_customers": None if plan.customers is None else len(plan.customers),
             "n_units": len(plan.assignment),
             "centers": plan.centers.reset_index().to_dict(orient="records"),
@@ -158,15 +191,18 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         raise InputError(msg)
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     table = _infer_numeric(
+        # read as read_customers reads, so ids come back with their type
         pd.read_csv(folder / "assignments.csv", dtype=str, keep_default_na=False, na_values=[""])
     )
     id_col = meta["id_column"]
     customers = None
     if id_col in table.columns:
         table = table.set_index(id_col)
-        lat = table.get("latitude", np.nan)
-        lon = table.get("longitude", np.nan)
+        lat_col, lon_col = meta.get("coordinate_columns") or ["latitude", "longitude"]
+        lat = table[lat_col].to_numpy(dtype=float)
+        lon = table[lon_col].to_numpy(dtype=float)
         customers = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        customers.attrs["geoterr"] = {"id": id_col, "lat": lat_col, "lon": lon_col, "degrees": True}
         assignment = table.groupby("unit", sort=False)["territory"].first()
     else:
         assignment = table.set_index("unit")["territory"]

@@ -34,6 +34,8 @@ from geoterr.projection import local_crs
 __all__ = ["Units", "build_units"]
 
 COUNT = "customers"
+# Columns geoterr itself writes on units or customers; never taken as measures.
+RESERVED = frozenset({"x", "y", "geometry", "unit", "territory", COUNT})
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,16 @@ class Units:
 
 def _measure_columns(customers: pd.DataFrame, measures: Sequence[str] | None) -> list[str]:
     if measures is not None:
+        clash = [m for m in measures if m in RESERVED - {COUNT}]
+        if clash:
+            msg = (
+                f"`measures` names {', '.join(map(repr, clash))}, which geoterr uses for its own "
+                "columns; rename those columns in the customers table first."
+            )
+            raise InputError(msg)
         return [m for m in measures if m != COUNT]
-    skip = set(customers.attrs.get("geoterr", {}).values()) | {"geometry"}
+    geo = customers.attrs.get("geoterr", {})
+    skip = {v for v in geo.values() if isinstance(v, str)} | set(RESERVED)
     numeric = customers.select_dtypes(include="number").columns
     # Without an explicit list, only complete, non-negative numeric columns are summed
     # (a column with gaps is not a measure to balance on; name it to have it checked).

@@ -113,3 +113,12 @@ def test_help_and_usage_errors(tmp_path: Path) -> None:
     assert result.returncode == 0 and "--balance" in result.stdout and "examples" in result.stdout
     result = run("design", "x.csv", cwd=tmp_path)  # no --territories, no --out
     assert result.returncode == 2 and "required" in result.stderr
+
+
+def test_bad_options_fail_before_any_work(tmp_path: Path) -> None:
+    make_customers(30).to_csv(tmp_path / "c.csv", index=False)
+    result = run("design", "c.csv", "-k", "3", "--out", ".", cwd=tmp_path)
+    assert result.returncode == 1 and "current or root folder" in result.stderr
+    assert "designing" not in result.stderr
+    result = run("design", "c.csv", "-k", "3", "--balance", "workload", "--out", "p", cwd=tmp_path)
+    assert result.returncode == 1 and "measure:tolerance" in result.stderr

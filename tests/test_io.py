@@ -73,6 +73,7 @@ def test_crm_export_column_names(tmp_path: Path) -> None:
         "id": "AccountNumber",
         "lat": "BillingLatitude",
         "lon": "BillingLongitude",
+        "degrees": True,
     }
 
 
@@ -146,7 +147,7 @@ def test_duplicate_and_missing_ids(tmp_path: Path) -> None:
     msg = str(err.value)
     one_paragraph(msg)
     assert "C0001" in msg and "more than one row" in msg
-    assert "without an id" in msg and "row 8" in msg  # line 8 of the file (header is line 1)
+    assert "without an id" in msg and "line 8" in msg  # line 8 of the file (header is line 1)
     # ids problems are never dropped silently, even with on_invalid="drop"
     with pytest.raises(gt.InputError):
         gt.read_customers(write(df, tmp_path / "c.csv"), on_invalid="drop")
@@ -207,3 +208,39 @@ def test_input_not_mutated() -> None:
 def test_error_names_argument() -> None:
     with pytest.raises(gt.InputError, match=re.escape("`on_invalid`")):
         gt.read_customers(make_customers(3), on_invalid="skip")  # type: ignore[arg-type]
+
+
+def test_decimal_commas_and_thousands(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_text("id;lat;lon;workload\nA;45,637;7,7;3,5\nB;45,1;7,25;1,0\n")
+    out = gt.read_customers(path, measures=["workload"])
+    assert out.geometry.x.tolist() == pytest.approx([7.7, 7.25])
+    assert out["workload"].tolist() == [3.5, 1.0]
+    path = tmp_path / "us.csv"
+    path.write_text('id,lat,lon,revenue\nA,45.6,7.7,"1,234,500.5"\nB,45.1,7.2,"12,000"\n')
+    out = gt.read_customers(path, measures=["revenue"])
+    assert out["revenue"].tolist() == [1234500.5, 12000.0]
+
+
+def test_bom_blank_rows_and_spaces_in_headers(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "\ufeffAccount ID,Latitude ,Longitude\nA1,40.1,-100.2\nA2,40.2,-100.1\n,,\n,,\n".encode()
+    )
+    with pytest.warns(gt.GeoterrWarning, match="ignored 2 empty rows"):
+        out = gt.read_customers(path, id_col="Account ID")
+    assert list(out.index) == ["A1", "A2"]
+
+
+def test_long_and_exponent_ids_stay_text(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "id,lat,lon\n98765432109876543210,40,-100\n98765432109876543211,40.1,-100\n1E1,40.2,-100\n"
+    )
+    out = gt.read_customers(path)
+    assert list(out.index) == ["98765432109876543210", "98765432109876543211", "1E1"]
+
+
+def test_table_wide_problems_are_not_dropped() -> None:
+    with pytest.raises(gt.InputError, match="no column 'wrkload'.*column names"):
+        gt.read_customers(make_customers(5), measures=["wrkload"], on_invalid="drop")

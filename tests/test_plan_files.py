@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -66,3 +68,47 @@ def test_existing_plan_is_replaced_other_folders_refused(plan: gt.Plan, tmp_path
 def test_load_plan_needs_plan_json(tmp_path: Path) -> None:
     with pytest.raises(gt.InputError, match="no plan.json"):
         gt.load_plan(tmp_path)
+
+
+def test_round_trip_keeps_other_coordinate_names_and_columns(tmp_path: Path) -> None:
+    from conftest import make_customers
+
+    df = make_customers(60).rename(columns={"latitude": "Lat", "longitude": "Lng"})
+    df["territory"] = "old"  # the CRM's own territory column
+    df["x"] = 1.0  # a numeric column named like geoterr's unit coordinates
+    customers = gt.read_customers(df, lat="Lat", lon="Lng")
+    units = gt.build_units(customers)
+    assert "x" not in units.measures and units.gdf["x"].nunique() > 1
+    with pytest.warns(gt.GeoterrWarning, match="territory_input"):
+        plan = gt.design(units, 3, balance={"workload": 0.1})
+    assert plan.customers is not None
+    assert (plan.customers["territory_input"] == "old").all()
+    folder = plan.save(tmp_path / "p", map=False)
+    back = gt.load_plan(folder)
+    assert back.customers is not None
+    assert np.allclose(back.customers.geometry.y, df["Lat"])
+    assert "latitude" not in pd.read_csv(folder / "assignments.csv").columns
+
+
+def test_geometry_input_gets_degree_columns(tmp_path: Path) -> None:
+    from conftest import make_customers
+
+    df = make_customers(40)
+    gdf = gpd.GeoDataFrame(
+        df.drop(columns=["latitude", "longitude"]),
+        geometry=gpd.points_from_xy(df.longitude, df.latitude),
+        crs=4326,
+    ).rename_geometry("geom")
+    units = gt.build_units(gt.read_customers(gdf), measures=["workload"])
+    folder = gt.design(units, 3, balance={"workload": 0.1}).save(tmp_path / "p", map=False)
+    table = pd.read_csv(folder / "assignments.csv")
+    assert np.allclose(table["latitude"], df["latitude"])
+    assert np.allclose(gt.load_plan(folder).customers.geometry.x, df["longitude"])
+
+
+def test_current_folder_is_refused(
+    plan: gt.Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(gt.InputError, match="current or root folder"):
+        plan.save(".")

@@ -12,13 +12,14 @@ import pandas as pd
 from geoterr._errors import InfeasibleError, InputError, format_ids
 from geoterr.units import Units
 
-__all__ = ["Bound", "Problem", "make_problem", "parse_balance"]
+__all__ = ["Bound", "Problem", "make_problem", "parse_balance", "parse_balance_text"]
 
 # A balance requirement: a relative tolerance around the target, or absolute (low, high).
 Bound = float | tuple[float, float]
 
 
-def _parse_text(balance: str) -> dict[str, Bound]:
+def parse_balance_text(balance: str) -> dict[str, Bound]:
+    """Parse the CLI's ``"workload:0.05,annual_revenue:10%"`` into measure -> tolerance."""
     parsed: dict[str, Bound] = {}
     for part in balance.split(","):
         name, sep, text = part.strip().rpartition(":")
@@ -58,7 +59,7 @@ def parse_balance(balance: Mapping[str, Bound] | str | None, units: Units) -> di
     if balance is None:
         balance = {"customers": 0.05}
     if isinstance(balance, str):
-        balance = _parse_text(balance)
+        balance = parse_balance_text(balance)
     result: dict[str, Bound] = {}
     for name, given in dict(balance).items():
         if name not in units.gdf.columns or name in ("x", "y", "geometry"):
@@ -314,13 +315,17 @@ def _heavy_units(
         )
         bound = balance[name]
         if not isinstance(bound, tuple):
-            target = cap / (1 + bound)
+            k = upper.shape[0]
+            target = float(loads[:, m].sum()) / k
             needed = loads[worst, m] / target - 1
-            most = int(loads[:, m].sum() / loads[worst, m] * (1 + bound))
-            text += (
-                f". A tolerance of at least {needed:.1%} could work, or fewer territories "
-                f"(at most {most}), or split that unit"
-            )
+            most = int(loads[:, m].sum() * (1 + bound) / loads[worst, m])
+            options = []
+            if needed < 1:
+                options.append(f"a tolerance of at least {needed:.1%}")
+            if 1 <= most < k:
+                options.append(f"at most {most} territories")
+            options.append("splitting that unit")
+            text += ". What could work: " + ", or ".join(options)
         else:
             text += ". Raise the upper bound or split that unit"
         reasons.append(text)
