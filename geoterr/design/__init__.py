@@ -13,6 +13,7 @@ The public entry point is :func:`design`. The steps (see ``DESIGN.md``):
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import warnings
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_ids
+from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.local_search import Search
 from geoterr.design.model import resolve_solver, round_assignment, solve_lp
 from geoterr.design.problem import Bound, Problem, components_of, make_problem, parse_balance
@@ -34,6 +36,12 @@ from geoterr.units import Units
 __all__ = ["design"]
 
 log = logging.getLogger(__name__)
+
+# Up to this many unit x territory pairs, every round ends with the exact contiguous
+# assignment to the round's centers; above it, only a plan that breaks a promise is repaired
+# that way (on the units near borders).
+EXACT_VARS = 25_000
+REPAIR_SECONDS = 10.0
 
 
 def design(
@@ -168,11 +176,7 @@ def design(
                 raise InfeasibleError(msg)
             break
         labels = round_assignment(problem, costs, lp, lp_solver)
-        search = Search(problem, labels, costs)
-        search.make_contiguous()
-        search.restore_balance()
-        search.improve()
-        labels = search.labels
+        labels = _repair(problem, labels, costs, centers, lp_solver, start, time_limit)
         if fixed_names is not None:
             pass
         elif problem.cost_matrix is not None:
@@ -185,11 +189,10 @@ def design(
             )
         score = _score(problem, labels, centers)
         log.info(
-            "round %d: objective %.6g, violation %.4f, %d repair moves (%.1f s)",
+            "round %d: objective %.6g, violation %.4f (%.1f s)",
             rounds,
             score[1],
             score[0],
-            search.moves,
             time.perf_counter() - start,
         )
         if best is None or score < best[0]:
@@ -212,11 +215,7 @@ def design(
 
     # Final polish with the final centers, then the bound for those centers.
     costs = problem.costs(centers)
-    search = Search(problem, labels, costs)
-    search.make_contiguous()
-    search.restore_balance()
-    search.improve()
-    labels = search.labels
+    labels = _repair(problem, labels, costs, centers, lp_solver, start, time_limit)
     if fixed_names is None:
         # Number territories from west to east, so that plans read naturally on the map.
         order = np.argsort(problem.center_xy(centers)[:, 0], kind="stable")
@@ -232,10 +231,11 @@ def design(
     names = fixed_names or [territory_name(j, problem.k) for j in range(problem.k)]
     problems = _broken_promises(problem, labels, names)
     if timed_out:
-        problems.insert(
-            0,
-            f"stopped by the time limit ({time_limit:g} s) after {rounds} rounds; "
-            "this is the best plan found so far",
+        warnings.warn(
+            f"design stopped by the time limit ({time_limit:g} s) after {rounds} rounds; "
+            "the plan is the best found so far (plan.params['time_limit_reached'])",
+            GeoterrWarning,
+            stacklevel=2,
         )
     seconds = time.perf_counter() - start
     params = {
@@ -250,6 +250,7 @@ def design(
         "max_iter": max_iter,
         "random_state": random_state,
         "rounds": rounds,
+        "time_limit_reached": timed_out,
     }
     plan = build_plan(
         units,
@@ -274,6 +275,47 @@ def design(
         )
     log.info("done in %.1f s: status %s", seconds, plan.status)
     return plan
+
+
+def _repair(
+    problem: Problem,
+    labels: np.ndarray,
+    costs: np.ndarray,
+    centers: np.ndarray,
+    solver: Any,
+    start: float,
+    time_limit: float | None,
+) -> np.ndarray:
+    """Local search to contiguity and balance; then, for small instances or when balance is
+    still broken, the exact contiguous assignment to the same centers (cuts where violated)."""
+    search = Search(problem, labels, costs)
+    search.make_contiguous()
+    search.restore_balance()
+    search.improve()
+    labels = search.labels
+    small = problem.n * problem.k <= EXACT_VARS
+    broken = search.violation().sum() > 1e-12 or _score(problem, labels, centers)[0] > 0
+    if small or broken:
+        now = time.perf_counter()
+        deadline = None if time_limit is None else start + time_limit
+        if not small:  # a repair of a large plan gets a short budget of its own
+            budget = REPAIR_SECONDS if time_limit is None else min(REPAIR_SECONDS, 0.2 * time_limit)
+            deadline = min(deadline or np.inf, now + budget)
+        timed = copy.copy(solver)
+        if deadline is not None and hasattr(timed, "timeLimit"):
+            timed.timeLimit = max(1.0, deadline - now)
+        exact = contiguous_assignment(
+            problem,
+            costs,
+            labels,
+            roots_of(problem, labels, centers),
+            timed,
+            deadline=deadline,
+            max_vars=EXACT_VARS,
+        )
+        if exact is not None:
+            labels = exact
+    return labels
 
 
 def _out_of_time(start: float, limit: float | None) -> bool:
