@@ -167,3 +167,32 @@ def test_cost_matrix_centers_are_units(units: gt.Units) -> None:
     assert plan.objective == pytest.approx(float((weight.to_numpy() * d**2).sum()), rel=1e-9)
     with pytest.raises(gt.InputError, match="`costs` must be"):
         gt.design(units, 4, costs=np.ones((3, 3)))
+
+
+def test_locked_units_stay_with_named_centers(units: gt.Units) -> None:
+    import pandas as pd
+
+    homes = pd.DataFrame(
+        {"latitude": [37.3, 38.2, 37.5], "longitude": [-98.7, -98.0, -97.3]},
+        index=pd.Index(["R01", "R02", "R03"], name="rep"),
+    )
+    # pin the unit farthest from R03's home to R03
+    far = units.gdf.index[int(np.argmin(units.gdf["x"]))]
+    plan = gt.design(units, 3, balance={"workload": 0.1}, centers=homes, locked={far: "R03"})
+    assert plan.assignment[far] == "R03"
+    assert plan.params["locked_units"] == 1
+    with pytest.raises(gt.InputError, match="centers' names"):
+        gt.design(units, 3, centers=homes, locked={far: "R09"})
+
+
+def test_locked_groups_stay_together_and_apart(units: gt.Units) -> None:
+    ids = list(units.gdf.sort_values("x").index)
+    west, east = ids[:3], ids[-3:]
+    locked = {**dict.fromkeys(west, "A"), **dict.fromkeys(east, "B")}
+    plan = gt.design(units, 4, balance={"workload": 0.05}, locked=locked)
+    check_plan(plan, units, {"workload": 0.05})
+    assert plan.assignment[west].nunique() == 1
+    assert plan.assignment[east].nunique() == 1
+    assert plan.assignment[west[0]] != plan.assignment[east[0]]
+    with pytest.raises(gt.InputError, match="not units"):
+        gt.design(units, 4, locked={"nope": "A"})

@@ -17,7 +17,7 @@ import copy
 import logging
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -53,6 +53,7 @@ def design(
     centers: Any = None,
     capacity: Sequence[float] | None = None,
     costs: Any = None,
+    locked: Mapping[Hashable, Hashable] | pd.Series | None = None,
     solver: Any = "highs",
     time_limit: float | None = 60.0,
     max_iter: int = 8,
@@ -89,6 +90,10 @@ def design(
         Unit-to-unit distances (drive times, published distance matrices) replacing straight
         lines; a DataFrame indexed and labelled by unit ids, or an (n, n) array in the order of
         ``units.gdf``. Centers are then units (medoids).
+    locked : mapping or Series, optional
+        Unit id -> territory for units that must stay where they are. With ``centers``, the
+        territory is a center's name; otherwise any label: units with the same label end up
+        in the same territory, different labels in different territories.
     solver : str or pulp.LpSolver
         ``"highs"`` (default, HiGHS via highspy; CBC if highspy is missing), ``"cbc"``, any
         name ``pulp.getSolver`` knows, or a configured PuLP solver.
@@ -162,6 +167,8 @@ def design(
         centers = nearest_units(problem.xy, start_xy)
     else:
         centers = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
+    if locked is not None:
+        problem.locked = _pin(locked, units, problem, centers, fixed_names)
     best: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
     timed_out = False
     rounds = 0
@@ -172,7 +179,10 @@ def design(
         if lp is None:
             timed_out = _out_of_time(start, time_limit)
             if best is None and not timed_out:
-                msg = "the balanced assignment model has no solution; check the tolerances."
+                msg = (
+                    "the balanced assignment model has no solution; check the tolerances "
+                    "and the locked units."
+                )
                 raise InfeasibleError(msg)
             break
         labels = round_assignment(problem, costs, lp, lp_solver)
@@ -251,6 +261,7 @@ def design(
         "random_state": random_state,
         "rounds": rounds,
         "time_limit_reached": timed_out,
+        "locked_units": int((problem.locked >= 0).sum()),
     }
     plan = build_plan(
         units,
@@ -298,7 +309,9 @@ def _repair(
     if small or broken:
         now = time.perf_counter()
         deadline = None if time_limit is None else start + time_limit
-        if not small:  # a repair of a large plan gets a short budget of its own
+        if not (small and broken):
+            # Improving a plan that keeps its promises, or repairing a large one, gets a
+            # short budget of its own; only a broken small plan may use all remaining time.
             budget = REPAIR_SECONDS if time_limit is None else min(REPAIR_SECONDS, 0.2 * time_limit)
             deadline = min(deadline or np.inf, now + budget)
         timed = copy.copy(solver)
@@ -316,6 +329,51 @@ def _repair(
         if exact is not None:
             labels = exact
     return labels
+
+
+def _pin(
+    locked: Mapping[Hashable, Hashable] | pd.Series,
+    units: Units,
+    problem: Problem,
+    centers: np.ndarray,
+    names: list[str] | None,
+) -> np.ndarray:
+    """Territory index of every pinned unit (-1 for free units)."""
+    pins = pd.Series(locked) if not isinstance(locked, pd.Series) else locked
+    position = {u: i for i, u in enumerate(units.gdf.index)}
+    unknown = [u for u in pins.index if u not in position]
+    if unknown:
+        msg = f"`locked` names {len(unknown)} ids that are not units ({format_ids(unknown)})."
+        raise InputError(msg)
+    out = np.full(problem.n, -1, dtype=np.int64)
+    rows = np.array([position[u] for u in pins.index], dtype=np.int64)
+    if names is not None:
+        index = {n: j for j, n in enumerate(names)}
+        bad = sorted({str(t) for t in pins if str(t) not in index})
+        if bad:
+            msg = (
+                f"`locked` names territories {format_ids(bad)}, but the territories are the "
+                f"centers' names: {format_ids(names)}."
+            )
+            raise InputError(msg)
+        out[rows] = [index[str(t)] for t in pins]
+        return out
+    groups = list(dict.fromkeys(pins.tolist()))
+    if len(groups) > problem.k:
+        msg = (
+            f"`locked` has {len(groups)} different territories but only {problem.k} are asked for."
+        )
+        raise InputError(msg)
+    # Give each group the center nearest its units (one center per group).
+    from scipy.optimize import linear_sum_assignment
+
+    centre_xy = problem.center_xy(centers)
+    group_xy = np.array([problem.xy[rows[pins.to_numpy() == g]].mean(axis=0) for g in groups])
+    cost = np.linalg.norm(group_xy[:, None, :] - centre_xy[None, :, :], axis=2)
+    g_idx, c_idx = linear_sum_assignment(cost)
+    territory = dict(zip([groups[g] for g in g_idx], c_idx.tolist(), strict=True))
+    out[rows] = [territory[g] for g in pins]
+    return out
 
 
 def _out_of_time(start: float, limit: float | None) -> bool:
@@ -348,6 +406,11 @@ def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> 
     out = []
     loads = np.zeros((problem.k, problem.loads.shape[1]))
     np.add.at(loads, labels, problem.loads)
+    moved = np.flatnonzero((problem.locked >= 0) & (labels != problem.locked))
+    if len(moved):
+        out.append(
+            f"{len(moved)} locked units left their territory ({format_ids(problem.ids[moved])})"
+        )
     for j in range(problem.k):
         members = np.flatnonzero(labels == j)
         if len(members) == 0:

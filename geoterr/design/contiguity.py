@@ -102,6 +102,9 @@ def contiguous_assignment(
         The new labels, or None when the model is infeasible, runs out of time or rounds.
     """
     free, allowed = _free_units(problem, labels, max_vars)
+    allowed = list(allowed)
+    for i in np.flatnonzero(problem.locked >= 0).tolist():  # pinned units keep their territory
+        allowed[i] = np.array([problem.locked[i]])
     is_free = np.zeros(problem.n, dtype=bool)
     is_free[free] = True
     fixed_load = np.zeros_like(problem.lower)

@@ -92,7 +92,7 @@ class Search:
         """Distinct (unit, neighbouring territory) pairs on territory borders."""
         la = self.labels[self.src]
         lb = self.labels[self.dst]
-        cross = la != lb
+        cross = (la != lb) & (self.problem.locked[self.src] < 0)  # pinned units never move
         pairs = np.unique(np.column_stack([self.src[cross], lb[cross]]), axis=0)
         return pairs[:, 0], pairs[:, 1]
 
@@ -117,7 +117,11 @@ class Search:
                     continue
                 parts = components_of(nodes, p.neighbours, self.labels == j)
                 if len(parts) > 1:
-                    main = max(parts, key=lambda c: (p.weight[c].sum(), len(c)))
+                    # the piece holding pinned units stays; otherwise the heaviest
+                    main = max(
+                        parts,
+                        key=lambda c: (np.any(p.locked[c] >= 0), p.weight[c].sum(), len(c)),
+                    )
                     pieces += [(j, c) for c in parts if c is not main]
             if not pieces:
                 return
@@ -126,7 +130,7 @@ class Search:
                     continue
                 options = np.unique(self.labels[np.concatenate([p.neighbours[u] for u in comp])])
                 options = options[options != j]
-                if len(options) == 0:
+                if len(options) == 0 or np.any(p.locked[comp] >= 0):
                     continue
                 load = p.loads[comp].sum(axis=0)
                 worse = self._viol_rows(self.loads[options] + load, options) - self._viol_rows(
@@ -224,6 +228,7 @@ class Search:
             members = self.members(a)
             touching = members[[np.any(self.labels[p.neighbours[u]] == b) for u in members]]
             best = None
+            touching = touching[p.locked[touching] < 0]
             for u in touching[np.argsort(np.abs(p.loads[touching, 0] - need))]:
                 if not self.is_cut(int(u)):
                     best = int(u)

@@ -122,7 +122,11 @@ def solve_lp(problem: Problem, costs: np.ndarray, solver: pulp.LpSolver) -> LPRe
     n, k = costs.shape
     limits = [k] if n * k <= 600_000 else [max(12, int(600_000 / n)), k]
     for limit in limits:
-        result = _solve(problem, costs, solver, _candidates(costs, limit), integer=None)
+        mask = _candidates(costs, limit)
+        pinned = np.flatnonzero(problem.locked >= 0)
+        mask[pinned] = False
+        mask[pinned, problem.locked[pinned]] = True
+        result = _solve(problem, costs, solver, mask, integer=None)
         if result is not None:
             return result
     return None

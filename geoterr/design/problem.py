@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -123,6 +123,8 @@ class Problem:
         Squared distances in the objective.
     cost_matrix : ndarray (n, n) or None
         The user's unit-to-unit distances; centers are then units (positions).
+    locked : ndarray (n,)
+        The territory a unit is pinned to, or -1.
     """
 
     ids: pd.Index
@@ -138,6 +140,12 @@ class Problem:
     k: int
     inertia: bool
     cost_matrix: np.ndarray | None = None
+    # (n,) territory index of a pinned unit, -1 if free (filled in after construction)
+    locked: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        if len(self.locked) != len(self.ids):
+            self.locked = np.full(len(self.ids), -1, dtype=np.int64)
 
     @property
     def n(self) -> int:
@@ -167,6 +175,9 @@ class Problem:
         self.target = self.target[order]
         self.lower = self.lower[order]
         self.upper = self.upper[order]
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        self.locked = np.where(self.locked >= 0, rank[np.maximum(self.locked, 0)], -1)
 
 
 def _cost_matrix(costs: object, units: Units) -> np.ndarray:
