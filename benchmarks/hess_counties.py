@@ -18,35 +18,26 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import geoterr as gt
+from geoterr.instances import read_districting_instance
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "hess_counties"
 
 
-def run_state(folder: Path, row: pd.Series, time_limit: float) -> dict[str, object]:
-    state = row["state"]
-    nodes = pd.read_csv(folder / f"{state}_nodes.csv", dtype={"GEOID10": str})
-    edges = pd.read_csv(folder / f"{state}_edges.csv")
-    dist = np.loadtxt(folder / f"{state}_dist_km.csv", delimiter=",")
-    customers = gt.read_customers(nodes, id_col="idx", lat="C_Y", lon="C_X", measures=["TOTPOP"])
+def run_state(folder: Path, state: str, time_limit: float) -> dict[str, object]:
     start = time.perf_counter()
-    units = gt.build_units(
-        customers, "points", measures=["TOTPOP"], adjacency=zip(edges.i, edges.j, strict=True)
-    )
-    costs = pd.DataFrame(dist, index=nodes.idx, columns=nodes.idx)
-    published = row["objval_cut"]
-    result: dict[str, object] = {"state": state, "n": len(nodes), "k": int(row["k"])}
+    inst = read_districting_instance(folder, state)
+    result: dict[str, object] = {"state": state, "n": len(inst.units), "k": inst.k}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", gt.GeoterrWarning)
             plan = gt.design(
-                units,
-                int(row["k"]),
-                balance={"TOTPOP": (float(row["L"]), float(row["U"]))},
-                costs=costs,
+                inst.units,
+                inst.k,
+                balance={"TOTPOP": inst.bounds},
+                costs=inst.costs,
                 objective="inertia",
                 time_limit=time_limit,
             )
@@ -54,23 +45,17 @@ def run_state(folder: Path, row: pd.Series, time_limit: float) -> dict[str, obje
         result.update(
             seconds=time.perf_counter() - start, verdict="infeasible", detail=str(exc)[:120]
         )
-    else:
-        # The published objective is sum p_i (d_km / 1000)^2 = geoterr's sum p_i d_km^2 / 1e6.
-        # geoterr's weight adds 1e-3 x mean population to every unit; remove it to compare.
-        d = dist[plan.assignment.index.map(int), :]
-        center_of = dict(zip(plan.centers.index, plan.centers["unit"], strict=True))
-        col = np.array([center_of[t] for t in plan.assignment])
-        pop = units.gdf.loc[plan.assignment.index, "TOTPOP"].to_numpy()
-        value = float((pop * d[np.arange(len(d)), col] ** 2).sum()) / 1e6
-        ratio = value / float(published) if published != "infeasible" else None
-        result.update(
-            seconds=time.perf_counter() - start,
-            objective=value,
-            published=published,
-            ratio=ratio,
-            verdict=plan.status,
-            detail="; ".join(plan.problems)[:120],
-        )
+        return result
+    value = inst.objective(plan.assignment, plan.centers["unit"])
+    published = inst.published
+    result.update(
+        seconds=time.perf_counter() - start,
+        objective=value,
+        published=published,
+        ratio=value / published if isinstance(published, float) else None,
+        verdict=plan.status,
+        detail="; ".join(plan.problems)[:120],
+    )
     return result
 
 
@@ -80,11 +65,10 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--states", default="", help="comma-separated subset, e.g. AL,ME")
     args = parser.parse_args()
-    instances = pd.read_csv(args.data_dir / "instances.csv")
+    states = pd.read_csv(args.data_dir / "instances.csv")["state"].tolist()
     if args.states:
-        instances = instances[instances["state"].isin(args.states.split(","))]
-    rows = [run_state(args.data_dir, row, args.time_limit) for _, row in instances.iterrows()]
-    table = pd.DataFrame(rows)
+        states = [s for s in states if s in args.states.split(",")]
+    table = pd.DataFrame([run_state(args.data_dir, s, args.time_limit) for s in states])
     with pd.option_context("display.width", 200, "display.max_colwidth", 120):
         print(table.to_string(index=False, float_format=lambda v: f"{v:,.4f}"))
 

@@ -6,43 +6,40 @@ import warnings
 from pathlib import Path
 
 import networkx as nx
-import numpy as np
-import pandas as pd
 import pytest
 
 import geoterr as gt
+from geoterr.instances import read_districting_instance
 
 DATA = Path(__file__).parent / "data" / "hess"
 
 
 @pytest.mark.parametrize("state", ["WV", "NM"])
 def test_reaches_published_optimum(state: str) -> None:
-    row = pd.read_csv(DATA / "instances.csv").set_index("state").loc[state]
-    nodes = pd.read_csv(DATA / f"{state}_nodes.csv", dtype={"GEOID10": str})
-    edges = pd.read_csv(DATA / f"{state}_edges.csv")
-    dist = np.loadtxt(DATA / f"{state}_dist_km.csv", delimiter=",")
-    customers = gt.read_customers(nodes, id_col="idx", lat="C_Y", lon="C_X", measures=["TOTPOP"])
-    units = gt.build_units(
-        customers, "points", measures=["TOTPOP"], adjacency=zip(edges.i, edges.j, strict=True)
-    )
-    costs = pd.DataFrame(dist, index=nodes.idx, columns=nodes.idx)
+    inst = read_districting_instance(DATA, state)
+    units = inst.units
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gt.GeoterrWarning)
         plan = gt.design(
             units,
-            int(row["k"]),
-            balance={"TOTPOP": (float(row["L"]), float(row["U"]))},
-            costs=costs,
+            inst.k,
+            balance={"TOTPOP": inst.bounds},
+            costs=inst.costs,
             objective="inertia",
             time_limit=120,
         )
     assert plan.status == "feasible"
-    pop = units.gdf["TOTPOP"]
-    center = dict(zip(plan.centers.index, plan.centers["unit"], strict=True))
-    value = 0.0
+    low, high = inst.bounds
     for territory in plan.territories.index:
         members = list(plan.assignment.index[plan.assignment == territory])
         assert nx.is_connected(units.graph.subgraph(members))
-        assert row["L"] <= pop[members].sum() <= row["U"]
-        value += float((pop[members] * dist[members, center[territory]] ** 2).sum()) / 1e6
-    assert value <= float(row["objval_cut"]) * 1.005
+        assert low <= units.gdf.loc[members, "TOTPOP"].sum() <= high
+    assert isinstance(inst.published, float)
+    assert inst.objective(plan.assignment, plan.centers["unit"]) <= inst.published * 1.005
+
+
+def test_bad_instance_folder(tmp_path: Path) -> None:
+    with pytest.raises(gt.InputError, match="no instances.csv"):
+        read_districting_instance(tmp_path, "WV")
+    with pytest.raises(gt.InputError, match="not in"):
+        read_districting_instance(DATA, "XX")

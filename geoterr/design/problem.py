@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -373,8 +373,3 @@ def graph_of(problem: Problem) -> nx.Graph:
     for u, nbrs in enumerate(problem.neighbours):
         g.add_edges_from((u, int(v)) for v in nbrs if v > u)
     return g
-
-
-def id_list(problem: Problem, positions: np.ndarray) -> list[Hashable]:
-    """Unit ids at the given positions."""
-    return [problem.ids[i] for i in positions]
