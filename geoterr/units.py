@@ -255,8 +255,7 @@ def build_units(
         # Keep the graph connected where the boundary cut cells apart: the shortest
         # links that join the parts again (a minimum spanning tree of the triangulation).
         tree = spanning_edges(xy, edges)
-        tree_set = {tuple(e) for e in tree.tolist()}
-        keep |= np.array([tuple(e) in tree_set for e in edges.tolist()], dtype=bool)
+        keep |= np.isin(edges[:, 0] * n + edges[:, 1], tree[:, 0] * n + tree[:, 1])
     gdf = gpd.GeoDataFrame(table, geometry=geometry, crs=target)
 
     if adjacency is not None:

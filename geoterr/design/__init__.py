@@ -187,16 +187,8 @@ def design(
             break
         labels = round_assignment(problem, costs, lp, lp_solver)
         labels = _repair(problem, labels, costs, centers, lp_solver, start, time_limit)
-        if fixed_names is not None:
-            pass
-        elif problem.cost_matrix is not None:
-            centers = update_medoids(
-                problem.cost_matrix, problem.weight, labels, centers, inertia=problem.inertia
-            )
-        else:
-            centers = update_centers(
-                problem.xy, problem.weight, labels, centers, inertia=problem.inertia
-            )
+        if fixed_names is None:  # fixed centers never move
+            centers = _move_centers(problem, labels, centers)
         score = _score(problem, labels, centers)
         log.info(
             "round %d: objective %.6g, violation %.4f (%.1f s)",
@@ -305,7 +297,7 @@ def _repair(
     search.improve()
     labels = search.labels
     small = problem.n * problem.k <= EXACT_VARS
-    broken = search.violation().sum() > 1e-12 or _score(problem, labels, centers)[0] > 0
+    broken = _broken(problem, labels) > 0
     if small or broken:
         now = time.perf_counter()
         deadline = None if time_limit is None else start + time_limit
@@ -386,10 +378,18 @@ def _describe(bound: Bound) -> str:
     return f"+-{bound:.1%}"
 
 
-def _score(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> tuple[float, float]:
-    """(balance violation + disconnected territories, objective): smaller is better."""
-    loads = np.zeros((problem.k, problem.loads.shape[1]))
-    np.add.at(loads, labels, problem.loads)
+def _move_centers(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Medoid units with a cost matrix, otherwise median (distance) or centroid (inertia)."""
+    if problem.cost_matrix is not None:
+        return update_medoids(
+            problem.cost_matrix, problem.weight, labels, centers, inertia=problem.inertia
+        )
+    return update_centers(problem.xy, problem.weight, labels, centers, inertia=problem.inertia)
+
+
+def _broken(problem: Problem, labels: np.ndarray) -> float:
+    """Balance violation (in shares of the target) plus detached pieces: 0 keeps every promise."""
+    loads = problem.loads_of(labels)
     scale = np.maximum(problem.target.mean(axis=0), 1e-12)
     excess = np.maximum(loads - problem.upper, 0) + np.maximum(problem.lower - loads, 0)
     viol = float((excess / scale).sum())
@@ -397,15 +397,18 @@ def _score(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> tuple[f
         len(components_of(np.flatnonzero(labels == j), problem.neighbours, labels == j)) - 1
         for j in range(problem.k)
     )
-    obj = float(problem.costs(centers)[np.arange(problem.n), labels].sum())
-    return (round(viol + pieces, 12), obj)
+    return round(viol + pieces, 12)
+
+
+def _score(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> tuple[float, float]:
+    """(promises broken, objective): smaller is better."""
+    return (_broken(problem, labels), float(problem.assigned_costs(labels, centers).sum()))
 
 
 def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> list[str]:
     """Say, in words, every balance or contiguity promise the labels break."""
     out = []
-    loads = np.zeros((problem.k, problem.loads.shape[1]))
-    np.add.at(loads, labels, problem.loads)
+    loads = problem.loads_of(labels)
     moved = np.flatnonzero((problem.locked >= 0) & (labels != problem.locked))
     if len(moved):
         out.append(

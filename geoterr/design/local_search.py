@@ -50,8 +50,7 @@ class Search:
         sizes = np.fromiter((len(nb) for nb in p.neighbours), dtype=np.int64, count=p.n)
         self.src = np.repeat(np.arange(p.n), sizes)
         self.dst = np.concatenate(p.neighbours) if p.n else np.empty(0, dtype=np.int64)
-        self.loads = np.zeros((p.k, p.loads.shape[1]))
-        np.add.at(self.loads, self.labels, p.loads)
+        self.loads = p.loads_of(self.labels)
         self.scale = np.maximum((p.lower + p.upper)[0] / 2, 1e-12)
 
     # ----------------------------------------------------------------- measures

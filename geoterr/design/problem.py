@@ -164,6 +164,20 @@ class Problem:
             d = d * d
         return self.weight[:, None] * d
 
+    def loads_of(self, labels: np.ndarray) -> np.ndarray:
+        """Each territory's total of each balanced measure, (k, m)."""
+        loads = np.zeros((self.k, self.loads.shape[1]))
+        np.add.at(loads, labels, self.loads)
+        return loads
+
+    def assigned_costs(self, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+        """Objective cost of every unit in its own territory, (n,), without the (n, k) matrix."""
+        if self.cost_matrix is not None:
+            d = self.cost_matrix[np.arange(self.n), centers.astype(np.int64)[labels]]
+        else:
+            d = np.linalg.norm(self.xy - centers[labels], axis=1) / 1000.0
+        return self.weight * (d * d if self.inertia else d)
+
     def center_xy(self, centers: np.ndarray) -> np.ndarray:
         """Center locations in metres, (k, 2)."""
         if self.cost_matrix is not None:
