@@ -27,8 +27,14 @@ import pandas as pd
 from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_ids
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.local_search import Search
-from geoterr.design.model import resolve_solver, round_assignment, solve_lp
-from geoterr.design.problem import Bound, Problem, components_of, make_problem, parse_balance
+from geoterr.design.model import lp_engine, resolve_solver, round_assignment, solve_lp
+from geoterr.design.problem import (
+    Bound,
+    Problem,
+    make_problem,
+    parse_balance,
+    pieces_per_territory,
+)
 from geoterr.design.seeds import kmeans_centers, nearest_units, update_centers, update_medoids
 from geoterr.plan import Plan, build_plan, territory_name
 from geoterr.units import Units
@@ -38,9 +44,11 @@ __all__ = ["design"]
 log = logging.getLogger(__name__)
 
 # Up to this many unit x territory pairs, every round ends with the exact contiguous
-# assignment to the round's centers; above it, only a plan that breaks a promise is repaired
-# that way (on the units near borders).
-EXACT_VARS = 25_000
+# assignment to the round's centers; above it, only a plan that still breaks a promise in the
+# final round is repaired that way, with every unit free up to FREE_VARS pairs and only the
+# units near borders beyond.
+EXACT_VARS = 5_000
+FREE_VARS = 25_000
 REPAIR_SECONDS = 10.0
 
 
@@ -56,7 +64,7 @@ def design(
     locked: Mapping[Hashable, Hashable] | pd.Series | None = None,
     solver: Any = "highs",
     time_limit: float | None = 60.0,
-    max_iter: int = 8,
+    max_iter: int = 30,
     random_state: int | None = 0,
     verbose: bool = False,
 ) -> Plan:
@@ -169,13 +177,15 @@ def design(
         centers = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
     if locked is not None:
         problem.locked = _pin(locked, units, problem, centers, fixed_names)
+    engine = lp_engine(problem, lp_solver)
+    deadline = None if time_limit is None else start + time_limit
     best: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
     timed_out = False
     rounds = 0
     stale = 0
     for rounds in range(1, max_iter + 1):
         costs = problem.costs(centers)
-        lp = solve_lp(problem, costs, lp_solver)
+        lp = solve_lp(problem, costs, lp_solver, engine, deadline)
         if lp is None:
             timed_out = _out_of_time(start, time_limit)
             if best is None and not timed_out:
@@ -185,8 +195,10 @@ def design(
                 )
                 raise InfeasibleError(msg)
             break
-        labels = round_assignment(problem, costs, lp, lp_solver)
-        labels = _repair(problem, labels, costs, centers, lp_solver, start, time_limit)
+        labels = round_assignment(problem, costs, lp, lp_solver, deadline)
+        labels = _repair(
+            problem, labels, costs, centers, lp_solver, start, time_limit, final=max_iter == 1
+        )
         if fixed_names is None:  # fixed centers never move
             centers = _move_centers(problem, labels, centers)
         score = _score(problem, labels, centers)
@@ -217,7 +229,11 @@ def design(
 
     # Final polish with the final centers, then the bound for those centers.
     costs = problem.costs(centers)
-    labels = _repair(problem, labels, costs, centers, lp_solver, start, time_limit)
+    labels = _repair(problem, labels, costs, centers, lp_solver, start, time_limit, final=True)
+    lower_bound = None
+    if not _out_of_time(start, time_limit):
+        bound_lp = solve_lp(problem, costs, lp_solver, engine, deadline)
+        lower_bound = bound_lp.objective if bound_lp is not None else None
     if fixed_names is None:
         # Number territories from west to east, so that plans read naturally on the map.
         order = np.argsort(problem.center_xy(centers)[:, 0], kind="stable")
@@ -225,10 +241,6 @@ def design(
         rank[order] = np.arange(problem.k)
         labels, centers, costs = rank[labels], centers[order], costs[:, order]
         problem.reorder(order)
-    lower_bound = None
-    if not _out_of_time(start, time_limit):
-        bound_lp = solve_lp(problem, costs, lp_solver)
-        lower_bound = bound_lp.objective if bound_lp is not None else None
     objective_value = float(costs[np.arange(problem.n), labels].sum())
     names = fixed_names or [territory_name(j, problem.k) for j in range(problem.k)]
     problems = _broken_promises(problem, labels, names)
@@ -288,9 +300,12 @@ def _repair(
     solver: Any,
     start: float,
     time_limit: float | None,
+    *,
+    final: bool,
 ) -> np.ndarray:
-    """Local search to contiguity and balance; then, for small instances or when balance is
-    still broken, the exact contiguous assignment to the same centers (cuts where violated)."""
+    """Local search to contiguity and balance; then, for small instances (every round) or a
+    plan still broken in the final round, the exact contiguous assignment to the same centers
+    (cuts where violated)."""
     search = Search(problem, labels, costs)
     search.make_contiguous()
     search.restore_balance()
@@ -298,7 +313,7 @@ def _repair(
     labels = search.labels
     small = problem.n * problem.k <= EXACT_VARS
     broken = _broken(problem, labels) > 0
-    if small or broken:
+    if small or (broken and final):
         now = time.perf_counter()
         deadline = None if time_limit is None else start + time_limit
         if not (small and broken):
@@ -316,7 +331,7 @@ def _repair(
             roots_of(problem, labels, centers),
             timed,
             deadline=deadline,
-            max_vars=EXACT_VARS,
+            max_vars=FREE_VARS,
         )
         if exact is not None:
             labels = exact
@@ -393,10 +408,8 @@ def _broken(problem: Problem, labels: np.ndarray) -> float:
     scale = np.maximum(problem.target.mean(axis=0), 1e-12)
     excess = np.maximum(loads - problem.upper, 0) + np.maximum(problem.lower - loads, 0)
     viol = float((excess / scale).sum())
-    pieces = sum(
-        len(components_of(np.flatnonzero(labels == j), problem.neighbours, labels == j)) - 1
-        for j in range(problem.k)
-    )
+    count = pieces_per_territory(problem, labels)
+    pieces = int(np.abs(count - 1).sum())  # extra pieces, and empty territories
     return round(viol + pieces, 12)
 
 
@@ -414,14 +427,13 @@ def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> 
         out.append(
             f"{len(moved)} locked units left their territory ({format_ids(problem.ids[moved])})"
         )
+    pieces = pieces_per_territory(problem, labels)
     for j in range(problem.k):
-        members = np.flatnonzero(labels == j)
-        if len(members) == 0:
+        if pieces[j] == 0:
             out.append(f"territory {names[j]} is empty")
             continue
-        parts = components_of(members, problem.neighbours, labels == j)
-        if len(parts) > 1:
-            out.append(f"territory {names[j]} is in {len(parts)} pieces (not contiguous)")
+        if pieces[j] > 1:
+            out.append(f"territory {names[j]} is in {pieces[j]} pieces (not contiguous)")
         for m, name in enumerate(problem.names):
             lo, up = problem.lower[j, m], problem.upper[j, m]
             if loads[j, m] > up + 1e-9 or loads[j, m] < lo - 1e-9:

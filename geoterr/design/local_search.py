@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from geoterr.design.problem import Problem, components_of, graph_of
+from geoterr.design.problem import Problem, territory_pieces
 
 __all__ = ["Search"]
 
@@ -36,20 +36,17 @@ class Search:
     problem: Problem
     labels: np.ndarray
     costs: np.ndarray
-    graph: nx.Graph = field(init=False)
     loads: np.ndarray = field(init=False)
     src: np.ndarray = field(init=False)
     dst: np.ndarray = field(init=False)
-    _cuts: dict[int, set[int]] = field(init=False, default_factory=dict)
+    sizes: np.ndarray = field(init=False)
     moves: int = 0
 
     def __post_init__(self) -> None:
         p = self.problem
         self.labels = self.labels.astype(np.int64).copy()
-        self.graph = graph_of(p)
-        sizes = np.fromiter((len(nb) for nb in p.neighbours), dtype=np.int64, count=p.n)
-        self.src = np.repeat(np.arange(p.n), sizes)
-        self.dst = np.concatenate(p.neighbours) if p.n else np.empty(0, dtype=np.int64)
+        self.src, self.dst = p.edges
+        self.sizes = np.bincount(self.labels, minlength=p.k)
         self.loads = p.loads_of(self.labels)
         self.scale = np.maximum((p.lower + p.upper)[0] / 2, 1e-12)
 
@@ -68,23 +65,41 @@ class Search:
         return np.flatnonzero(self.labels == j)
 
     def is_cut(self, u: int) -> bool:
-        """Would moving ``u`` out split its territory, or empty it?"""
-        j = int(self.labels[u])
-        if j not in self._cuts:
-            nodes = self.members(j)
-            if len(nodes) <= 1:
-                self._cuts[j] = set(nodes.tolist())
-            else:
-                self._cuts[j] = set(nx.articulation_points(self.graph.subgraph(nodes.tolist())))
-        return u in self._cuts[j]
+        """Would moving ``u`` out split its territory, or empty it?
+
+        Exact: a walk inside the territory (without ``u``) from one of its neighbours there
+        must reach all the others. In a planar graph they nearly always meet within a few
+        steps around ``u``, so the walk stops as soon as they are all found.
+        """
+        j = self.labels[u]
+        if self.sizes[j] <= 1:
+            return True
+        adj = self.problem.adjacency
+        labels = self.labels
+        same = [v for v in adj[u] if labels[v] == j]
+        if len(same) <= 1:
+            return False
+        wanted = set(same[1:])
+        seen = {u, same[0]}
+        queue = deque([same[0]])
+        while queue:
+            a = queue.popleft()
+            for v in adj[a]:
+                if v not in seen and labels[v] == j:
+                    seen.add(v)
+                    wanted.discard(v)
+                    if not wanted:
+                        return False
+                    queue.append(v)
+        return True
 
     def move(self, u: int, b: int) -> None:
         a = int(self.labels[u])
         self.labels[u] = b
         self.loads[a] -= self.problem.loads[u]
         self.loads[b] += self.problem.loads[u]
-        self._cuts.pop(a, None)
-        self._cuts.pop(b, None)
+        self.sizes[a] -= 1
+        self.sizes[b] += 1
         self.moves += 1
 
     def border(self) -> tuple[np.ndarray, np.ndarray]:
@@ -92,8 +107,9 @@ class Search:
         la = self.labels[self.src]
         lb = self.labels[self.dst]
         cross = (la != lb) & (self.problem.locked[self.src] < 0)  # pinned units never move
-        pairs = np.unique(np.column_stack([self.src[cross], lb[cross]]), axis=0)
-        return pairs[:, 0], pairs[:, 1]
+        k = self.problem.k
+        pairs = np.unique(self.src[cross] * k + lb[cross])
+        return pairs // k, pairs % k
 
     def territory_graph(self) -> nx.Graph:
         la = self.labels[self.src]
@@ -110,11 +126,13 @@ class Search:
         p = self.problem
         for _ in range(10 * p.k + 10):
             pieces = []
-            for j in range(p.k):
+            piece = territory_pieces(p, self.labels)
+            first = np.unique(piece, return_index=True)[1]
+            split = np.flatnonzero(np.bincount(self.labels[first], minlength=p.k) > 1)
+            for j in split.tolist():
                 nodes = self.members(j)
-                if len(nodes) == 0:
-                    continue
-                parts = components_of(nodes, p.neighbours, self.labels == j)
+                ids = piece[nodes]
+                parts = [nodes[ids == c] for c in np.unique(ids)]
                 if len(parts) > 1:
                     # the piece holding pinned units stays; otherwise the heaviest
                     main = max(

@@ -30,13 +30,18 @@ import numpy as np
 import pulp
 
 from geoterr._errors import GeoterrWarning, InputError, SolverError
+from geoterr.design.highs_model import HighsAssignment, solve_small_mip
 from geoterr.design.problem import Problem
 
-__all__ = ["LPResult", "resolve_solver", "round_assignment", "solve_lp"]
+__all__ = ["LPResult", "is_highs", "lp_engine", "resolve_solver", "round_assignment", "solve_lp"]
 
 log = logging.getLogger(__name__)
 
 FRACTIONAL = 1e-6
+# The rounding MIP may also give a fractional unit to this many of its cheapest territories,
+# and gets at most this many seconds.
+WIDEN = 12
+ROUND_SECONDS = 5.0
 
 
 def resolve_solver(solver: Any, time_limit: float | None) -> pulp.LpSolver:
@@ -113,12 +118,43 @@ def _candidates(costs: np.ndarray, limit: int) -> np.ndarray:
     return mask
 
 
-def solve_lp(problem: Problem, costs: np.ndarray, solver: pulp.LpSolver) -> LPResult | None:
+def is_highs(solver: pulp.LpSolver) -> bool:
+    """True for PuLP's HiGHS (highspy) solver: geoterr then talks to HiGHS directly."""
+    return isinstance(solver, pulp.HiGHS)
+
+
+def lp_engine(problem: Problem, solver: pulp.LpSolver) -> HighsAssignment | None:
+    """The array-built HiGHS model for ``problem`` when the solver is HiGHS, else None."""
+    return HighsAssignment(problem) if is_highs(solver) else None
+
+
+def _seconds_left(solver: pulp.LpSolver, deadline: float | None) -> float | None:
+    limit = getattr(solver, "timeLimit", None)
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        limit = left if limit is None else min(limit, left)
+    return limit
+
+
+def solve_lp(
+    problem: Problem,
+    costs: np.ndarray,
+    solver: pulp.LpSolver,
+    engine: HighsAssignment | None = None,
+    deadline: float | None = None,
+) -> LPResult | None:
     """Solve the relaxation for the given cost matrix; None if it is infeasible.
 
-    Large instances first get each unit's nearest centers only; when that is infeasible the
-    full model is solved.
+    With ``engine`` (HiGHS), the model kept there is re-solved warm, its columns priced in.
+    Otherwise a PuLP model is built: large instances first get each unit's nearest centers
+    only, and when that is infeasible the full model is solved.
     """
+    if engine is not None:
+        start = time.perf_counter()
+        solved = engine.solve(costs, _seconds_left(solver, deadline))
+        if solved is None:
+            return None
+        return LPResult(x=solved[0], objective=solved[1], seconds=time.perf_counter() - start)
     n, k = costs.shape
     limits = [k] if n * k <= 600_000 else [max(12, int(600_000 / n)), k]
     for limit in limits:
@@ -187,7 +223,11 @@ def _solve(
 
 
 def round_assignment(
-    problem: Problem, costs: np.ndarray, lp: LPResult, solver: pulp.LpSolver
+    problem: Problem,
+    costs: np.ndarray,
+    lp: LPResult,
+    solver: pulp.LpSolver,
+    deadline: float | None = None,
 ) -> np.ndarray:
     """Turn the LP solution into one territory per unit, keeping balance where possible.
 
@@ -208,8 +248,23 @@ def round_assignment(
     for widen in (False, True):
         mask = np.zeros_like(x, dtype=bool)
         mask[frac] = x[frac] > FRACTIONAL
-        if widen:
-            mask[frac] = True
+        if widen:  # also each unit's cheapest territories
+            mask[frac] |= _candidates(costs[frac], min(WIDEN, problem.k))
+        mask[frac] &= _allowed(problem, frac)
+        if is_highs(solver):
+            left = _seconds_left(solver, deadline)
+            chosen = solve_small_mip(
+                problem,
+                costs,
+                frac,
+                mask[frac],
+                fixed_load,
+                min(left or ROUND_SECONDS, ROUND_SECONDS),
+            )
+            if chosen is not None:
+                labels[frac] = chosen
+                return labels
+            continue
         result = _solve(problem, costs, solver, mask, integer=frac, fixed_load=fixed_load)
         if result is not None:
             labels[frac] = np.argmax(result.x[frac], axis=1)
@@ -218,3 +273,13 @@ def round_assignment(
         "rounding MIP infeasible for %d fractional units; rounding to largest share", len(frac)
     )
     return labels
+
+
+def _allowed(problem: Problem, units: np.ndarray) -> np.ndarray:
+    """(len(units), k) territories each unit may take: its pinned one, or any."""
+    allowed = np.ones((len(units), problem.k), dtype=bool)
+    pins = problem.locked[units]
+    pinned = np.flatnonzero(pins >= 0)
+    allowed[pinned] = False
+    allowed[pinned, pins[pinned]] = True
+    return allowed

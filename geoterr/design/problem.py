@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from geoterr._errors import InfeasibleError, InputError, format_ids
 from geoterr.units import Units
 
-__all__ = ["Bound", "Problem", "make_problem", "parse_balance", "parse_balance_text"]
+__all__ = [
+    "Bound",
+    "Problem",
+    "make_problem",
+    "parse_balance",
+    "parse_balance_text",
+    "pieces_per_territory",
+    "territory_pieces",
+]
 
 # A balance requirement: a relative tolerance around the target, or absolute (low, high).
 Bound = float | tuple[float, float]
@@ -142,6 +149,8 @@ class Problem:
     cost_matrix: np.ndarray | None = None
     # (n,) territory index of a pinned unit, -1 if free (filled in after construction)
     locked: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _edges: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _adjacency: list[list[int]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.locked) != len(self.ids):
@@ -150,6 +159,23 @@ class Problem:
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    @property
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both ends of every adjacency, each edge once per direction: (src, dst)."""
+        if self._edges is None:
+            sizes = np.fromiter((len(nb) for nb in self.neighbours), dtype=np.int64, count=self.n)
+            src = np.repeat(np.arange(self.n), sizes)
+            dst = np.concatenate(self.neighbours) if self.n else np.empty(0, dtype=np.int64)
+            self._edges = (src, dst.astype(np.int64))
+        return self._edges
+
+    @property
+    def adjacency(self) -> list[list[int]]:
+        """Neighbours of every unit as Python lists (fast to walk in loops)."""
+        if self._adjacency is None:
+            self._adjacency = [nb.tolist() for nb in self.neighbours]
+        return self._adjacency
 
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Distance (km, or the cost matrix's unit) of every unit to every center, (n, k)."""
@@ -380,10 +406,23 @@ def components_of(
     return parts
 
 
-def graph_of(problem: Problem) -> nx.Graph:
-    """The unit graph on integer positions."""
-    g = nx.Graph()
-    g.add_nodes_from(range(problem.n))
-    for u, nbrs in enumerate(problem.neighbours):
-        g.add_edges_from((u, int(v)) for v in nbrs if v > u)
-    return g
+def territory_pieces(problem: Problem, labels: np.ndarray) -> np.ndarray:
+    """Piece id of every unit: units share a piece when a path inside their territory joins
+    them (one call for all territories, on the sparse unit graph). Shape (n,)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    src, dst = problem.edges
+    same = labels[src] == labels[dst]
+    graph = coo_matrix(
+        (np.ones(int(same.sum()), dtype=np.int8), (src[same], dst[same])),
+        shape=(problem.n, problem.n),
+    )
+    return np.asarray(connected_components(graph, directed=False)[1])
+
+
+def pieces_per_territory(problem: Problem, labels: np.ndarray) -> np.ndarray:
+    """How many separate pieces each territory is in (0 when empty), shape (k,)."""
+    piece = territory_pieces(problem, labels)
+    first = np.unique(piece, return_index=True)[1]
+    return np.bincount(labels[first], minlength=problem.k)

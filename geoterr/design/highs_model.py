@@ -1,0 +1,319 @@
+r"""The balanced assignment model held in HiGHS as arrays, re-solved warm, columns priced in.
+
+PuLP builds a Python object per variable, which costs more than HiGHS needs to solve the
+model once units number in the thousands. Here the model of :mod:`geoterr.design.model` is
+passed to HiGHS (``highspy``) as sparse arrays, and kept between the rounds of the design:
+only the costs change when the centers move, so the next solve starts from the previous
+basis.
+
+Large instances do not get every unit x territory variable. The model starts with each unit's
+nearest territories and elastic balance rows (a penalised slack on each range, so the
+restricted model always has a solution); then, as in column generation, the reduced cost
+
+.. math::
+
+    \bar c_{ij} = c_{ij} - u_i - \sum_m a_{im} v_{jm}
+
+of every missing pair is computed from the duals :math:`u, v` in one array operation, and the
+pairs with :math:`\bar c_{ij} < 0` join the model until none is left. The result is the optimum
+of the full model (a valid lower bound for any assignment to these centers), not of a model cut
+down blindly to near territories, which clustered instances make infeasible.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+
+from geoterr.design.problem import Problem
+
+__all__ = ["HighsAssignment", "highs_available", "solve_small_mip"]
+
+log = logging.getLogger(__name__)
+
+# Up to this many unit x territory pairs the model holds them all from the start.
+ALL_PAIRS = 250_000
+# Otherwise each unit starts with this many of its cheapest territories.
+START_PAIRS = 8
+# Pairs priced in per unit and round.
+ADD_PER_UNIT = 4
+SLACK_TOL = 1e-7
+
+
+def highs_available() -> bool:
+    """True when ``highspy`` can be imported."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        return False
+    return True
+
+
+def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(float(time_limit), 0.05))
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", mip_gap)
+    return h
+
+
+def _status(h: Any) -> str:
+    return str(h.modelStatusToString(h.getModelStatus()))
+
+
+def _add_rows(h: Any, lower: np.ndarray, upper: np.ndarray) -> None:
+    """Add empty ranged rows (their entries come with the columns)."""
+    h.addRows(
+        len(lower),
+        lower,
+        upper,
+        0,
+        np.zeros(1, dtype=np.int32),
+        np.zeros(0, dtype=np.int32),
+        np.zeros(0),
+    )
+
+
+def _add_pair_columns(
+    h: Any, row: np.ndarray, terr: np.ndarray, loads: np.ndarray, cost: np.ndarray, first: int
+) -> None:
+    """Add one [0, 1] column per (unit, territory) pair: 1 in the unit's row ``row``, the
+    unit's ``loads`` (count, m) in the territory's balance rows, which start at ``first``."""
+    count, m = loads.shape
+    per_col = 1 + m
+    index = np.empty((count, per_col), dtype=np.int32)
+    index[:, 0] = row
+    index[:, 1:] = first + terr[:, None] * m + np.arange(m)[None, :]
+    value = np.empty((count, per_col))
+    value[:, 0] = 1.0
+    value[:, 1:] = loads
+    h.addCols(
+        count,
+        cost.astype(float),
+        np.zeros(count),
+        np.ones(count),
+        count * per_col,
+        (np.arange(count) * per_col).astype(np.int32),
+        index.ravel(),
+        value.ravel(),
+    )
+
+
+class HighsAssignment:
+    """The balanced assignment LP of one problem, kept in HiGHS between solves.
+
+    Parameters
+    ----------
+    problem : Problem
+        The arrays of the design problem; ``problem.locked`` units get only their territory.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        n, k, m = problem.n, problem.k, problem.loads.shape[1]
+        self.h = _new_highs(None)
+        self.allowed = np.ones((n, k), dtype=bool)
+        pinned = np.flatnonzero(problem.locked >= 0)
+        self.allowed[pinned] = False
+        self.allowed[pinned, problem.locked[pinned]] = True
+        self.present = np.zeros((n, k), dtype=bool)
+        self.column = np.full((n, k), -1, dtype=np.int64)
+        self.col_unit = np.empty(0, dtype=np.int64)
+        self.col_terr = np.empty(0, dtype=np.int64)
+        # Rows: n "one territory per unit" rows, then k x m ranged balance rows.
+        lower = np.concatenate([np.ones(n), problem.lower.ravel()])
+        upper = np.concatenate([np.ones(n), problem.upper.ravel()])
+        _add_rows(self.h, lower, upper)
+        # Elastic slacks on the balance rows: +s and -s, each with a large penalty.
+        scale = np.maximum(problem.loads.mean(axis=0), 1e-12)
+        self.penalty = np.empty(0)
+        self._factor_set = 0.0
+        self._solved = False
+        self.warm = "cheapest"
+        self._slack_scale = 1.0 / scale
+        self.n_slacks = 2 * k * m
+        rows = n + np.arange(k * m)
+        self.h.addCols(
+            self.n_slacks,
+            np.zeros(self.n_slacks),
+            np.zeros(self.n_slacks),
+            np.full(self.n_slacks, np.inf),
+            self.n_slacks,
+            np.arange(self.n_slacks + 1, dtype=np.int32)[:-1],
+            np.concatenate([rows, rows]).astype(np.int32),
+            np.concatenate([np.ones(k * m), -np.ones(k * m)]),
+        )
+
+    def _add_pairs(self, units: np.ndarray, terrs: np.ndarray, costs: np.ndarray) -> None:
+        p = self.problem
+        count = len(units)
+        if count == 0:
+            return
+        _add_pair_columns(self.h, units, terrs, p.loads[units], costs[units, terrs], p.n)
+        self.present[units, terrs] = True
+        self.column[units, terrs] = self.n_slacks + len(self.col_unit) + np.arange(count)
+        self.col_unit = np.concatenate([self.col_unit, units])
+        self.col_terr = np.concatenate([self.col_terr, terrs])
+
+    def _set_penalty(self, costs: np.ndarray, factor: float) -> None:
+        top = float(costs.max()) if costs.size else 1.0
+        self.penalty = np.tile(self._slack_scale * max(top, 1e-9) * factor, 2 * self.problem.k)
+        self.h.changeColsCost(
+            self.n_slacks, np.arange(self.n_slacks, dtype=np.int32), self.penalty.astype(float)
+        )
+
+    def _cheapest_basis(self, costs: np.ndarray) -> None:
+        """Start from every unit in its cheapest territory: a basis that is dual feasible
+        (no column has a negative reduced cost), so the dual simplex only has to restore the
+        balance rows, which takes far fewer steps than a cold start."""
+        import highspy
+
+        p = self.problem
+        masked = np.where(self.present, costs, np.inf)
+        best = np.argmin(masked, axis=1)
+        status = np.full(self.n_slacks + len(self.col_unit), highspy.HighsBasisStatus.kLower)
+        status[self.column[np.arange(p.n), best]] = highspy.HighsBasisStatus.kBasic
+        rows = np.full(p.n + p.k * p.loads.shape[1], highspy.HighsBasisStatus.kBasic)
+        rows[: p.n] = highspy.HighsBasisStatus.kLower
+        basis = highspy.HighsBasis()
+        basis.col_status = list(status)
+        basis.row_status = list(rows)
+        basis.valid = True
+        self.h.setBasis(basis)
+
+    def solve(
+        self, costs: np.ndarray, time_limit: float | None = None
+    ) -> tuple[np.ndarray, float] | None:
+        """Optimal fractional assignment for these costs, (x (n, k), objective); None when
+        the model has no solution (balance cannot hold) or time ran out."""
+        p = self.problem
+        n, k = p.n, p.k
+        start = time.perf_counter()
+        if len(self.col_unit):
+            self.h.changeColsCost(
+                len(self.col_unit),
+                (self.n_slacks + np.arange(len(self.col_unit))).astype(np.int32),
+                costs[self.col_unit, self.col_terr].astype(float),
+            )
+        else:
+            if n * k <= ALL_PAIRS:
+                want = self.allowed.copy()
+            else:
+                want = np.zeros((n, k), dtype=bool)
+                limit = min(START_PAIRS, k)
+                masked = np.where(self.allowed, costs, np.inf)
+                near = np.argpartition(masked, limit - 1, axis=1)[:, :limit]
+                np.put_along_axis(want, near, True, axis=1)
+                want &= self.allowed
+            units, terrs = np.nonzero(want)
+            self._add_pairs(units, terrs, costs)
+        if self.warm == "cheapest" or not self._solved:
+            self._set_penalty(costs, 1e3)
+            self._factor_set = 1e3
+            self._cheapest_basis(costs)
+        self._solved = True
+        factor = 1e3
+        rounds = 0
+        while True:
+            rounds += 1
+            if rounds == 1 or factor > self._factor_set:
+                self._set_penalty(costs, factor)
+                self._factor_set = factor
+            if time_limit is not None:
+                left = time_limit - (time.perf_counter() - start)
+                if left <= 0:
+                    return None
+                self.h.setOptionValue("time_limit", max(left, 0.05))
+            self.h.run()
+            status = _status(self.h)
+            if status != "Optimal":
+                log.debug("assignment LP status %s", status)
+                return None
+            sol = self.h.getSolution()
+            duals = np.asarray(sol.row_dual)
+            u, v = duals[:n], duals[n:].reshape(k, -1)
+            reduced = costs - u[:, None] - p.loads @ v.T
+            reduced[self.present | ~self.allowed] = np.inf
+            negative = reduced < -1e-9 * max(1.0, float(np.abs(costs).max()))
+            if negative.any():
+                rows = np.flatnonzero(negative.any(axis=1))
+                take = min(ADD_PER_UNIT, k)
+                sub = reduced[rows]
+                best = np.argpartition(sub, take - 1, axis=1)[:, :take] if take < k else None
+                mask = np.zeros_like(sub, dtype=bool)
+                if best is None:
+                    mask[:] = True
+                else:
+                    np.put_along_axis(mask, best, True, axis=1)
+                mask &= negative[rows]
+                r, t = np.nonzero(mask)
+                self._add_pairs(rows[r], t, costs)
+                continue
+            values = np.asarray(sol.col_value)
+            slack = values[: self.n_slacks]
+            if np.any(slack * np.tile(self._slack_scale, 2 * k) > SLACK_TOL):
+                if factor < 1e9:
+                    factor *= 1e3  # make sure balance was not traded for cost
+                    continue
+                log.debug("assignment LP: balance cannot hold (slack %.3g)", float(slack.sum()))
+                return None
+            x = np.zeros((n, k))
+            x[self.col_unit, self.col_terr] = values[self.n_slacks :]
+            objective = float(np.sum(costs[self.col_unit, self.col_terr] * values[self.n_slacks :]))
+            log.debug(
+                "assignment LP: %d pricing rounds, %d of %d pairs, %.2f s",
+                rounds,
+                len(self.col_unit),
+                n * k,
+                time.perf_counter() - start,
+            )
+            return x, objective
+
+
+def solve_small_mip(
+    problem: Problem,
+    costs: np.ndarray,
+    units: np.ndarray,
+    allowed: np.ndarray,
+    fixed_load: np.ndarray,
+    time_limit: float | None,
+) -> np.ndarray | None:
+    """Best 0/1 assignment of ``units`` (positions) among the ``allowed`` (len(units), k)
+    territories, with the other units' loads ``fixed_load`` (k, m) already in place.
+
+    Returns the territory of each of ``units``, or None when no assignment keeps the ranges.
+    """
+    p = problem
+    h = _new_highs(time_limit, mip_gap=1e-6)
+    count = len(units)
+    r, t = np.nonzero(allowed)
+    lower = np.concatenate([np.ones(count), (p.lower - fixed_load).ravel()])
+    upper = np.concatenate([np.ones(count), (p.upper - fixed_load).ravel()])
+    _add_rows(h, lower, upper)
+    _add_pair_columns(h, r, t, p.loads[units[r]], costs[units[r], t], count)
+    import highspy
+
+    h.changeColsIntegrality(
+        len(r),
+        np.arange(len(r), dtype=np.int32),
+        np.full(len(r), highspy.HighsVarType.kInteger),
+    )
+    h.run()
+    if (
+        _status(h) not in ("Optimal", "Time limit reached")
+        or h.getInfo().primal_solution_status != 2
+    ):
+        return None
+    values = np.asarray(h.getSolution().col_value)
+    out = np.full(count, -1, dtype=np.int64)
+    chosen = values > 0.5
+    out[r[chosen]] = t[chosen]
+    return out if np.all(out >= 0) else None
