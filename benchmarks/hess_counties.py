@@ -33,14 +33,7 @@ def run_state(folder: Path, state: str, time_limit: float) -> dict[str, object]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", gt.GeoterrWarning)
-            plan = gt.design(
-                inst.units,
-                inst.k,
-                balance={"TOTPOP": inst.bounds},
-                costs=inst.costs,
-                objective="inertia",
-                time_limit=time_limit,
-            )
+            plan = inst.design(time_limit=time_limit)
     except gt.InfeasibleError as exc:
         result.update(
             seconds=time.perf_counter() - start, verdict="infeasible", detail=str(exc)[:120]

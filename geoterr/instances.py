@@ -37,6 +37,20 @@ class DistrictingInstance:
     bounds: tuple[float, float]
     published: float | str
 
+    def design(self, **options: Any) -> Any:
+        """``geoterr.design`` on this instance as published: the distance matrix as costs,
+        population in [L, U], the inertia objective; ``options`` go to ``design``."""
+        from geoterr.design import design
+
+        return design(
+            self.units,
+            self.k,
+            balance={"TOTPOP": self.bounds},
+            costs=self.costs,
+            objective="inertia",
+            **options,
+        )
+
     def objective(self, assignment: pd.Series, center_units: pd.Series) -> float:
         """The published objective of a plan: sum p_i (d(i, center) / 1000)^2, d in km."""
         pop = self.units.gdf["TOTPOP"]

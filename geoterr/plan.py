@@ -54,8 +54,10 @@ class Plan:
     objective : float or None
         Sum over units of weight x distance (km, or km^2 for inertia) to their center.
     lower_bound : float or None
-        The LP relaxation's optimum for the same centers: no assignment to these centers
-        can cost less.
+        No plan can cost less. Its scope is ``params["lower_bound_scope"]``: ``"plan
+        centers"`` (the LP relaxation's optimum for the plan's own centers: no assignment to
+        these centers costs less) or ``"all plans"`` (the exact model's bound, whatever the
+        centers; see ``design(prove=True)``).
     seconds : float
         Wall-clock time of the design.
     units : Units or None
@@ -87,6 +89,16 @@ class Plan:
         if self.customers is not None and self.customers.index.name:
             return str(self.customers.index.name)
         return "customer_id"
+
+    @property
+    def moved(self) -> pd.DataFrame:
+        """Customers whose territory changed in a realignment (``design(current=...)``):
+        their id, ``territory_before`` and ``territory``. Empty for a design from scratch."""
+        if self.customers is None or "territory_before" not in self.customers.columns:
+            return pd.DataFrame(columns=["territory_before", "territory"])
+        c = self.customers
+        changed = c["territory_before"].notna() & (c["territory_before"] != c["territory"])
+        return pd.DataFrame(c.loc[changed, ["territory_before", "territory"]])
 
     def summary(self) -> pd.DataFrame:
         """Per-territory measures as a plain DataFrame (no geometry)."""

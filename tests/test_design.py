@@ -102,15 +102,16 @@ def test_bad_arguments(units: gt.Units, kwargs: dict, pattern: str) -> None:
 
 def test_impossible_tolerance_is_reported_not_hidden() -> None:
     # A path 1 - 5 - 1 split in two: every contiguous split leaves a territory with 1,
-    # below the lower bound 1.75 (mean 3.5 - 50 %); the plan must say so, not hide it.
+    # below the lower bound 1.75 (mean 3.5 - 50 %). G01 is a choke point: the end unit
+    # behind it (1) fits no whole territory and the territory through G01 (5) has room for
+    # only 0.25 more. This must be refused with the reason, before any solving.
     df = grid_customers(3, 1)
     df["workload"] = [1.0, 5.0, 1.0]
     path = [("G00", "G01"), ("G01", "G02")]
     units = gt.build_units(gt.read_customers(df), "points", measures=["workload"], adjacency=path)
-    with pytest.warns(gt.GeoterrWarning, match="does not keep every promise"):
-        plan = gt.design(units, 2, balance={"workload": 0.5})
-    assert plan.status == "violated"
-    check_plan(plan, units, {"workload": 0.5})
+    with pytest.raises(gt.InfeasibleError, match="unit G01 is a choke point") as info:
+        gt.design(units, 2, balance={"workload": 0.5})
+    assert "tolerance of at least" in str(info.value)
 
 
 def test_absolute_bounds(units: gt.Units) -> None:

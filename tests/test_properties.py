@@ -53,3 +53,49 @@ def test_every_plan_keeps_or_names_its_promises(
     assert plan.customers is not None
     assert plan.customers.index.equals(units.customers.index)
     assert plan.customers["territory"].isin(plan.territories.index).all()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.integers(min_value=0, max_value=30), st.integers(0, 10_000))
+def test_realignment_keeps_its_budget_and_locks(
+    case: tuple[pd.DataFrame, int, float], budget: int, seed: int
+) -> None:
+    df, k, tol = case
+    units = gt.build_units(gt.read_customers(df), "points", measures=["workload"])
+    rng = np.random.default_rng(seed)
+    # the current plan: a random territory per unit, some new units without one
+    labels = [f"C{j}" for j in rng.integers(0, k, len(units))]
+    current = pd.Series(labels, index=units.gdf.index).mask(rng.random(len(units)) < 0.1)
+    pinned = units.gdf.index[0]
+    locked = {pinned: current[pinned]} if isinstance(current[pinned], str) else None
+    balance = {"workload": max(tol, 0.1)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", gt.GeoterrWarning)
+            plan = gt.design(
+                units,
+                k,
+                balance=balance,
+                current=current,
+                max_moved=budget,
+                locked=locked,
+                time_limit=20,
+            )
+    except gt.InfeasibleError as exc:
+        assert "max_moved" in str(exc) or "No " in str(exc)
+        return
+    except gt.InputError as exc:  # fewer current territories than k is fine; more is not
+        assert "current" in str(exc)
+        return
+    check_plan(plan, units, balance)
+    assert plan.customers is not None
+    moved = plan.moved
+    # only customers that had a territory count as moved, and each really changed
+    assert (moved["territory_before"] != moved["territory"]).all()
+    assert plan.params["moved_customers"] == len(moved)
+    if len(moved) > budget:
+        assert any("budget" in p for p in plan.problems)
+    else:
+        assert not any("budget" in p for p in plan.problems)
+    if locked is not None:
+        assert plan.assignment[pinned] == locked[pinned]

@@ -9,25 +9,15 @@ import networkx as nx
 import pytest
 
 import geoterr as gt
-from geoterr.instances import read_districting_instance
+from geoterr.instances import DistrictingInstance, read_districting_instance
 
 DATA = Path(__file__).parent / "data" / "hess"
 
 
 @pytest.mark.parametrize("state", ["WV", "NM"])
 def test_reaches_published_optimum(state: str) -> None:
-    inst = read_districting_instance(DATA, state)
+    inst, plan = _published(state, time_limit=120)
     units = inst.units
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", gt.GeoterrWarning)
-        plan = gt.design(
-            units,
-            inst.k,
-            balance={"TOTPOP": inst.bounds},
-            costs=inst.costs,
-            objective="inertia",
-            time_limit=120,
-        )
     assert plan.status == "feasible"
     low, high = inst.bounds
     for territory in plan.territories.index:
@@ -43,3 +33,30 @@ def test_bad_instance_folder(tmp_path: Path) -> None:
         read_districting_instance(tmp_path, "WV")
     with pytest.raises(gt.InputError, match="not in"):
         read_districting_instance(DATA, "XX")
+
+
+def _published(state: str, **options: object) -> tuple[DistrictingInstance, gt.Plan]:
+    inst = read_districting_instance(DATA, state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gt.GeoterrWarning)
+        plan = inst.design(**options)
+    return inst, plan
+
+
+def test_contiguity_infeasibility_is_proven() -> None:
+    # NH: plans within [L, U] exist, but none with both districts contiguous (published as
+    # infeasible); the exact model must prove it rather than return a broken plan.
+    with pytest.raises(gt.InfeasibleError, match="contiguous"):
+        _published("NH", time_limit=60)
+
+
+def test_global_bound_with_prove() -> None:
+    # WV with prove=True: the exact model's bound holds for every plan, so it can be no
+    # higher than the published optimum, and the plan reaches that optimum.
+    inst, plan = _published("WV", time_limit=120, prove=True)
+    assert plan.params["lower_bound_scope"] == "all plans"
+    assert plan.lower_bound is not None and plan.objective is not None
+    assert plan.lower_bound <= plan.objective * (1 + 1e-9)
+    assert plan.gap is not None and 0 <= plan.gap < 1e-3
+    assert isinstance(inst.published, float)
+    assert inst.objective(plan.assignment, plan.centers["unit"]) <= inst.published * 1.005

@@ -26,8 +26,15 @@ import pandas as pd
 
 from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_ids
 from geoterr.design.contiguity import contiguous_assignment, roots_of
+from geoterr.design.exact import exact_applies, solve_exact
 from geoterr.design.local_search import Search
-from geoterr.design.model import lp_engine, resolve_solver, round_assignment, solve_lp
+from geoterr.design.model import (
+    is_highs,
+    lp_engine,
+    resolve_solver,
+    round_assignment,
+    solve_lp,
+)
 from geoterr.design.problem import (
     Bound,
     Problem,
@@ -35,9 +42,10 @@ from geoterr.design.problem import (
     parse_balance,
     pieces_per_territory,
 )
+from geoterr.design.realign import move_budget, read_current, territory_names_for
 from geoterr.design.seeds import kmeans_centers, nearest_units, update_centers, update_medoids
 from geoterr.plan import Plan, build_plan, territory_name
-from geoterr.units import Units
+from geoterr.units import COUNT, Units
 
 __all__ = ["design"]
 
@@ -62,10 +70,15 @@ def design(
     capacity: Sequence[float] | None = None,
     costs: Any = None,
     locked: Mapping[Hashable, Hashable] | pd.Series | None = None,
+    current: str | pd.Series | Mapping[Hashable, Hashable] | None = None,
+    max_moved: float | None = None,
+    move_penalty: float = 0.0,
+    keep_territories: Sequence[str] | None = None,
     solver: Any = "highs",
     time_limit: float | None = 60.0,
     max_iter: int = 30,
     random_state: int | None = 0,
+    prove: bool = False,
     verbose: bool = False,
 ) -> Plan:
     """Split units into balanced, contiguous, compact territories.
@@ -102,6 +115,22 @@ def design(
         Unit id -> territory for units that must stay where they are. With ``centers``, the
         territory is a center's name; otherwise any label: units with the same label end up
         in the same territory, different labels in different territories.
+    current : str, Series or mapping, optional
+        The current plan, for a realignment: a customer column (``"current_territory"``), or
+        unit id or customer id -> territory. The plan keeps the current territory names (new
+        ones are named ``NEW01``...), starts from the current territories, and
+        ``plan.moved`` lists the customers whose territory changed.
+    max_moved : int or float, optional
+        With ``current``: a hard budget of change, at most this many customers (a whole
+        number) or this share of the first balanced measure (a float in (0, 1), e.g. 0.1 of
+        the workload) may change territory. When balance cannot be reached within it, the
+        design raises :class:`InfeasibleError`.
+    move_penalty : float
+        With ``current``: the cost of moving a unit, as extra distance (km; km^2 with
+        ``"inertia"``) per unit of weight, so that a unit only moves when that saves more.
+        Included in ``plan.objective``.
+    keep_territories : sequence of str, optional
+        With ``current``: territories kept exactly as they are (no unit leaves or joins).
     solver : str or pulp.LpSolver
         ``"highs"`` (default, HiGHS via highspy; CBC if highspy is missing), ``"cbc"``, any
         name ``pulp.getSolver`` knows, or a configured PuLP solver.
@@ -112,6 +141,13 @@ def design(
         At most this many rounds of "assign, repair, move centers".
     random_state : int or None
         Seed of the k-means start; the same seed gives the same plan.
+    prove : bool
+        Small instances whose centers are units (``costs`` given, at most 200 units, no
+        ``locked`` or ``capacity``) are also solved by the exact model
+        (:mod:`geoterr.design.exact`) with the time left, which either improves the plan and
+        proves a lower bound for *every* plan (``plan.params["lower_bound_scope"]`` is then
+        ``"all plans"``) or proves that no plan exists. Without ``prove`` this only happens
+        when the plan found breaks a promise.
     verbose : bool
         Log progress at INFO level (the CLI shows it).
 
@@ -175,9 +211,29 @@ def design(
         centers = nearest_units(problem.xy, start_xy)
     else:
         centers = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
+    given_names = fixed_names
+    realign: dict[str, Any] = {}
+    if current is not None:
+        given_names, centers, realign = _realignment(
+            problem,
+            units,
+            centers,
+            fixed_names,
+            current=current,
+            max_moved=max_moved,
+            move_penalty=move_penalty,
+            keep=keep_territories,
+        )
+    elif max_moved is not None or keep_territories is not None or move_penalty:
+        msg = (
+            "`max_moved`, `move_penalty` and `keep_territories` need `current` (the current plan)."
+        )
+        raise InputError(msg)
     if locked is not None:
-        problem.locked = _pin(locked, units, problem, centers, fixed_names)
+        pins = _pin(locked, units, problem, centers, given_names)
+        problem.locked = np.where(pins >= 0, pins, problem.locked)
     engine = lp_engine(problem, lp_solver)
+    can_prove = fixed_names is None and exact_applies(problem) and is_highs(lp_solver)
     deadline = None if time_limit is None else start + time_limit
     best: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
     timed_out = False
@@ -191,8 +247,14 @@ def design(
             if best is None and not timed_out:
                 msg = (
                     "the balanced assignment model has no solution; check the tolerances "
-                    "and the locked units."
+                    "and the locked units"
                 )
+                if np.isfinite(problem.budget):
+                    msg += (
+                        f", or allow more change: balance cannot be reached by moving at "
+                        f"most {realign['max_moved_meaning']} (max_moved)"
+                    )
+                msg += "."
                 raise InfeasibleError(msg)
             break
         labels = round_assignment(problem, costs, lp, lp_solver, deadline)
@@ -221,6 +283,13 @@ def design(
             stale += 1
         if stale >= 2:
             break
+        if (
+            can_prove
+            and best[0][0] > 0
+            and time_limit is not None
+            and time.perf_counter() - start > 0.3 * time_limit
+        ):
+            break  # leave the time to the exact model
         if _out_of_time(start, time_limit):
             timed_out = rounds < max_iter
             break
@@ -231,10 +300,29 @@ def design(
     costs = problem.costs(centers)
     labels = _repair(problem, labels, costs, centers, lp_solver, start, time_limit, final=True)
     lower_bound = None
+    scope = "plan centers"
     if not _out_of_time(start, time_limit):
         bound_lp = solve_lp(problem, costs, lp_solver, engine, deadline)
         lower_bound = bound_lp.objective if bound_lp is not None else None
-    if fixed_names is None:
+    if can_prove and (prove or _broken(problem, labels) > 0):
+        left = 3600.0 if time_limit is None else start + time_limit - time.perf_counter()
+        exact = solve_exact(problem, labels, centers, max(left, 1.0))
+        log.info(
+            "exact model: %s after %d rounds",
+            "infeasible" if exact.infeasible else ("optimal" if exact.optimal else "stopped"),
+            exact.rounds,
+        )
+        if exact.infeasible:
+            raise InfeasibleError(f"No contiguous, balanced plan exists: {exact.infeasible}.")
+        if exact.labels is not None and exact.centers is not None:
+            better = _score(problem, exact.labels, exact.centers) < _score(problem, labels, centers)
+            if better:
+                labels, centers = exact.labels, exact.centers
+                costs = problem.costs(centers)
+        if exact.bound is not None:
+            lower_bound, scope = exact.bound, "all plans"
+        timed_out = timed_out or not (exact.optimal or exact.infeasible)
+    if given_names is None:
         # Number territories from west to east, so that plans read naturally on the map.
         order = np.argsort(problem.center_xy(centers)[:, 0], kind="stable")
         rank = np.empty(problem.k, dtype=np.int64)
@@ -242,7 +330,7 @@ def design(
         labels, centers, costs = rank[labels], centers[order], costs[:, order]
         problem.reorder(order)
     objective_value = float(costs[np.arange(problem.n), labels].sum())
-    names = fixed_names or [territory_name(j, problem.k) for j in range(problem.k)]
+    names = given_names or [territory_name(j, problem.k) for j in range(problem.k)]
     problems = _broken_promises(problem, labels, names)
     if timed_out:
         warnings.warn(
@@ -266,7 +354,14 @@ def design(
         "rounds": rounds,
         "time_limit_reached": timed_out,
         "locked_units": int((problem.locked >= 0).sum()),
+        "lower_bound_scope": scope if lower_bound is not None else None,
+        **realign,
     }
+    if current is not None:
+        moved = (problem.current >= 0) & (labels != problem.current)
+        params["moved_units"] = int(moved.sum())
+        params["moved_customers"] = int(units.gdf[COUNT].to_numpy()[moved].sum())
+        params["moved_share"] = float(problem.loads[moved, 0].sum() / problem.loads[:, 0].sum())
     plan = build_plan(
         units,
         problem,
@@ -282,6 +377,8 @@ def design(
         lower_bound=lower_bound,
         seconds=seconds,
     )
+    if current is not None and plan.customers is not None:
+        plan.customers["territory_before"] = _before_by_customer(current, units)
     if plan.problems:
         warnings.warn(
             "the plan does not keep every promise: " + "; ".join(plan.problems),
@@ -336,6 +433,99 @@ def _repair(
         if exact is not None:
             labels = exact
     return labels
+
+
+def _realignment(
+    problem: Problem,
+    units: Units,
+    centers: np.ndarray,
+    fixed_names: list[str] | None,
+    *,
+    current: Any,
+    max_moved: float | None,
+    move_penalty: float,
+    keep: Sequence[str] | None,
+) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+    """Set up a realignment on ``problem``: current labels, budget, penalty, kept
+    territories; start the centers from the current territories. Returns the territory
+    names, the centers and what goes into ``plan.params``."""
+    now = read_current(current, units)
+    names = territory_names_for(now, problem.k, fixed_names)
+    index = {name: j for j, name in enumerate(names)}
+    cur = np.array([index[now.names[t]] if t >= 0 else -1 for t in now.labels], dtype=np.int64)
+    problem.current = cur
+    problem.move_amount, problem.budget, budget_text = move_budget(
+        max_moved, units, problem.names[0]
+    )
+    if not (np.isfinite(move_penalty) and move_penalty >= 0):
+        msg = f"`move_penalty` must be a non-negative number, got {move_penalty!r}."
+        raise InputError(msg)
+    problem.move_penalty = float(move_penalty)
+    if keep is not None:
+        unknown = [t for t in keep if t not in now.names]
+        if unknown:
+            msg = (
+                f"`keep_territories` names {format_ids(unknown)}, which are not current "
+                f"territories ({format_ids(now.names)})."
+            )
+            raise InputError(msg)
+        for name in keep:
+            j = index[name]
+            problem.locked[cur == j] = j
+            problem.closed[j] = True
+            load = problem.loads[cur == j].sum(axis=0)
+            bad = [
+                f"{m} {load[i]:,.6g} outside "
+                f"[{problem.lower[j, i]:,.6g}, {problem.upper[j, i]:,.6g}]"
+                for i, m in enumerate(problem.names)
+                if not problem.lower[j, i] - 1e-9 <= load[i] <= problem.upper[j, i] + 1e-9
+            ]
+            if bad:
+                msg = (
+                    f"territory {name} cannot be kept as it is: it has {'; '.join(bad)}. "
+                    "Widen the tolerance or let it change."
+                )
+                raise InfeasibleError(msg)
+    if fixed_names is None:
+        # Start from the current territories; new ones from the k-means centers farthest
+        # from them.
+        has = np.zeros(problem.k, dtype=bool)
+        has[np.unique(cur[cur >= 0])] = True
+        start = centers.copy()
+        moved = _move_centers(problem, np.where(cur >= 0, cur, problem.k), start)
+        if (~has).any():
+            spare = problem.center_xy(centers)
+            gap = np.linalg.norm(
+                spare[:, None, :] - problem.center_xy(moved)[has][None, :, :], axis=2
+            ).min(axis=1)
+            far = np.argsort(-gap)[: int((~has).sum())]
+            moved[~has] = centers[far]
+        centers = moved
+    params = {
+        "current": current if isinstance(current, str) else "given",
+        "max_moved": max_moved,
+        "max_moved_meaning": budget_text,
+        "move_penalty": problem.move_penalty,
+        "keep_territories": list(keep) if keep is not None else None,
+    }
+    return names, centers, params
+
+
+def _before_by_customer(current: Any, units: Units) -> pd.Series:
+    """Each customer's current territory (as text; missing for new customers)."""
+    assert units.customers is not None
+    index = units.customers.index
+    if isinstance(current, str):
+        before = units.customers[current]
+    else:
+        series = current if isinstance(current, pd.Series) else pd.Series(dict(current))
+        if series.index.isin(units.gdf.index).all():
+            before = pd.Series(
+                series.reindex(units.customer_unit.reindex(index)).to_numpy(), index=index
+            )
+        else:
+            before = series.reindex(index)
+    return before.map(lambda t: None if pd.isna(t) else str(t)).astype(object)
 
 
 def _pin(
@@ -408,6 +598,9 @@ def _broken(problem: Problem, labels: np.ndarray) -> float:
     scale = np.maximum(problem.target.mean(axis=0), 1e-12)
     excess = np.maximum(loads - problem.upper, 0) + np.maximum(problem.lower - loads, 0)
     viol = float((excess / scale).sum())
+    if np.isfinite(problem.budget):
+        over = max(problem.moved_amount(labels) - problem.budget, 0.0)
+        viol += over / max(float(problem.move_amount.mean()), 1e-12)
     count = pieces_per_territory(problem, labels)
     pieces = int(np.abs(count - 1).sum())  # extra pieces, and empty territories
     return round(viol + pieces, 12)
@@ -428,6 +621,11 @@ def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> 
             f"{len(moved)} locked units left their territory ({format_ids(problem.ids[moved])})"
         )
     pieces = pieces_per_territory(problem, labels)
+    if problem.moved_amount(labels) > problem.budget * (1 + 1e-9) + 1e-9:
+        out.append(
+            f"the plan moves {problem.moved_amount(labels):,.6g}, more than the budget "
+            f"max_moved {problem.budget:,.6g}"
+        )
     for j in range(problem.k):
         if pieces[j] == 0:
             out.append(f"territory {names[j]} is empty")

@@ -24,6 +24,7 @@ import time
 import numpy as np
 import pulp
 
+from geoterr.design.model import add_budget
 from geoterr.design.problem import Problem, components_of
 
 __all__ = ["contiguous_assignment", "roots_of"]
@@ -103,8 +104,9 @@ def contiguous_assignment(
     """
     free, allowed = _free_units(problem, labels, max_vars)
     allowed = list(allowed)
-    for i in np.flatnonzero(problem.locked >= 0).tolist():  # pinned units keep their territory
-        allowed[i] = np.array([problem.locked[i]])
+    permitted = problem.allowed()  # pinned units keep their territory; closed ones stay shut
+    for i in free.tolist():
+        allowed[i] = allowed[i][permitted[i, allowed[i]]]
     is_free = np.zeros(problem.n, dtype=bool)
     is_free[free] = True
     fixed_load = np.zeros_like(problem.lower)
@@ -131,6 +133,7 @@ def contiguous_assignment(
             prob += x[r, j] == 1
         elif labels[r] != j:
             return None
+    add_budget(prob, problem, x, problem.moved_amount(np.where(is_free, problem.current, labels)))
     for round_ in range(1, max_rounds + 1):
         if deadline is not None and time.perf_counter() > deadline:
             return None

@@ -41,6 +41,8 @@ START_PAIRS = 8
 # Pairs priced in per unit and round.
 ADD_PER_UNIT = 4
 SLACK_TOL = 1e-7
+# Share of a realignment budget the LP may spend (the rest is left to repairs).
+LP_BUDGET_SHARE = 0.9
 
 
 def highs_available() -> bool:
@@ -83,27 +85,43 @@ def _add_rows(h: Any, lower: np.ndarray, upper: np.ndarray) -> None:
 
 
 def _add_pair_columns(
-    h: Any, row: np.ndarray, terr: np.ndarray, loads: np.ndarray, cost: np.ndarray, first: int
+    h: Any,
+    row: np.ndarray,
+    terr: np.ndarray,
+    loads: np.ndarray,
+    cost: np.ndarray,
+    first: int,
+    budget: tuple[int, np.ndarray] | None = None,
 ) -> None:
     """Add one [0, 1] column per (unit, territory) pair: 1 in the unit's row ``row``, the
-    unit's ``loads`` (count, m) in the territory's balance rows, which start at ``first``."""
+    unit's ``loads`` (count, m) in the territory's balance rows, which start at ``first``,
+    and with ``budget`` = (row, amounts) each pair's amount in that row where it is not 0."""
     count, m = loads.shape
-    per_col = 1 + m
-    index = np.empty((count, per_col), dtype=np.int32)
+    index = np.empty((count, 2 + m), dtype=np.int64)
+    value = np.zeros((count, 2 + m))
     index[:, 0] = row
-    index[:, 1:] = first + terr[:, None] * m + np.arange(m)[None, :]
-    value = np.empty((count, per_col))
     value[:, 0] = 1.0
-    value[:, 1:] = loads
+    index[:, 1 : 1 + m] = first + terr[:, None] * m + np.arange(m)[None, :]
+    value[:, 1 : 1 + m] = loads
+    keep = np.ones((count, 2 + m), dtype=bool)
+    keep[:, 1 : 1 + m] = loads != 0
+    if budget is not None:
+        index[:, -1] = budget[0]
+        value[:, -1] = budget[1]
+        keep[:, -1] = budget[1] != 0
+    else:
+        keep[:, -1] = False
+    sizes = keep.sum(axis=1)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
     h.addCols(
         count,
         cost.astype(float),
         np.zeros(count),
         np.ones(count),
-        count * per_col,
-        (np.arange(count) * per_col).astype(np.int32),
-        index.ravel(),
-        value.ravel(),
+        int(sizes.sum()),
+        starts,
+        index[keep].astype(np.int32),
+        value[keep],
     )
 
 
@@ -120,10 +138,7 @@ class HighsAssignment:
         self.problem = problem
         n, k, m = problem.n, problem.k, problem.loads.shape[1]
         self.h = _new_highs(None)
-        self.allowed = np.ones((n, k), dtype=bool)
-        pinned = np.flatnonzero(problem.locked >= 0)
-        self.allowed[pinned] = False
-        self.allowed[pinned, problem.locked[pinned]] = True
+        self.allowed = problem.allowed()
         self.present = np.zeros((n, k), dtype=bool)
         self.column = np.full((n, k), -1, dtype=np.int64)
         self.col_unit = np.empty(0, dtype=np.int64)
@@ -131,6 +146,13 @@ class HighsAssignment:
         # Rows: n "one territory per unit" rows, then k x m ranged balance rows.
         lower = np.concatenate([np.ones(n), problem.lower.ravel()])
         upper = np.concatenate([np.ones(n), problem.upper.ravel()])
+        self.budget_row = n + k * m if np.isfinite(problem.budget) else None
+        self.budget_upper = np.inf
+        if self.budget_row is not None:  # realignment: at most `budget` moved
+            lower = np.append(lower, -np.inf)
+            # The LP keeps a reserve of the budget for rounding and contiguity repairs.
+            self.budget_upper = problem.budget * LP_BUDGET_SHARE
+            upper = np.append(upper, self.budget_upper)
         _add_rows(self.h, lower, upper)
         # Elastic slacks on the balance rows: +s and -s, each with a large penalty.
         scale = np.maximum(problem.loads.mean(axis=0), 1e-12)
@@ -157,7 +179,11 @@ class HighsAssignment:
         count = len(units)
         if count == 0:
             return
-        _add_pair_columns(self.h, units, terrs, p.loads[units], costs[units, terrs], p.n)
+        budget = None
+        if self.budget_row is not None:
+            moved = (p.current[units] >= 0) & (p.current[units] != terrs)
+            budget = (self.budget_row, np.where(moved, p.move_amount[units], 0.0))
+        _add_pair_columns(self.h, units, terrs, p.loads[units], costs[units, terrs], p.n, budget)
         self.present[units, terrs] = True
         self.column[units, terrs] = self.n_slacks + len(self.col_unit) + np.arange(count)
         self.col_unit = np.concatenate([self.col_unit, units])
@@ -239,8 +265,11 @@ class HighsAssignment:
                 return None
             sol = self.h.getSolution()
             duals = np.asarray(sol.row_dual)
-            u, v = duals[:n], duals[n:].reshape(k, -1)
+            u, v = duals[:n], duals[n : n + k * p.loads.shape[1]].reshape(k, -1)
             reduced = costs - u[:, None] - p.loads @ v.T
+            if self.budget_row is not None:
+                moving = (p.current[:, None] >= 0) & (p.current[:, None] != np.arange(k))
+                reduced -= duals[self.budget_row] * np.where(moving, p.move_amount[:, None], 0.0)
             reduced[self.present | ~self.allowed] = np.inf
             negative = reduced < -1e-9 * max(1.0, float(np.abs(costs).max()))
             if negative.any():
@@ -262,6 +291,10 @@ class HighsAssignment:
             if np.any(slack * np.tile(self._slack_scale, 2 * k) > SLACK_TOL):
                 if factor < 1e9:
                     factor *= 1e3  # make sure balance was not traded for cost
+                    continue
+                if self.budget_row is not None and self.budget_upper < p.budget:
+                    self.budget_upper = p.budget  # the reserve is needed for balance
+                    self.h.changeRowBounds(self.budget_row, -np.inf, p.budget)
                     continue
                 log.debug("assignment LP: balance cannot hold (slack %.3g)", float(slack.sum()))
                 return None
@@ -285,9 +318,11 @@ def solve_small_mip(
     allowed: np.ndarray,
     fixed_load: np.ndarray,
     time_limit: float | None,
+    fixed_moved: float | None = None,
 ) -> np.ndarray | None:
     """Best 0/1 assignment of ``units`` (positions) among the ``allowed`` (len(units), k)
-    territories, with the other units' loads ``fixed_load`` (k, m) already in place.
+    territories, with the other units' loads ``fixed_load`` (k, m) already in place (and
+    ``fixed_moved`` of the realignment budget already spent by them).
 
     Returns the territory of each of ``units``, or None when no assignment keeps the ranges.
     """
@@ -297,8 +332,14 @@ def solve_small_mip(
     r, t = np.nonzero(allowed)
     lower = np.concatenate([np.ones(count), (p.lower - fixed_load).ravel()])
     upper = np.concatenate([np.ones(count), (p.upper - fixed_load).ravel()])
+    budget = None
+    if np.isfinite(p.budget) and fixed_moved is not None:
+        lower = np.append(lower, -np.inf)
+        upper = np.append(upper, p.budget - fixed_moved)
+        cur = p.current[units[r]]
+        budget = (len(lower) - 1, np.where((cur >= 0) & (cur != t), p.move_amount[units[r]], 0.0))
     _add_rows(h, lower, upper)
-    _add_pair_columns(h, r, t, p.loads[units[r]], costs[units[r], t], count)
+    _add_pair_columns(h, r, t, p.loads[units[r]], costs[units[r], t], count, budget)
     import highspy
 
     h.changeColsIntegrality(

@@ -40,6 +40,7 @@ class Search:
     src: np.ndarray = field(init=False)
     dst: np.ndarray = field(init=False)
     sizes: np.ndarray = field(init=False)
+    moved: float = field(init=False)
     moves: int = 0
 
     def __post_init__(self) -> None:
@@ -47,6 +48,7 @@ class Search:
         self.labels = self.labels.astype(np.int64).copy()
         self.src, self.dst = p.edges
         self.sizes = np.bincount(self.labels, minlength=p.k)
+        self.moved = p.moved_amount(self.labels)
         self.loads = p.loads_of(self.labels)
         self.scale = np.maximum((p.lower + p.upper)[0] / 2, 1e-12)
 
@@ -93,7 +95,21 @@ class Search:
                     queue.append(v)
         return True
 
+    def _spend(self, u: int, b: int) -> float:
+        """Change of the realignment budget used if ``u`` moves to ``b``."""
+        cur = self.problem.current[u]
+        if cur < 0:
+            return 0.0
+        a = self.labels[u]
+        return float(self.problem.move_amount[u]) * (float(b != cur) - float(a != cur))
+
+    def allowed(self, u: int, b: int) -> bool:
+        """Does moving ``u`` to ``b`` keep the realignment budget?"""
+        spend = self._spend(u, b)
+        return spend <= 0 or self.moved + spend <= self.problem.budget + EPS
+
     def move(self, u: int, b: int) -> None:
+        self.moved += self._spend(u, b)
         a = int(self.labels[u])
         self.labels[u] = b
         self.loads[a] -= self.problem.loads[u]
@@ -106,7 +122,8 @@ class Search:
         """Distinct (unit, neighbouring territory) pairs on territory borders."""
         la = self.labels[self.src]
         lb = self.labels[self.dst]
-        cross = (la != lb) & (self.problem.locked[self.src] < 0)  # pinned units never move
+        # pinned units never move; closed territories take no one
+        cross = (la != lb) & (self.problem.locked[self.src] < 0) & ~self.problem.closed[lb]
         k = self.problem.k
         pairs = np.unique(self.src[cross] * k + lb[cross])
         return pairs // k, pairs % k
@@ -146,7 +163,7 @@ class Search:
                 if not np.all(self.labels[comp] == j):
                     continue
                 options = np.unique(self.labels[np.concatenate([p.neighbours[u] for u in comp])])
-                options = options[options != j]
+                options = options[(options != j) & ~p.closed[options]]
                 if len(options) == 0 or np.any(p.locked[comp] >= 0):
                     continue
                 load = p.loads[comp].sum(axis=0)
@@ -196,7 +213,7 @@ class Search:
         dcost = self.costs[units, targets] - self.costs[units, origin]
         for idx in np.lexsort((dcost, np.round(gain, 12))):
             u = int(units[idx])
-            if not self.is_cut(u):
+            if self.allowed(u, int(targets[idx])) and not self.is_cut(u):
                 self.move(u, int(targets[idx]))
                 return True
         return False
@@ -247,7 +264,7 @@ class Search:
             best = None
             touching = touching[p.locked[touching] < 0]
             for u in touching[np.argsort(np.abs(p.loads[touching, 0] - need))]:
-                if not self.is_cut(int(u)):
+                if self.allowed(int(u), b) and not self.is_cut(int(u)):
                     best = int(u)
                     break
             if best is None:
@@ -283,7 +300,7 @@ class Search:
                     self.loads[b] + w > p.upper[b] + EPS
                 ):
                     continue
-                if self.is_cut(u):
+                if not self.allowed(u, b) or self.is_cut(u):
                     continue
                 self.move(u, b)
                 moved += 1

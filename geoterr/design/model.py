@@ -30,7 +30,7 @@ import numpy as np
 import pulp
 
 from geoterr._errors import GeoterrWarning, InputError, SolverError
-from geoterr.design.highs_model import HighsAssignment, solve_small_mip
+from geoterr.design.highs_model import LP_BUDGET_SHARE, HighsAssignment, solve_small_mip
 from geoterr.design.problem import Problem
 
 __all__ = ["LPResult", "is_highs", "lp_engine", "resolve_solver", "round_assignment", "solve_lp"]
@@ -159,9 +159,7 @@ def solve_lp(
     limits = [k] if n * k <= 600_000 else [max(12, int(600_000 / n)), k]
     for limit in limits:
         mask = _candidates(costs, limit)
-        pinned = np.flatnonzero(problem.locked >= 0)
-        mask[pinned] = False
-        mask[pinned, problem.locked[pinned]] = True
+        mask &= problem.allowed()
         result = _solve(problem, costs, solver, mask, integer=None)
         if result is not None:
             return result
@@ -176,11 +174,13 @@ def _solve(
     *,
     integer: np.ndarray | None,
     fixed_load: np.ndarray | None = None,
+    fixed_moved: float = 0.0,
 ) -> LPResult | None:
     """Build and solve the model over the units in ``mask``.
 
     With ``integer`` (unit positions), only those units get (binary) variables and the
-    others' loads come in through ``fixed_load`` (k, m).
+    others' loads come in through ``fixed_load`` (k, m) and the realignment budget they
+    spend through ``fixed_moved``.
     """
     start = time.perf_counter()
     rows = np.flatnonzero(mask.any(axis=1)) if integer is None else integer
@@ -205,6 +205,9 @@ def _solve(
             expr = pulp.LpAffineExpression([(v, float(problem.loads[i, m])) for i, v in terms])
             prob += expr <= float(problem.upper[j, m] - base[j, m]), f"up_{j}_{m}"
             prob += expr >= float(problem.lower[j, m] - base[j, m]), f"lo_{j}_{m}"
+    add_budget(
+        prob, problem, var, fixed_moved, share=1.0 if integer is not None else LP_BUDGET_SHARE
+    )
     try:
         prob.solve(solver)
     except pulp.PulpSolverError as exc:
@@ -250,9 +253,10 @@ def round_assignment(
         mask[frac] = x[frac] > FRACTIONAL
         if widen:  # also each unit's cheapest territories
             mask[frac] |= _candidates(costs[frac], min(WIDEN, problem.k))
-        mask[frac] &= _allowed(problem, frac)
+        mask[frac] &= problem.allowed(frac)
         if is_highs(solver):
             left = _seconds_left(solver, deadline)
+            spent = problem.moved_amount(np.where(whole, labels, problem.current))
             chosen = solve_small_mip(
                 problem,
                 costs,
@@ -260,12 +264,21 @@ def round_assignment(
                 mask[frac],
                 fixed_load,
                 min(left or ROUND_SECONDS, ROUND_SECONDS),
+                spent,
             )
             if chosen is not None:
                 labels[frac] = chosen
                 return labels
             continue
-        result = _solve(problem, costs, solver, mask, integer=frac, fixed_load=fixed_load)
+        result = _solve(
+            problem,
+            costs,
+            solver,
+            mask,
+            integer=frac,
+            fixed_load=fixed_load,
+            fixed_moved=problem.moved_amount(np.where(whole, labels, problem.current)),
+        )
         if result is not None:
             labels[frac] = np.argmax(result.x[frac], axis=1)
             return labels
@@ -275,11 +288,20 @@ def round_assignment(
     return labels
 
 
-def _allowed(problem: Problem, units: np.ndarray) -> np.ndarray:
-    """(len(units), k) territories each unit may take: its pinned one, or any."""
-    allowed = np.ones((len(units), problem.k), dtype=bool)
-    pins = problem.locked[units]
-    pinned = np.flatnonzero(pins >= 0)
-    allowed[pinned] = False
-    allowed[pinned, pins[pinned]] = True
-    return allowed
+def add_budget(
+    prob: pulp.LpProblem,
+    problem: Problem,
+    var: dict[tuple[int, int], pulp.LpVariable],
+    fixed_moved: float = 0.0,
+    share: float = 1.0,
+) -> None:
+    """The realignment budget (``share`` of it) as a PuLP constraint over the pairs in
+    ``var``."""
+    if not np.isfinite(problem.budget):
+        return
+    terms = [
+        (v, float(problem.move_amount[i]))
+        for (i, j), v in var.items()
+        if problem.current[i] >= 0 and problem.current[i] != j and problem.move_amount[i] != 0
+    ]
+    prob += pulp.LpAffineExpression(terms) <= float(problem.budget * share - fixed_moved), "budget"

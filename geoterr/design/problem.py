@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -149,12 +150,25 @@ class Problem:
     cost_matrix: np.ndarray | None = None
     # (n,) territory index of a pinned unit, -1 if free (filled in after construction)
     locked: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # Realignment: each unit's current territory (-1: none), what moving it spends of the
+    # budget, the budget, and the penalty per unit of weight moved (in cost units).
+    current: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    move_amount: np.ndarray = field(default_factory=lambda: np.empty(0))
+    budget: float = float("inf")
+    move_penalty: float = 0.0
+    # (k,) territories kept as they are: no unit joins them except their pinned ones.
+    closed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     _edges: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _adjacency: list[list[int]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.locked) != len(self.ids):
             self.locked = np.full(len(self.ids), -1, dtype=np.int64)
+        if len(self.closed) != self.k:
+            self.closed = np.zeros(self.k, dtype=bool)
+        if len(self.current) != len(self.ids):
+            self.current = np.full(len(self.ids), -1, dtype=np.int64)
+            self.move_amount = np.zeros(len(self.ids))
 
     @property
     def n(self) -> int:
@@ -188,7 +202,28 @@ class Problem:
         d = self.distances(centers)
         if self.inertia:
             d = d * d
-        return self.weight[:, None] * d
+        costs = self.weight[:, None] * d
+        if self.move_penalty > 0:
+            has = self.current >= 0
+            costs[has] += (self.move_penalty * self.weight[has])[:, None]
+            costs[np.flatnonzero(has), self.current[has]] -= self.move_penalty * self.weight[has]
+        return costs
+
+    def allowed(self, units: np.ndarray | None = None) -> np.ndarray:
+        """(len(units), k) territories each unit may join: its pinned one, or any that is
+        not kept closed. All units when ``units`` is None."""
+        rows = np.arange(self.n) if units is None else np.asarray(units, dtype=np.int64)
+        allowed = np.repeat(~self.closed[None, :], len(rows), axis=0)
+        pins = self.locked[rows]
+        pinned = np.flatnonzero(pins >= 0)
+        allowed[pinned] = False
+        allowed[pinned, pins[pinned]] = True
+        return allowed
+
+    def moved_amount(self, labels: np.ndarray) -> float:
+        """How much of the realignment budget ``labels`` use (customers or load moved)."""
+        moved = (self.current >= 0) & (labels != self.current)
+        return float(self.move_amount[moved].sum())
 
     def loads_of(self, labels: np.ndarray) -> np.ndarray:
         """Each territory's total of each balanced measure, (k, m)."""
@@ -202,7 +237,11 @@ class Problem:
             d = self.cost_matrix[np.arange(self.n), centers.astype(np.int64)[labels]]
         else:
             d = np.linalg.norm(self.xy - centers[labels], axis=1) / 1000.0
-        return self.weight * (d * d if self.inertia else d)
+        costs = self.weight * (d * d if self.inertia else d)
+        if self.move_penalty > 0:
+            moved = (self.current >= 0) & (labels != self.current)
+            costs[moved] += self.move_penalty * self.weight[moved]
+        return costs
 
     def center_xy(self, centers: np.ndarray) -> np.ndarray:
         """Center locations in metres, (k, 2)."""
@@ -218,6 +257,8 @@ class Problem:
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         self.locked = np.where(self.locked >= 0, rank[np.maximum(self.locked, 0)], -1)
+        self.current = np.where(self.current >= 0, rank[np.maximum(self.current, 0)], -1)
+        self.closed = self.closed[order]
 
 
 def _cost_matrix(costs: object, units: Units) -> np.ndarray:
@@ -331,7 +372,7 @@ def make_problem(
     neighbours = [np.empty(0, dtype=np.int64)] * n
     for u, nbrs in units.graph.adjacency():
         neighbours[index[u]] = np.fromiter((index[v] for v in nbrs), dtype=np.int64)
-    return Problem(
+    problem = Problem(
         ids=units.gdf.index,
         xy=units.xy,
         weight=weight,
@@ -346,6 +387,12 @@ def make_problem(
         inertia=inertia,
         cost_matrix=None if costs is None else _cost_matrix(costs, units),
     )
+    from geoterr.design.diagnose import choke_point_reasons
+
+    reasons = choke_point_reasons(problem)
+    if reasons:
+        raise InfeasibleError("No contiguous, balanced plan exists: " + "; ".join(reasons) + ".")
+    return problem
 
 
 def _heavy_units(
@@ -404,6 +451,16 @@ def components_of(
                     stack.append(int(v))
         parts.append(np.array(comp, dtype=np.int64))
     return parts
+
+
+def graph_of_problem(problem: Problem) -> nx.Graph:
+    """The unit graph on integer positions (networkx)."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(problem.n))
+    src, dst = problem.edges
+    keep = src < dst
+    graph.add_edges_from(zip(src[keep].tolist(), dst[keep].tolist(), strict=True))
+    return graph
 
 
 def territory_pieces(problem: Problem, labels: np.ndarray) -> np.ndarray:

@@ -1,0 +1,140 @@
+"""Realignment: redesign from the current territories, changing as little as asked.
+
+``design(current=...)`` reads each unit's current territory (the most common one among its
+customers), keeps the current territory names, starts from the current territories, and
+limits change in two ways: a penalty per unit of weight moved (``move_penalty``), and a hard
+budget (``max_moved``: a number of customers, or a share of the first balanced measure) that
+every part of the optimizer keeps. ``keep_territories`` leaves whole territories as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from geoterr._errors import InputError, format_ids
+from geoterr.units import COUNT, Units
+
+__all__ = ["Realignment", "read_current"]
+
+
+class Realignment:
+    """The current plan as the optimizer needs it.
+
+    Attributes
+    ----------
+    labels : ndarray (n,)
+        Index into ``names`` of each unit's current territory (-1: none, e.g. a new account).
+    names : list of str
+        The current territories' names, sorted.
+    """
+
+    def __init__(self, labels: np.ndarray, names: list[str]) -> None:
+        self.labels = labels
+        self.names = names
+
+
+def read_current(
+    current: str | pd.Series | Mapping[Hashable, Hashable], units: Units
+) -> Realignment:
+    """Each unit's current territory.
+
+    Parameters
+    ----------
+    current : str, Series or mapping
+        The name of a customer column holding the current territory (e.g.
+        ``"current_territory"``), or unit id -> territory, or customer id -> territory.
+        Customers without one (missing values) are new: they may go anywhere for free.
+    units : Units
+
+    Returns
+    -------
+    Realignment
+    """
+    if isinstance(current, str):
+        if units.customers is None or current not in units.customers.columns:
+            columns = [] if units.customers is None else list(units.customers.columns)
+            msg = (
+                f"`current` names the column {current!r}, which the customers do not have; "
+                f"columns are: {', '.join(map(str, columns)) or 'none'}."
+            )
+            raise InputError(msg)
+        by_customer = units.customers[current]
+        series = pd.Series(by_customer.to_numpy(), index=units.customers.index)
+    else:
+        series = current if isinstance(current, pd.Series) else pd.Series(dict(current))
+    unit_ids = units.gdf.index
+    if series.index.isin(unit_ids).all():
+        per_unit = series.reindex(unit_ids)
+    elif len(units.customer_unit) and series.index.isin(units.customer_unit.index).all():
+        frame = pd.DataFrame(
+            {"unit": units.customer_unit.reindex(series.index).to_numpy(), "t": series}
+        ).dropna(subset=["t"])
+        # a unit with customers from several territories takes the most common one
+        per_unit = frame.groupby("unit")["t"].agg(lambda t: t.astype(str).mode().iloc[0])
+        per_unit = per_unit.reindex(unit_ids)
+    else:
+        unknown = series.index[~series.index.isin(unit_ids)]
+        msg = (
+            f"`current` must be indexed by unit ids or customer ids; {len(unknown)} ids are "
+            f"neither ({format_ids(unknown)})."
+        )
+        raise InputError(msg)
+    text: list[str | None] = [None if pd.isna(t) else str(t) for t in per_unit.tolist()]
+    names: list[str] = sorted({t for t in text if t is not None})
+    index = {name: j for j, name in enumerate(names)}
+    labels = np.array([index[t] if t is not None else -1 for t in text], dtype=np.int64)
+    return Realignment(labels, names)
+
+
+def move_budget(
+    max_moved: float | None, units: Units, primary: str
+) -> tuple[np.ndarray, float, str]:
+    """What moving each unit spends, the budget, and the budget in words.
+
+    ``max_moved`` is a whole number of customers, or a share in (0, 1) of the first balanced
+    measure (the workload that may change hands).
+    """
+    n = len(units)
+    if max_moved is None:
+        return np.zeros(n), float("inf"), "no limit"
+    if isinstance(max_moved, bool) or not isinstance(max_moved, int | float | np.number):
+        msg = f"`max_moved` must be a number of customers or a share in (0, 1), got {max_moved!r}."
+        raise InputError(msg)
+    if isinstance(max_moved, int | np.integer) and max_moved >= 0:
+        amount = units.gdf[COUNT].to_numpy(dtype=float)
+        return amount, float(max_moved), f"{int(max_moved)} customers"
+    share = float(max_moved)
+    if not 0 < share < 1:
+        msg = (
+            f"`max_moved` must be a whole number of customers (e.g. 200) or a share in (0, 1) "
+            f"of {primary} (e.g. 0.1), got {max_moved!r}."
+        )
+        raise InputError(msg)
+    amount = units.gdf[primary].to_numpy(dtype=float)
+    return amount, share * float(amount.sum()), f"{share:.1%} of {primary}"
+
+
+def territory_names_for(current: Realignment, k: int, given: Sequence[str] | None) -> list[str]:
+    """The plan's territory names: the centers' names when given (the current names must be
+    among them), otherwise the current names plus new ones up to ``k``."""
+    if given is not None:
+        unknown = [t for t in current.names if t not in given]
+        if unknown:
+            msg = (
+                f"`current` names territories {format_ids(unknown)} that are not among the "
+                f"centers' names {format_ids(given)}."
+            )
+            raise InputError(msg)
+        return list(given)
+    if len(current.names) > k:
+        msg = (
+            f"`current` has {len(current.names)} territories but `n_territories` is {k}; "
+            "merge current territories first (map several names to one) or ask for "
+            f"{len(current.names)} territories."
+        )
+        raise InputError(msg)
+    extra = [f"NEW{i + 1:02d}" for i in range(k - len(current.names))]
+    return current.names + extra
