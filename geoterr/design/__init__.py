@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 # units near borders beyond.
 EXACT_VARS = 5_000
 FREE_VARS = 25_000
+# Before the final round, the exact step frees every unit only up to this many pairs, and
+# otherwise only the units near borders (its MIP gets slow with tight ranges).
+ROUND_FREE_VARS = 400
 REPAIR_SECONDS = 10.0
 
 
@@ -239,6 +242,7 @@ def design(
     timed_out = False
     rounds = 0
     stale = 0
+    swapping = False
     for rounds in range(1, max_iter + 1):
         costs = problem.costs(centers)
         lp = solve_lp(problem, costs, lp_solver, engine, deadline)
@@ -281,7 +285,19 @@ def design(
             stale = stale + 1 if gain < 1e-3 else 0
         else:
             stale += 1
-        if stale >= 2:
+        swaps = (
+            fixed_names is None
+            and problem.cost_matrix is not None
+            and problem.n * problem.k <= EXACT_VARS
+        )
+        if swaps and (swapping or stale >= 2):
+            # Once the medoid moves stall, propose centers by swaps from the best plan; a
+            # round's plan decides, and a proposal that does not improve ends the search.
+            if swapping and stale > 0:
+                break
+            swapping, stale = True, 0
+            centers = _swap_centers(problem, best[1], best[2], lp_solver, engine, deadline)
+        elif stale >= 2:
             break
         if (
             can_prove
@@ -428,7 +444,7 @@ def _repair(
             roots_of(problem, labels, centers),
             timed,
             deadline=deadline,
-            max_vars=FREE_VARS,
+            max_vars=FREE_VARS if final else ROUND_FREE_VARS,
         )
         if exact is not None:
             labels = exact
@@ -590,6 +606,43 @@ def _move_centers(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> 
             problem.cost_matrix, problem.weight, labels, centers, inertia=problem.inertia
         )
     return update_centers(problem.xy, problem.weight, labels, centers, inertia=problem.inertia)
+
+
+def _swap_centers(
+    problem: Problem,
+    labels: np.ndarray,
+    centers: np.ndarray,
+    solver: Any,
+    engine: Any,
+    deadline: float | None,
+) -> np.ndarray:
+    """Center units by swaps: a territory's center moves to another of its units when the
+    balanced assignment LP to the new centers costs less (first improvement, until none).
+
+    The medoid step only looks at the current territory; the LP also sees how the other
+    territories would reshape, which gets out of local optima on tight, small instances.
+    """
+
+    def value(trial: np.ndarray) -> float:
+        lp = solve_lp(problem, problem.costs(trial), solver, engine, deadline)
+        return np.inf if lp is None else lp.objective
+
+    best = value(centers)
+    improved = True
+    while improved and not (deadline is not None and time.perf_counter() > deadline):
+        improved = False
+        for j in range(problem.k):
+            for c in np.flatnonzero(labels == j).tolist():
+                if c in centers:
+                    continue
+                trial = centers.copy()
+                trial[j] = c
+                got = value(trial)
+                if got < best * (1 - 1e-9):
+                    best, centers, improved = got, trial, True
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+    return centers
 
 
 def _broken(problem: Problem, labels: np.ndarray) -> float:

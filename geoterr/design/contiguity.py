@@ -18,18 +18,24 @@ without a detached piece is the best contiguous assignment of the free units to 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pulp
 
-from geoterr.design.model import add_budget
-from geoterr.design.problem import Problem, components_of
+from geoterr.design.highs_model import _add_pair_columns, _add_rows, _new_highs, _status
+from geoterr.design.model import add_budget, is_highs
+from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 
 __all__ = ["contiguous_assignment", "roots_of"]
 
 log = logging.getLogger(__name__)
+
+# Relative gap at which each solve of the contiguous assignment stops.
+MIP_GAP = 1e-4
 
 
 def roots_of(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -112,57 +118,223 @@ def contiguous_assignment(
     fixed_load = np.zeros_like(problem.lower)
     np.add.at(fixed_load, labels[~is_free], problem.loads[~is_free])
 
-    prob = pulp.LpProblem("contiguous_assignment", pulp.LpMinimize)
-    x: dict[tuple[int, int], pulp.LpVariable] = {}
-    for i in free.tolist():
-        for j in allowed[i].tolist():
-            x[i, j] = prob.add_variable(f"x_{i}_{j}", 0, 1, cat=pulp.LpBinary)
-    prob += pulp.LpAffineExpression([(v, float(costs[i, j])) for (i, j), v in x.items()])
-    for i in free.tolist():
-        prob += pulp.lpSum(x[i, j] for j in allowed[i].tolist()) == 1
-    for j in range(problem.k):
-        terms = [(i, x[i, j]) for i in free.tolist() if (i, j) in x]
-        for m in range(problem.loads.shape[1]):
-            expr = pulp.LpAffineExpression([(v, float(problem.loads[i, m])) for i, v in terms])
-            prob += expr <= float(problem.upper[j, m] - fixed_load[j, m])
-            prob += expr >= float(problem.lower[j, m] - fixed_load[j, m])
+    for j in range(problem.k):  # every root stays in its territory
         r = int(roots[j])
-        if is_free[r]:
-            if (r, j) not in x:
-                return None
-            prob += x[r, j] == 1
-        elif labels[r] != j:
+        if is_free[r] and j not in allowed[r]:
             return None
-    add_budget(prob, problem, x, problem.moved_amount(np.where(is_free, problem.current, labels)))
+        if not is_free[r] and labels[r] != j:
+            return None
+    pairs = [(i, j) for i in free.tolist() for j in allowed[i].tolist()]
+    spent = problem.moved_amount(np.where(is_free, problem.current, labels))
+    start = _incumbent(problem, labels, roots)
+    given = _Inputs(problem, costs, free, pairs, fixed_load, roots, spent)
+    model: _Model = _HighsModel(given, start) if is_highs(solver) else _PulpModel(given, solver)
     for round_ in range(1, max_rounds + 1):
         if deadline is not None and time.perf_counter() > deadline:
             return None
-        prob.solve(solver)
-        if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-            log.debug("contiguous assignment: no solution (%s)", pulp.LpStatus[prob.status])
+        chosen = model.solve(None if deadline is None else deadline - time.perf_counter())
+        if chosen is None:
             return None
         new = labels.copy()
-        for (i, j), v in x.items():
-            if (v.varValue or 0) > 0.5:
-                new[i] = j
-        cuts = 0
-        for j in range(problem.k):
-            members = np.flatnonzero(new == j)
-            for comp in components_of(members, problem.neighbours, new == j):
-                if roots[j] in comp:
-                    continue
-                inside = set(comp.tolist())
-                around = {int(v) for c in comp for v in problem.neighbours[c]} - inside
-                rhs = [x[v, j] for v in around if (v, j) in x]
-                for c in comp.tolist():
-                    lhs = x.get((c, j))
-                    if lhs is None:  # a fixed unit: some neighbour must join
-                        prob += pulp.lpSum(rhs) >= 1
-                        break
-                    prob += lhs <= pulp.lpSum(rhs)
-                    cuts += 1
-                cuts += 1
-        log.debug("contiguous assignment round %d: %d cuts", round_, cuts)
-        if cuts == 0:
+        for i, j in chosen:
+            new[i] = j
+        cuts = _cuts(problem, new, roots)
+        log.debug("contiguous assignment round %d: %d cuts", round_, len(cuts))
+        if not cuts:
             return new
+        model.add_cuts(cuts)
     return None
+
+
+def _incumbent(problem: Problem, labels: np.ndarray, roots: np.ndarray) -> np.ndarray | None:
+    """``labels`` when they already keep every promise (a starting solution), else None."""
+    loads = problem.loads_of(labels)
+    balanced = np.all(loads >= problem.lower - 1e-9) and np.all(loads <= problem.upper + 1e-9)
+    if not balanced or np.any(labels[roots] != np.arange(problem.k)):
+        return None
+    if problem.moved_amount(labels) > problem.budget + 1e-9:
+        return None
+    if np.any(pieces_per_territory(problem, labels) != 1):
+        return None
+    return labels
+
+
+# A cut: (unit c, territory j, units around c's piece): x_cj <= sum of x_vj over them; with
+# c = -1 (a fixed unit in the piece): sum of x_vj >= 1.
+Cut = tuple[int, int, list[int]]
+
+
+def _cuts(problem: Problem, labels: np.ndarray, roots: np.ndarray) -> list[Cut]:
+    """Cuts for every piece of a territory that does not hold the territory's root."""
+    piece = territory_pieces(problem, labels)
+    cuts: list[Cut] = []
+    for j in range(problem.k):
+        members = np.flatnonzero(labels == j)
+        for p in np.unique(piece[members]).tolist():
+            if piece[roots[j]] == p:
+                continue
+            comp = members[piece[members] == p]
+            inside = set(comp.tolist())
+            around = sorted({int(v) for c in comp for v in problem.neighbours[c]} - inside)
+            cuts += [(int(c), j, around) for c in comp.tolist()]
+    return cuts
+
+
+@dataclass
+class _Inputs:
+    """What both models are built from: the free units, their allowed (unit, territory)
+    pairs, the other units' loads, the roots and the realignment budget already spent."""
+
+    problem: Problem
+    costs: np.ndarray
+    free: np.ndarray
+    pairs: list[tuple[int, int]]
+    fixed_load: np.ndarray
+    roots: np.ndarray
+    spent: float
+
+
+class _Model:
+    """The assignment MIP over the free units, re-solved as cuts arrive."""
+
+    def solve(self, seconds: float | None) -> list[tuple[int, int]] | None:
+        raise NotImplementedError
+
+    def add_cuts(self, cuts: list[Cut]) -> None:
+        raise NotImplementedError
+
+
+class _HighsModel(_Model):
+    """The MIP held in HiGHS as arrays; cuts are added as rows; a plan that already keeps
+    every promise is given as the starting solution of every solve."""
+
+    def __init__(self, given: _Inputs, start: np.ndarray | None) -> None:
+        import highspy
+
+        problem, costs, free, pairs = given.problem, given.costs, given.free, given.pairs
+        fixed_load, roots, spent = given.fixed_load, given.roots, given.spent
+
+        self.pairs = pairs
+        self.col = {pair: c for c, pair in enumerate(pairs)}
+        unit = np.array([i for i, _ in pairs], dtype=np.int64)
+        terr = np.array([j for _, j in pairs], dtype=np.int64)
+        row_of = np.full(problem.n, -1, dtype=np.int64)
+        row_of[free] = np.arange(len(free))
+        lower = np.concatenate([np.ones(len(free)), (problem.lower - fixed_load).ravel()])
+        upper = np.concatenate([np.ones(len(free)), (problem.upper - fixed_load).ravel()])
+        budget = None
+        if np.isfinite(problem.budget):
+            lower = np.append(lower, -np.inf)
+            upper = np.append(upper, problem.budget - spent)
+            cur = problem.current[unit]
+            amount = np.where((cur >= 0) & (cur != terr), problem.move_amount[unit], 0.0)
+            budget = (len(lower) - 1, amount)
+        self.h = _new_highs(None, mip_gap=MIP_GAP)
+        _add_rows(self.h, lower, upper)
+        _add_pair_columns(
+            self.h, row_of[unit], terr, problem.loads[unit], costs[unit, terr], len(free), budget
+        )
+        count = len(pairs)
+        self.h.changeColsIntegrality(
+            count,
+            np.arange(count, dtype=np.int32),
+            np.full(count, highspy.HighsVarType.kInteger),
+        )
+        for j, r in enumerate(roots.tolist()):
+            if (r, j) in self.col:
+                self.h.changeColBounds(self.col[r, j], 1.0, 1.0)
+        self.start = None
+        if start is not None:
+            self.start = np.array([float(start[i] == j) for i, j in pairs])
+
+    def solve(self, seconds: float | None) -> list[tuple[int, int]] | None:
+        import highspy
+
+        if seconds is not None:
+            if seconds <= 0:
+                return None
+            self.h.setOptionValue("time_limit", max(seconds, 0.05))
+        if self.start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(self.start)
+            sol.value_valid = True
+            self.h.setSolution(sol)
+        self.h.run()
+        if self.h.getInfo().primal_solution_status != 2:
+            log.debug("contiguous assignment: no solution (%s)", _status(self.h))
+            return None
+        values = np.asarray(self.h.getSolution().col_value)
+        return [self.pairs[c] for c in np.flatnonzero(values > 0.5).tolist()]
+
+    def add_cuts(self, cuts: list[Cut]) -> None:
+        lower: list[float] = []
+        upper: list[float] = []
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
+        for c, j, around in cuts:
+            rhs = [self.col[v, j] for v in around if (v, j) in self.col]
+            lhs = self.col.get((c, j))
+            starts.append(len(index))
+            if lhs is None:  # a fixed unit in the piece: some neighbour must join
+                lower.append(1.0)
+                upper.append(np.inf)
+                index += rhs
+                value += [1.0] * len(rhs)
+            else:
+                lower.append(-np.inf)
+                upper.append(0.0)
+                index += [lhs, *rhs]
+                value += [1.0] + [-1.0] * len(rhs)
+        self.h.addRows(
+            len(lower),
+            np.array(lower),
+            np.array(upper),
+            len(index),
+            np.array(starts, dtype=np.int32),
+            np.array(index, dtype=np.int32),
+            np.array(value, dtype=float),
+        )
+
+
+class _PulpModel(_Model):
+    """The MIP built with PuLP, for solvers other than HiGHS (CBC)."""
+
+    def __init__(self, given: _Inputs, solver: pulp.LpSolver) -> None:
+        problem, costs, pairs = given.problem, given.costs, given.pairs
+        fixed_load, roots, spent = given.fixed_load, given.roots, given.spent
+        self.solver = solver
+        prob = pulp.LpProblem("contiguous_assignment", pulp.LpMinimize)
+        x = {(i, j): prob.add_variable(f"x_{i}_{j}", 0, 1, cat=pulp.LpBinary) for i, j in pairs}
+        prob += pulp.LpAffineExpression([(v, float(costs[i, j])) for (i, j), v in x.items()])
+        by_unit: dict[int, list[pulp.LpVariable]] = {}
+        for (i, _), v in x.items():
+            by_unit.setdefault(i, []).append(v)
+        for vs in by_unit.values():
+            prob += pulp.lpSum(vs) == 1
+        for j in range(problem.k):
+            terms = [(i, v) for (i, jj), v in x.items() if jj == j]
+            for m in range(problem.loads.shape[1]):
+                expr = pulp.LpAffineExpression([(v, float(problem.loads[i, m])) for i, v in terms])
+                prob += expr <= float(problem.upper[j, m] - fixed_load[j, m])
+                prob += expr >= float(problem.lower[j, m] - fixed_load[j, m])
+            if (int(roots[j]), j) in x:
+                prob += x[int(roots[j]), j] == 1
+        add_budget(prob, problem, x, spent)
+        self.prob, self.x = prob, x
+
+    def solve(self, seconds: float | None) -> list[tuple[int, int]] | None:
+        timed = copy.copy(self.solver)
+        if seconds is not None and hasattr(timed, "timeLimit"):
+            timed.timeLimit = max(1.0, seconds)
+        self.prob.solve(timed)
+        if self.prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            log.debug("contiguous assignment: no solution (%s)", pulp.LpStatus[self.prob.status])
+            return None
+        return [pair for pair, v in self.x.items() if (v.varValue or 0) > 0.5]
+
+    def add_cuts(self, cuts: list[Cut]) -> None:
+        for c, j, around in cuts:
+            rhs = pulp.lpSum(self.x[v, j] for v in around if (v, j) in self.x)
+            lhs = self.x.get((c, j))
+            self.prob += (rhs >= 1) if lhs is None else (lhs <= rhs)
