@@ -28,17 +28,20 @@ from synthetic import synthetic_units
 import geoterr as gt
 
 
+OPTIONS: dict[str, object] = {}
+
+
 def run(n: int, k: int, tolerance: float, seed: int) -> dict[str, object]:
     """One size: build, design, measure."""
     start = time.perf_counter()
     units = synthetic_units(n, seed)
     built = time.perf_counter() - start
     xy, w = units.xy, units.gdf["workload"].to_numpy()
-    reference = compactness(xy, w, kmeans_labels(xy, w, k, seed))
+    reference = compactness(xy, w, kmeans_labels(xy, w, k))
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gt.GeoterrWarning)
-        plan = gt.design(units, k, balance={"workload": tolerance}, time_limit=300)
+        plan = gt.design(units, k, balance={"workload": tolerance}, time_limit=300, **OPTIONS)
     seconds = time.perf_counter() - start
     names = {name: j for j, name in enumerate(plan.territories.index)}
     labels = plan.assignment.map(names).to_numpy()

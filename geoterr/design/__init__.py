@@ -60,6 +60,8 @@ FREE_VARS = 25_000
 # Before the final round, the exact step frees every unit only up to this many pairs, and
 # otherwise only the units near borders (its MIP gets slow with tight ranges).
 ROUND_FREE_VARS = 400
+# Rounds stop after two in a row improve the objective by less than this share.
+STALE_GAIN = 2e-4
 REPAIR_SECONDS = 10.0
 
 
@@ -282,7 +284,7 @@ def design(
                 else (best[0][1] - score[1]) / max(best[0][1], 1e-12)
             )
             best = (score, labels.copy(), centers.copy())
-            stale = stale + 1 if gain < 1e-3 else 0
+            stale = stale + 1 if gain < STALE_GAIN else 0
         else:
             stale += 1
         swaps = (
