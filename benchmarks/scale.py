@@ -27,7 +27,6 @@ from synthetic import synthetic_units
 
 import geoterr as gt
 
-
 OPTIONS: dict[str, object] = {}
 
 
