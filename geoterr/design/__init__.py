@@ -447,6 +447,7 @@ def _repair(
             timed,
             deadline=deadline,
             max_vars=FREE_VARS if final else ROUND_FREE_VARS,
+            focus=_trouble(problem, labels) if broken else None,
         )
         if exact is not None:
             labels = exact
@@ -610,6 +611,22 @@ def _move_centers(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> 
     return update_centers(problem.xy, problem.weight, labels, centers, inertia=problem.inertia)
 
 
+def _trouble(problem: Problem, labels: np.ndarray, rings: int = 2) -> np.ndarray:
+    """Territories that break a promise, with their neighbours ``rings`` deep."""
+    loads = problem.loads_of(labels)
+    bad = np.any(loads > problem.upper + 1e-9, axis=1) | np.any(
+        loads < problem.lower - 1e-9, axis=1
+    )
+    bad |= pieces_per_territory(problem, labels) != 1
+    src, dst = problem.edges
+    cross = labels[src] != labels[dst]
+    pairs = np.unique(np.column_stack([labels[src][cross], labels[dst][cross]]), axis=0)
+    for _ in range(rings):
+        near = pairs[bad[pairs[:, 0]], 1]
+        bad[near] = True
+    return np.flatnonzero(bad)
+
+
 def _swap_centers(
     problem: Problem,
     labels: np.ndarray,
@@ -694,7 +711,7 @@ def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> 
                 where = (
                     f"outside [{lo:,.6g}, {up:,.6g}]"
                     if isinstance(bound, tuple)
-                    else f"{loads[j, m] / problem.target[j, m] - 1:+.1%} from its target "
+                    else f"{loads[j, m] / problem.target[j, m] - 1:+.2%} from its target "
                     f"{problem.target[j, m]:,.6g}, outside the tolerance +-{bound:.1%}"
                 )
                 out.append(f"territory {names[j]} has {name} {loads[j, m]:,.6g}, {where}")

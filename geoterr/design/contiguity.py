@@ -54,12 +54,23 @@ def roots_of(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.nd
     return roots
 
 
-def _free_units(problem: Problem, labels: np.ndarray, max_vars: int) -> tuple[np.ndarray, list]:
+def _free_units(
+    problem: Problem, labels: np.ndarray, max_vars: int, focus: np.ndarray | None = None
+) -> tuple[np.ndarray, list]:
     """The units the MIP may move, and the territories each may take."""
     if problem.n * problem.k <= max_vars:
         return np.arange(problem.n), [np.arange(problem.k)] * problem.n
-    # Units within two steps of a border, each allowed its own and its neighbours' territories.
-    border = np.array([np.any(labels[nb] != labels[u]) for u, nb in enumerate(problem.neighbours)])
+    # Units within two steps of a border, each allowed its own and its neighbours' territories;
+    # with ``focus`` (territories), only borders between focus territories.
+    inside = (
+        np.ones(problem.k, dtype=bool) if focus is None else np.isin(np.arange(problem.k), focus)
+    )
+    border = np.array(
+        [
+            inside[labels[u]] and np.any((labels[nb] != labels[u]) & inside[labels[nb]])
+            for u, nb in enumerate(problem.neighbours)
+        ]
+    )
     zone = border.copy()
     for u in np.flatnonzero(border):
         zone[problem.neighbours[u]] = True
@@ -83,6 +94,7 @@ def contiguous_assignment(
     deadline: float | None = None,
     max_vars: int = 25_000,
     max_rounds: int = 500,
+    focus: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Best balanced, contiguous assignment of the free units to the territories' roots.
 
@@ -102,13 +114,15 @@ def contiguous_assignment(
         Up to this many variables every unit is free; beyond, only units near borders.
     max_rounds : int
         At most this many rounds of cuts.
+    focus : ndarray, optional
+        Beyond ``max_vars``, free only units near borders between these territories.
 
     Returns
     -------
     ndarray or None
         The new labels, or None when the model is infeasible, runs out of time or rounds.
     """
-    free, allowed = _free_units(problem, labels, max_vars)
+    free, allowed = _free_units(problem, labels, max_vars, focus)
     allowed = list(allowed)
     permitted = problem.allowed()  # pinned units keep their territory; closed ones stay shut
     for i in free.tolist():

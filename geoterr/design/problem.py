@@ -407,7 +407,8 @@ def _heavy_units(
         worst = heavy[np.argmax(loads[heavy, m])]
         ids = [units.gdf.index[i] for i in heavy[np.argsort(-loads[heavy, m])]]
         text = (
-            f"{len(heavy)} units have more {name} than any territory may hold ({cap:,.6g}): "
+            f"{len(heavy)} {'unit has' if len(heavy) == 1 else 'units have'} more {name} "
+            f"than any territory may hold ({cap:,.6g}): "
             f"{format_ids(ids)}; the largest, {units.gdf.index[worst]}, holds "
             f"{loads[worst, m]:,.6g}"
         )
