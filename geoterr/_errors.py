@@ -48,3 +48,11 @@ def format_ids(ids: object, limit: int = 10) -> str:
     if len(values) > limit:
         shown += f" ... and {len(values) - limit} more"
     return shown
+
+
+def format_number(value: float) -> str:
+    """A number for messages: thousands separated, no exponent (``6,256,170``, ``0.25``)."""
+    value = float(value)
+    if abs(value) >= 1e5:
+        return f"{value:,.0f}"
+    return f"{value:,.6g}"

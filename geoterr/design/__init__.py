@@ -24,7 +24,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_ids
+from geoterr._errors import (
+    GeoterrWarning,
+    InfeasibleError,
+    InputError,
+    format_ids,
+)
+from geoterr._errors import (
+    format_number as _n,
+)
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import exact_applies, solve_exact
 from geoterr.design.local_search import Search
@@ -494,8 +502,7 @@ def _realignment(
             problem.closed[j] = True
             load = problem.loads[cur == j].sum(axis=0)
             bad = [
-                f"{m} {load[i]:,.6g} outside "
-                f"[{problem.lower[j, i]:,.6g}, {problem.upper[j, i]:,.6g}]"
+                f"{m} {_n(load[i])} outside [{_n(problem.lower[j, i])}, {_n(problem.upper[j, i])}]"
                 for i, m in enumerate(problem.names)
                 if not problem.lower[j, i] - 1e-9 <= load[i] <= problem.upper[j, i] + 1e-9
             ]
@@ -598,7 +605,7 @@ def _out_of_time(start: float, limit: float | None) -> bool:
 
 def _describe(bound: Bound) -> str:
     if isinstance(bound, tuple):
-        return f"in [{bound[0]:,.6g}, {bound[1]:,.6g}]"
+        return f"in [{_n(bound[0])}, {_n(bound[1])}]"
     return f"+-{bound:.1%}"
 
 
@@ -695,8 +702,8 @@ def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> 
     pieces = pieces_per_territory(problem, labels)
     if problem.moved_amount(labels) > problem.budget * (1 + 1e-9) + 1e-9:
         out.append(
-            f"the plan moves {problem.moved_amount(labels):,.6g}, more than the budget "
-            f"max_moved {problem.budget:,.6g}"
+            f"the plan moves {_n(problem.moved_amount(labels))}, more than the budget "
+            f"max_moved {_n(problem.budget)}"
         )
     for j in range(problem.k):
         if pieces[j] == 0:
@@ -709,12 +716,12 @@ def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> 
             if loads[j, m] > up + 1e-9 or loads[j, m] < lo - 1e-9:
                 bound = problem.bounds[m]
                 where = (
-                    f"outside [{lo:,.6g}, {up:,.6g}]"
+                    f"outside [{_n(lo)}, {_n(up)}]"
                     if isinstance(bound, tuple)
                     else f"{loads[j, m] / problem.target[j, m] - 1:+.2%} from its target "
-                    f"{problem.target[j, m]:,.6g}, outside the tolerance +-{bound:.1%}"
+                    f"{_n(problem.target[j, m])}, outside the tolerance +-{bound:.1%}"
                 )
-                out.append(f"territory {names[j]} has {name} {loads[j, m]:,.6g}, {where}")
+                out.append(f"territory {names[j]} has {name} {_n(loads[j, m])}, {where}")
     return out
 
 

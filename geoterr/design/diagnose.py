@@ -22,6 +22,7 @@ import networkx as nx
 import numpy as np
 
 from geoterr._errors import format_ids
+from geoterr._errors import format_number as _n
 from geoterr.design.problem import Problem, graph_of_problem
 
 __all__ = ["choke_point_reasons"]
@@ -130,12 +131,12 @@ def choke_point_reasons(problem: Problem, max_units: int = 20_000) -> list[str]:
             fit = (
                 "no whole territory fits there"
                 if whole == 0
-                else f"{whole} whole territories there take at most {whole * up[m]:,.6g}"
+                else f"{whole} whole territories there take at most {_n(whole * up[m])}"
             )
             text = (
                 f"unit {problem.ids[v]} is a choke point: the {len(units)} units behind it "
-                f"({format_ids(ids)}) hold {name} {load[m]:,.6g}, but {fit} and the territory "
-                f"through {problem.ids[v]} can take at most {room:,.6g} of it"
+                f"({format_ids(ids)}) hold {name} {_n(load[m])}, but {fit} and the territory "
+                f"through {problem.ids[v]} can take at most {_n(room)} of it"
             )
             bound = problem.bounds[m]
             if not isinstance(bound, tuple):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import InfeasibleError, InputError, format_ids
+from geoterr._errors import format_number as _n
 from geoterr.units import Units
 
 __all__ = [
@@ -351,9 +352,9 @@ def make_problem(
             target[:, m] = (bound[0] + bound[1]) / 2
             if k * bound[0] > totals[m] + 1e-9 or k * bound[1] < totals[m] - 1e-9:
                 reasons.append(
-                    f"{k} territories with {name} in [{bound[0]:,.6g}, {bound[1]:,.6g}] hold "
-                    f"between {k * bound[0]:,.6g} and {k * bound[1]:,.6g}, but the total is "
-                    f"{totals[m]:,.6g}"
+                    f"{k} territories with {name} in [{_n(bound[0])}, {_n(bound[1])}] hold "
+                    f"between {_n(k * bound[0])} and {_n(k * bound[1])}, but the total is "
+                    f"{_n(totals[m])}"
                 )
         else:
             if totals[m] <= 0:
@@ -408,9 +409,9 @@ def _heavy_units(
         ids = [units.gdf.index[i] for i in heavy[np.argsort(-loads[heavy, m])]]
         text = (
             f"{len(heavy)} {'unit has' if len(heavy) == 1 else 'units have'} more {name} "
-            f"than any territory may hold ({cap:,.6g}): "
+            f"than any territory may hold ({_n(cap)}): "
             f"{format_ids(ids)}; the largest, {units.gdf.index[worst]}, holds "
-            f"{loads[worst, m]:,.6g}"
+            f"{_n(loads[worst, m])}"
         )
         bound = balance[name]
         if not isinstance(bound, tuple):
