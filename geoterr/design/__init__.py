@@ -20,7 +20,6 @@ import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -33,6 +32,7 @@ from geoterr._errors import (
 from geoterr._errors import (
     format_number as _n,
 )
+from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import exact_applies, solve_exact
 from geoterr.design.local_search import Search
@@ -50,8 +50,8 @@ from geoterr.design.problem import (
     parse_balance,
     pieces_per_territory,
 )
-from geoterr.design.realign import move_budget, read_current, territory_names_for
-from geoterr.design.seeds import kmeans_centers, nearest_units, update_centers, update_medoids
+from geoterr.design.realign import before_by_customer, setup_realignment
+from geoterr.design.seeds import kmeans_centers, nearest_units
 from geoterr.plan import Plan, build_plan, territory_name
 from geoterr.units import COUNT, Units
 
@@ -227,7 +227,7 @@ def design(
     given_names = fixed_names
     realign: dict[str, Any] = {}
     if current is not None:
-        given_names, centers, realign = _realignment(
+        given_names, centers, realign = setup_realignment(
             problem,
             units,
             centers,
@@ -243,7 +243,7 @@ def design(
         )
         raise InputError(msg)
     if locked is not None:
-        pins = _pin(locked, units, problem, centers, given_names)
+        pins = pin_units(locked, units, problem, centers, given_names)
         problem.locked = np.where(pins >= 0, pins, problem.locked)
     engine = lp_engine(problem, lp_solver)
     can_prove = fixed_names is None and exact_applies(problem) and is_highs(lp_solver)
@@ -276,7 +276,7 @@ def design(
             problem, labels, costs, centers, lp_solver, start, time_limit, final=max_iter == 1
         )
         if fixed_names is None:  # fixed centers never move
-            centers = _move_centers(problem, labels, centers)
+            centers = move_centers(problem, labels, centers)
         score = _score(problem, labels, centers)
         log.info(
             "round %d: objective %.6g, violation %.4f (%.1f s)",
@@ -306,7 +306,7 @@ def design(
             if swapping and stale > 0:
                 break
             swapping, stale = True, 0
-            centers = _swap_centers(problem, best[1], best[2], lp_solver, engine, deadline)
+            centers = swap_centers(problem, best[1], best[2], lp_solver, engine, deadline)
         elif stale >= 2:
             break
         if (
@@ -404,7 +404,7 @@ def design(
         seconds=seconds,
     )
     if current is not None and plan.customers is not None:
-        plan.customers["territory_before"] = _before_by_customer(current, units)
+        plan.customers["territory_before"] = before_by_customer(current, units)
     if plan.problems:
         warnings.warn(
             "the plan does not keep every promise: " + "; ".join(plan.problems),
@@ -462,143 +462,6 @@ def _repair(
     return labels
 
 
-def _realignment(
-    problem: Problem,
-    units: Units,
-    centers: np.ndarray,
-    fixed_names: list[str] | None,
-    *,
-    current: Any,
-    max_moved: float | None,
-    move_penalty: float,
-    keep: Sequence[str] | None,
-) -> tuple[list[str], np.ndarray, dict[str, Any]]:
-    """Set up a realignment on ``problem``: current labels, budget, penalty, kept
-    territories; start the centers from the current territories. Returns the territory
-    names, the centers and what goes into ``plan.params``."""
-    now = read_current(current, units)
-    names = territory_names_for(now, problem.k, fixed_names)
-    index = {name: j for j, name in enumerate(names)}
-    cur = np.array([index[now.names[t]] if t >= 0 else -1 for t in now.labels], dtype=np.int64)
-    problem.current = cur
-    problem.move_amount, problem.budget, budget_text = move_budget(
-        max_moved, units, problem.names[0]
-    )
-    if not (np.isfinite(move_penalty) and move_penalty >= 0):
-        msg = f"`move_penalty` must be a non-negative number, got {move_penalty!r}."
-        raise InputError(msg)
-    problem.move_penalty = float(move_penalty)
-    if keep is not None:
-        unknown = [t for t in keep if t not in now.names]
-        if unknown:
-            msg = (
-                f"`keep_territories` names {format_ids(unknown)}, which are not current "
-                f"territories ({format_ids(now.names)})."
-            )
-            raise InputError(msg)
-        for name in keep:
-            j = index[name]
-            problem.locked[cur == j] = j
-            problem.closed[j] = True
-            load = problem.loads[cur == j].sum(axis=0)
-            bad = [
-                f"{m} {_n(load[i])} outside [{_n(problem.lower[j, i])}, {_n(problem.upper[j, i])}]"
-                for i, m in enumerate(problem.names)
-                if not problem.lower[j, i] - 1e-9 <= load[i] <= problem.upper[j, i] + 1e-9
-            ]
-            if bad:
-                msg = (
-                    f"territory {name} cannot be kept as it is: it has {'; '.join(bad)}. "
-                    "Widen the tolerance or let it change."
-                )
-                raise InfeasibleError(msg)
-    if fixed_names is None:
-        # Start from the current territories; new ones from the k-means centers farthest
-        # from them.
-        has = np.zeros(problem.k, dtype=bool)
-        has[np.unique(cur[cur >= 0])] = True
-        start = centers.copy()
-        moved = _move_centers(problem, np.where(cur >= 0, cur, problem.k), start)
-        if (~has).any():
-            spare = problem.center_xy(centers)
-            gap = np.linalg.norm(
-                spare[:, None, :] - problem.center_xy(moved)[has][None, :, :], axis=2
-            ).min(axis=1)
-            far = np.argsort(-gap)[: int((~has).sum())]
-            moved[~has] = centers[far]
-        centers = moved
-    params = {
-        "current": current if isinstance(current, str) else "given",
-        "max_moved": max_moved,
-        "max_moved_meaning": budget_text,
-        "move_penalty": problem.move_penalty,
-        "keep_territories": list(keep) if keep is not None else None,
-    }
-    return names, centers, params
-
-
-def _before_by_customer(current: Any, units: Units) -> pd.Series:
-    """Each customer's current territory (as text; missing for new customers)."""
-    assert units.customers is not None
-    index = units.customers.index
-    if isinstance(current, str):
-        before = units.customers[current]
-    else:
-        series = current if isinstance(current, pd.Series) else pd.Series(dict(current))
-        if series.index.isin(units.gdf.index).all():
-            before = pd.Series(
-                series.reindex(units.customer_unit.reindex(index)).to_numpy(), index=index
-            )
-        else:
-            before = series.reindex(index)
-    return before.map(lambda t: None if pd.isna(t) else str(t)).astype(object)
-
-
-def _pin(
-    locked: Mapping[Hashable, Hashable] | pd.Series,
-    units: Units,
-    problem: Problem,
-    centers: np.ndarray,
-    names: list[str] | None,
-) -> np.ndarray:
-    """Territory index of every pinned unit (-1 for free units)."""
-    pins = pd.Series(locked) if not isinstance(locked, pd.Series) else locked
-    position = {u: i for i, u in enumerate(units.gdf.index)}
-    unknown = [u for u in pins.index if u not in position]
-    if unknown:
-        msg = f"`locked` names {len(unknown)} ids that are not units ({format_ids(unknown)})."
-        raise InputError(msg)
-    out = np.full(problem.n, -1, dtype=np.int64)
-    rows = np.array([position[u] for u in pins.index], dtype=np.int64)
-    if names is not None:
-        index = {n: j for j, n in enumerate(names)}
-        bad = sorted({str(t) for t in pins if str(t) not in index})
-        if bad:
-            msg = (
-                f"`locked` names territories {format_ids(bad)}, but the territories are the "
-                f"centers' names: {format_ids(names)}."
-            )
-            raise InputError(msg)
-        out[rows] = [index[str(t)] for t in pins]
-        return out
-    groups = list(dict.fromkeys(pins.tolist()))
-    if len(groups) > problem.k:
-        msg = (
-            f"`locked` has {len(groups)} different territories but only {problem.k} are asked for."
-        )
-        raise InputError(msg)
-    # Give each group the center nearest its units (one center per group).
-    from scipy.optimize import linear_sum_assignment
-
-    centre_xy = problem.center_xy(centers)
-    group_xy = np.array([problem.xy[rows[pins.to_numpy() == g]].mean(axis=0) for g in groups])
-    cost = np.linalg.norm(group_xy[:, None, :] - centre_xy[None, :, :], axis=2)
-    g_idx, c_idx = linear_sum_assignment(cost)
-    territory = dict(zip([groups[g] for g in g_idx], c_idx.tolist(), strict=True))
-    out[rows] = [territory[g] for g in pins]
-    return out
-
-
 def _out_of_time(start: float, limit: float | None) -> bool:
     return limit is not None and time.perf_counter() - start > limit
 
@@ -607,15 +470,6 @@ def _describe(bound: Bound) -> str:
     if isinstance(bound, tuple):
         return f"in [{_n(bound[0])}, {_n(bound[1])}]"
     return f"+-{bound:.1%}"
-
-
-def _move_centers(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Medoid units with a cost matrix, otherwise median (distance) or centroid (inertia)."""
-    if problem.cost_matrix is not None:
-        return update_medoids(
-            problem.cost_matrix, problem.weight, labels, centers, inertia=problem.inertia
-        )
-    return update_centers(problem.xy, problem.weight, labels, centers, inertia=problem.inertia)
 
 
 def _trouble(problem: Problem, labels: np.ndarray, rings: int = 2) -> np.ndarray:
@@ -632,43 +486,6 @@ def _trouble(problem: Problem, labels: np.ndarray, rings: int = 2) -> np.ndarray
         near = pairs[bad[pairs[:, 0]], 1]
         bad[near] = True
     return np.flatnonzero(bad)
-
-
-def _swap_centers(
-    problem: Problem,
-    labels: np.ndarray,
-    centers: np.ndarray,
-    solver: Any,
-    engine: Any,
-    deadline: float | None,
-) -> np.ndarray:
-    """Center units by swaps: a territory's center moves to another of its units when the
-    balanced assignment LP to the new centers costs less (first improvement, until none).
-
-    The medoid step only looks at the current territory; the LP also sees how the other
-    territories would reshape, which gets out of local optima on tight, small instances.
-    """
-
-    def value(trial: np.ndarray) -> float:
-        lp = solve_lp(problem, problem.costs(trial), solver, engine, deadline)
-        return np.inf if lp is None else lp.objective
-
-    best = value(centers)
-    improved = True
-    while improved and not (deadline is not None and time.perf_counter() > deadline):
-        improved = False
-        for j in range(problem.k):
-            for c in np.flatnonzero(labels == j).tolist():
-                if c in centers:
-                    continue
-                trial = centers.copy()
-                trial[j] = c
-                got = value(trial)
-                if got < best * (1 - 1e-9):
-                    best, centers, improved = got, trial, True
-            if deadline is not None and time.perf_counter() > deadline:
-                break
-    return centers
 
 
 def _broken(problem: Problem, labels: np.ndarray) -> float:
@@ -723,63 +540,3 @@ def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> 
                 )
                 out.append(f"territory {names[j]} has {name} {_n(loads[j, m])}, {where}")
     return out
-
-
-def fixed_centers(centers: Any, units: Units, problem: Problem) -> tuple[np.ndarray, list[str]]:
-    """Read user-given centers: points (degrees) or, with a cost matrix, unit ids.
-
-    Returns the centers as the optimizer holds them ((k, 2) metres, or unit positions) and the
-    territory names.
-    """
-    names: list[str] | None = None
-    if isinstance(centers, pd.DataFrame) and not isinstance(centers.index, pd.RangeIndex):
-        names = [str(i) for i in centers.index]
-    if problem.cost_matrix is not None:
-        ids = list(centers.index if isinstance(centers, pd.DataFrame) else centers)
-        position = {u: i for i, u in enumerate(units.gdf.index)}
-        unknown = [u for u in ids if u not in position]
-        if unknown:
-            msg = (
-                f"`centers` must be unit ids when `costs` is given; unknown: {format_ids(unknown)}."
-            )
-            raise InputError(msg)
-        result = np.array([position[u] for u in ids], dtype=np.int64)
-        names = names or [str(u) for u in ids]
-    else:
-        if isinstance(centers, gpd.GeoDataFrame | gpd.GeoSeries):
-            if centers.crs is None:
-                msg = "`centers` has no CRS; set one (e.g. centers.set_crs(4326))."
-                raise InputError(msg)
-            pts = centers.geometry.to_crs(units.crs)
-            result = np.column_stack([pts.x, pts.y])
-        else:
-            if isinstance(centers, pd.DataFrame):
-                lat = next((c for c in centers.columns if "lat" in str(c).lower()), None)
-                lon = next(
-                    (
-                        c
-                        for c in centers.columns
-                        if "lon" in str(c).lower() or "lng" in str(c).lower()
-                    ),
-                    None,
-                )
-                if lat is None or lon is None:
-                    msg = "`centers` needs latitude and longitude columns (or a geometry)."
-                    raise InputError(msg)
-                lonlat = centers[[lon, lat]].to_numpy(dtype=float)
-            else:
-                lonlat = np.asarray(centers, dtype=float)
-            if lonlat.ndim != 2 or lonlat.shape[1] != 2 or not np.isfinite(lonlat).all():
-                msg = "`centers` must be (longitude, latitude) pairs in degrees."
-                raise InputError(msg)
-            pts = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=4326)
-            pts = pts.to_crs(units.crs)
-            result = np.column_stack([pts.x, pts.y])
-        names = names or [territory_name(j, len(result)) for j in range(len(result))]
-    if len(result) != problem.k:
-        msg = f"`centers` gives {len(result)} centers but `n_territories` is {problem.k}."
-        raise InputError(msg)
-    if len(set(names)) != len(names):
-        msg = f"`centers` names must be unique, got {format_ids(names)}."
-        raise InputError(msg)
-    return result, names

@@ -10,14 +10,25 @@ every part of the optimizer keeps. ``keep_territories`` leaves whole territories
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from geoterr._errors import InputError, format_ids
+from geoterr._errors import InfeasibleError, InputError, format_ids
+from geoterr._errors import format_number as _n
+from geoterr.design.centers import move_centers
+from geoterr.design.problem import Problem
 from geoterr.units import COUNT, Units
 
-__all__ = ["Realignment", "read_current"]
+__all__ = [
+    "Realignment",
+    "before_by_customer",
+    "move_budget",
+    "read_current",
+    "setup_realignment",
+    "territory_names_for",
+]
 
 
 class Realignment:
@@ -138,3 +149,95 @@ def territory_names_for(current: Realignment, k: int, given: Sequence[str] | Non
         raise InputError(msg)
     extra = [f"NEW{i + 1:02d}" for i in range(k - len(current.names))]
     return current.names + extra
+
+
+def setup_realignment(
+    problem: Problem,
+    units: Units,
+    centers: np.ndarray,
+    fixed_names: list[str] | None,
+    *,
+    current: Any,
+    max_moved: float | None,
+    move_penalty: float,
+    keep: Sequence[str] | None,
+) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+    """Set up a realignment on ``problem``: current labels, budget, penalty, kept
+    territories; start the centers from the current territories. Returns the territory
+    names, the centers and what goes into ``plan.params``."""
+    now = read_current(current, units)
+    names = territory_names_for(now, problem.k, fixed_names)
+    index = {name: j for j, name in enumerate(names)}
+    cur = np.array([index[now.names[t]] if t >= 0 else -1 for t in now.labels], dtype=np.int64)
+    problem.current = cur
+    problem.move_amount, problem.budget, budget_text = move_budget(
+        max_moved, units, problem.names[0]
+    )
+    if not (np.isfinite(move_penalty) and move_penalty >= 0):
+        msg = f"`move_penalty` must be a non-negative number, got {move_penalty!r}."
+        raise InputError(msg)
+    problem.move_penalty = float(move_penalty)
+    if keep is not None:
+        unknown = [t for t in keep if t not in now.names]
+        if unknown:
+            msg = (
+                f"`keep_territories` names {format_ids(unknown)}, which are not current "
+                f"territories ({format_ids(now.names)})."
+            )
+            raise InputError(msg)
+        for name in keep:
+            j = index[name]
+            problem.locked[cur == j] = j
+            problem.closed[j] = True
+            load = problem.loads[cur == j].sum(axis=0)
+            bad = [
+                f"{m} {_n(load[i])} outside [{_n(problem.lower[j, i])}, {_n(problem.upper[j, i])}]"
+                for i, m in enumerate(problem.names)
+                if not problem.lower[j, i] - 1e-9 <= load[i] <= problem.upper[j, i] + 1e-9
+            ]
+            if bad:
+                msg = (
+                    f"territory {name} cannot be kept as it is: it has {'; '.join(bad)}. "
+                    "Widen the tolerance or let it change."
+                )
+                raise InfeasibleError(msg)
+    if fixed_names is None:
+        # Start from the current territories; new ones from the k-means centers farthest
+        # from them.
+        has = np.zeros(problem.k, dtype=bool)
+        has[np.unique(cur[cur >= 0])] = True
+        start = centers.copy()
+        moved = move_centers(problem, np.where(cur >= 0, cur, problem.k), start)
+        if (~has).any():
+            spare = problem.center_xy(centers)
+            gap = np.linalg.norm(
+                spare[:, None, :] - problem.center_xy(moved)[has][None, :, :], axis=2
+            ).min(axis=1)
+            far = np.argsort(-gap)[: int((~has).sum())]
+            moved[~has] = centers[far]
+        centers = moved
+    params = {
+        "current": current if isinstance(current, str) else "given",
+        "max_moved": max_moved,
+        "max_moved_meaning": budget_text,
+        "move_penalty": problem.move_penalty,
+        "keep_territories": list(keep) if keep is not None else None,
+    }
+    return names, centers, params
+
+
+def before_by_customer(current: Any, units: Units) -> pd.Series:
+    """Each customer's current territory (as text; missing for new customers)."""
+    assert units.customers is not None
+    index = units.customers.index
+    if isinstance(current, str):
+        before = units.customers[current]
+    else:
+        series = current if isinstance(current, pd.Series) else pd.Series(dict(current))
+        if series.index.isin(units.gdf.index).all():
+            before = pd.Series(
+                series.reindex(units.customer_unit.reindex(index)).to_numpy(), index=index
+            )
+        else:
+            before = series.reindex(index)
+    return before.map(lambda t: None if pd.isna(t) else str(t)).astype(object)
