@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from geoterr.design.highs_model import _add_pair_columns, _add_rows, _new_highs, _status
+from geoterr.design.highs_model import _status, add_sparse_rows, assignment_mip
 from geoterr.design.model import add_budget, is_highs
 from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 
@@ -223,8 +223,6 @@ class _HighsModel(_Model):
     every promise is given as the starting solution of every solve."""
 
     def __init__(self, given: _Inputs, start: np.ndarray | None) -> None:
-        import highspy
-
         problem, costs, free, pairs = given.problem, given.costs, given.free, given.pairs
         fixed_load, roots, spent = given.fixed_load, given.roots, given.spent
 
@@ -234,25 +232,8 @@ class _HighsModel(_Model):
         terr = np.array([j for _, j in pairs], dtype=np.int64)
         row_of = np.full(problem.n, -1, dtype=np.int64)
         row_of[free] = np.arange(len(free))
-        lower = np.concatenate([np.ones(len(free)), (problem.lower - fixed_load).ravel()])
-        upper = np.concatenate([np.ones(len(free)), (problem.upper - fixed_load).ravel()])
-        budget = None
-        if np.isfinite(problem.budget):
-            lower = np.append(lower, -np.inf)
-            upper = np.append(upper, problem.budget - spent)
-            cur = problem.current[unit]
-            amount = np.where((cur >= 0) & (cur != terr), problem.move_amount[unit], 0.0)
-            budget = (len(lower) - 1, amount)
-        self.h = _new_highs(None, mip_gap=MIP_GAP)
-        _add_rows(self.h, lower, upper)
-        _add_pair_columns(
-            self.h, row_of[unit], terr, problem.loads[unit], costs[unit, terr], len(free), budget
-        )
-        count = len(pairs)
-        self.h.changeColsIntegrality(
-            count,
-            np.arange(count, dtype=np.int32),
-            np.full(count, highspy.HighsVarType.kInteger),
+        self.h = assignment_mip(
+            problem, costs, free, row_of[unit], terr, fixed_load, spent, None, MIP_GAP
         )
         for j, r in enumerate(roots.tolist()):
             if (r, j) in self.col:
@@ -281,34 +262,16 @@ class _HighsModel(_Model):
         return [self.pairs[c] for c in np.flatnonzero(values > 0.5).tolist()]
 
     def add_cuts(self, cuts: list[Cut]) -> None:
-        lower: list[float] = []
-        upper: list[float] = []
-        starts: list[int] = []
-        index: list[int] = []
-        value: list[float] = []
+        rows = []
         for c, j, around in cuts:
             rhs = [self.col[v, j] for v in around if (v, j) in self.col]
             lhs = self.col.get((c, j))
-            starts.append(len(index))
             if lhs is None:  # a fixed unit in the piece: some neighbour must join
-                lower.append(1.0)
-                upper.append(np.inf)
-                index += rhs
-                value += [1.0] * len(rhs)
+                rows.append((1.0, np.inf, np.array(rhs), np.ones(len(rhs))))
             else:
-                lower.append(-np.inf)
-                upper.append(0.0)
-                index += [lhs, *rhs]
-                value += [1.0] + [-1.0] * len(rhs)
-        self.h.addRows(
-            len(lower),
-            np.array(lower),
-            np.array(upper),
-            len(index),
-            np.array(starts, dtype=np.int32),
-            np.array(index, dtype=np.int32),
-            np.array(value, dtype=float),
-        )
+                values = np.array([1.0] + [-1.0] * len(rhs))
+                rows.append((-np.inf, 0.0, np.array([lhs, *rhs]), values))
+        add_sparse_rows(self.h, rows)
 
 
 class _PulpModel(_Model):

@@ -30,11 +30,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from geoterr.design.highs_model import _new_highs, _status
+from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows
 from geoterr.design.problem import Problem, territory_pieces
 
 __all__ = ["ExactResult", "exact_applies", "solve_exact"]
@@ -151,7 +150,7 @@ def solve_exact(
             up_val[j] -= up
             rows.append((0.0, inf, idx, lo_val))
             rows.append((-inf, 0.0, idx, up_val))
-    _add_rows(h, rows)
+    add_sparse_rows(h, rows)
     if start_labels is not None and start_centers is not None:
         x = np.zeros((n, n))
         x[np.arange(n), start_centers[start_labels]] = 1.0
@@ -195,7 +194,7 @@ def solve_exact(
             optimal = status == "Optimal"
             return ExactResult(labels, centers, bound, optimal, None, rounds)
         cuts_added += len(new_rows)
-        _add_rows(h, new_rows)
+        add_sparse_rows(h, new_rows)
         log.debug("exact model round %d: %d cuts (%.1f s)", rounds, len(new_rows), left)
     return ExactResult(None, None, last_bound, False, None, rounds)
 
@@ -250,15 +249,3 @@ def _separator(comp: np.ndarray, center: int, neighbours: list[np.ndarray], n: i
             else:
                 stack.append(v)
     return np.array(sorted(found), dtype=np.int64)
-
-
-def _add_rows(h: Any, rows: list[tuple[float, float, np.ndarray, np.ndarray]]) -> None:
-    lower = np.array([r[0] for r in rows], dtype=float)
-    upper = np.array([r[1] for r in rows], dtype=float)
-    sizes = np.array([len(r[2]) for r in rows], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
-    index = np.concatenate([r[2] for r in rows]).astype(np.int32)
-    value = np.concatenate([r[3] for r in rows]).astype(float)
-    lower[~np.isfinite(lower)] = -np.inf
-    upper[~np.isfinite(upper)] = np.inf
-    h.addRows(len(rows), lower, upper, len(index), starts, index, value)

@@ -30,7 +30,13 @@ import numpy as np
 
 from geoterr.design.problem import Problem
 
-__all__ = ["HighsAssignment", "highs_available", "solve_small_mip"]
+__all__ = [
+    "HighsAssignment",
+    "add_sparse_rows",
+    "assignment_mip",
+    "cheapest",
+    "solve_small_mip",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +49,6 @@ ADD_PER_UNIT = 4
 SLACK_TOL = 1e-7
 # Share of a realignment budget the LP may spend (the rest is left to repairs).
 LP_BUDGET_SHARE = 0.9
-
-
-def highs_available() -> bool:
-    """True when ``highspy`` can be imported."""
-    try:
-        import highspy  # noqa: F401
-    except ImportError:  # pragma: no cover - highspy is a dependency
-        return False
-    return True
 
 
 def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any:
@@ -82,6 +79,28 @@ def _add_rows(h: Any, lower: np.ndarray, upper: np.ndarray) -> None:
         np.zeros(0, dtype=np.int32),
         np.zeros(0),
     )
+
+
+def add_sparse_rows(h: Any, rows: list[tuple[float, float, np.ndarray, np.ndarray]]) -> None:
+    """Add rows given as (lower, upper, column indices, values)."""
+    lower = np.array([r[0] for r in rows], dtype=float)
+    upper = np.array([r[1] for r in rows], dtype=float)
+    sizes = np.array([len(r[2]) for r in rows], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
+    index = np.concatenate([r[2] for r in rows]).astype(np.int32)
+    value = np.concatenate([r[3] for r in rows]).astype(float)
+    h.addRows(len(rows), lower, upper, len(index), starts, index, value)
+
+
+def cheapest(costs: np.ndarray, limit: int) -> np.ndarray:
+    """Boolean mask of the same shape: each row's ``limit`` smallest entries."""
+    n, k = costs.shape
+    if limit >= k:
+        return np.ones((n, k), dtype=bool)
+    nearest = np.argpartition(costs, limit - 1, axis=1)[:, :limit]
+    mask = np.zeros((n, k), dtype=bool)
+    np.put_along_axis(mask, nearest, True, axis=1)
+    return mask
 
 
 def _add_pair_columns(
@@ -156,10 +175,6 @@ class HighsAssignment:
         _add_rows(self.h, lower, upper)
         # Elastic slacks on the balance rows: +s and -s, each with a large penalty.
         scale = np.maximum(problem.loads.mean(axis=0), 1e-12)
-        self.penalty = np.empty(0)
-        self._factor_set = 0.0
-        self._solved = False
-        self.warm = "cheapest"
         self._slack_scale = 1.0 / scale
         self.n_slacks = 2 * k * m
         rows = n + np.arange(k * m)
@@ -191,9 +206,9 @@ class HighsAssignment:
 
     def _set_penalty(self, costs: np.ndarray, factor: float) -> None:
         top = float(costs.max()) if costs.size else 1.0
-        self.penalty = np.tile(self._slack_scale * max(top, 1e-9) * factor, 2 * self.problem.k)
+        penalty = np.tile(self._slack_scale * max(top, 1e-9) * factor, 2 * self.problem.k)
         self.h.changeColsCost(
-            self.n_slacks, np.arange(self.n_slacks, dtype=np.int32), self.penalty.astype(float)
+            self.n_slacks, np.arange(self.n_slacks, dtype=np.int32), penalty.astype(float)
         )
 
     def _cheapest_basis(self, costs: np.ndarray) -> None:
@@ -207,7 +222,7 @@ class HighsAssignment:
         best = np.argmin(masked, axis=1)
         status = np.full(self.n_slacks + len(self.col_unit), highspy.HighsBasisStatus.kLower)
         status[self.column[np.arange(p.n), best]] = highspy.HighsBasisStatus.kBasic
-        rows = np.full(p.n + p.k * p.loads.shape[1], highspy.HighsBasisStatus.kBasic)
+        rows = np.full(self.h.getNumRow(), highspy.HighsBasisStatus.kBasic)
         rows[: p.n] = highspy.HighsBasisStatus.kLower
         basis = highspy.HighsBasis()
         basis.col_status = list(status)
@@ -233,26 +248,16 @@ class HighsAssignment:
             if n * k <= ALL_PAIRS:
                 want = self.allowed.copy()
             else:
-                want = np.zeros((n, k), dtype=bool)
-                limit = min(START_PAIRS, k)
                 masked = np.where(self.allowed, costs, np.inf)
-                near = np.argpartition(masked, limit - 1, axis=1)[:, :limit]
-                np.put_along_axis(want, near, True, axis=1)
-                want &= self.allowed
+                want = cheapest(masked, START_PAIRS) & self.allowed
             units, terrs = np.nonzero(want)
             self._add_pairs(units, terrs, costs)
-        if self.warm == "cheapest" or not self._solved:
-            self._set_penalty(costs, 1e3)
-            self._factor_set = 1e3
-            self._cheapest_basis(costs)
-        self._solved = True
         factor = 1e3
+        self._set_penalty(costs, factor)
+        self._cheapest_basis(costs)
         rounds = 0
         while True:
             rounds += 1
-            if rounds == 1 or factor > self._factor_set:
-                self._set_penalty(costs, factor)
-                self._factor_set = factor
             if time_limit is not None:
                 left = time_limit - (time.perf_counter() - start)
                 if left <= 0:
@@ -274,15 +279,7 @@ class HighsAssignment:
             negative = reduced < -1e-9 * max(1.0, float(np.abs(costs).max()))
             if negative.any():
                 rows = np.flatnonzero(negative.any(axis=1))
-                take = min(ADD_PER_UNIT, k)
-                sub = reduced[rows]
-                best = np.argpartition(sub, take - 1, axis=1)[:, :take] if take < k else None
-                mask = np.zeros_like(sub, dtype=bool)
-                if best is None:
-                    mask[:] = True
-                else:
-                    np.put_along_axis(mask, best, True, axis=1)
-                mask &= negative[rows]
+                mask = cheapest(reduced[rows], ADD_PER_UNIT) & negative[rows]
                 r, t = np.nonzero(mask)
                 self._add_pairs(rows[r], t, costs)
                 continue
@@ -291,6 +288,7 @@ class HighsAssignment:
             if np.any(slack * np.tile(self._slack_scale, 2 * k) > SLACK_TOL):
                 if factor < 1e9:
                     factor *= 1e3  # make sure balance was not traded for cost
+                    self._set_penalty(costs, factor)
                     continue
                 if self.budget_row is not None and self.budget_upper < p.budget:
                     self.budget_upper = p.budget  # the reserve is needed for balance
@@ -311,6 +309,45 @@ class HighsAssignment:
             return x, objective
 
 
+def assignment_mip(
+    problem: Problem,
+    costs: np.ndarray,
+    units: np.ndarray,
+    unit: np.ndarray,
+    terr: np.ndarray,
+    fixed_load: np.ndarray,
+    spent: float | None,
+    time_limit: float | None,
+    mip_gap: float,
+) -> Any:
+    """HiGHS holding the 0/1 assignment of ``units`` (positions) over the pairs
+    (``units[unit]``, ``terr``): one row per unit, the territories' ranges less the other
+    units' ``fixed_load`` (k, m), and with a realignment budget what is left after
+    ``spent``. Columns are the pairs, in order."""
+    import highspy
+
+    p = problem
+    count = len(units)
+    lower = np.concatenate([np.ones(count), (p.lower - fixed_load).ravel()])
+    upper = np.concatenate([np.ones(count), (p.upper - fixed_load).ravel()])
+    budget = None
+    who = units[unit]
+    if np.isfinite(p.budget) and spent is not None:
+        lower = np.append(lower, -np.inf)
+        upper = np.append(upper, p.budget - spent)
+        cur = p.current[who]
+        budget = (len(lower) - 1, np.where((cur >= 0) & (cur != terr), p.move_amount[who], 0.0))
+    h = _new_highs(time_limit, mip_gap=mip_gap)
+    _add_rows(h, lower, upper)
+    _add_pair_columns(h, unit, terr, p.loads[who], costs[who, terr], count, budget)
+    h.changeColsIntegrality(
+        len(unit),
+        np.arange(len(unit), dtype=np.int32),
+        np.full(len(unit), highspy.HighsVarType.kInteger),
+    )
+    return h
+
+
 def solve_small_mip(
     problem: Problem,
     costs: np.ndarray,
@@ -326,27 +363,8 @@ def solve_small_mip(
 
     Returns the territory of each of ``units``, or None when no assignment keeps the ranges.
     """
-    p = problem
-    h = _new_highs(time_limit, mip_gap=1e-6)
-    count = len(units)
     r, t = np.nonzero(allowed)
-    lower = np.concatenate([np.ones(count), (p.lower - fixed_load).ravel()])
-    upper = np.concatenate([np.ones(count), (p.upper - fixed_load).ravel()])
-    budget = None
-    if np.isfinite(p.budget) and fixed_moved is not None:
-        lower = np.append(lower, -np.inf)
-        upper = np.append(upper, p.budget - fixed_moved)
-        cur = p.current[units[r]]
-        budget = (len(lower) - 1, np.where((cur >= 0) & (cur != t), p.move_amount[units[r]], 0.0))
-    _add_rows(h, lower, upper)
-    _add_pair_columns(h, r, t, p.loads[units[r]], costs[units[r], t], count, budget)
-    import highspy
-
-    h.changeColsIntegrality(
-        len(r),
-        np.arange(len(r), dtype=np.int32),
-        np.full(len(r), highspy.HighsVarType.kInteger),
-    )
+    h = assignment_mip(problem, costs, units, r, t, fixed_load, fixed_moved, time_limit, 1e-6)
     h.run()
     if (
         _status(h) not in ("Optimal", "Time limit reached")
@@ -354,7 +372,7 @@ def solve_small_mip(
     ):
         return None
     values = np.asarray(h.getSolution().col_value)
-    out = np.full(count, -1, dtype=np.int64)
+    out = np.full(len(units), -1, dtype=np.int64)
     chosen = values > 0.5
     out[r[chosen]] = t[chosen]
     return out if np.all(out >= 0) else None

@@ -30,7 +30,12 @@ import numpy as np
 import pulp
 
 from geoterr._errors import GeoterrWarning, InputError, SolverError
-from geoterr.design.highs_model import LP_BUDGET_SHARE, HighsAssignment, solve_small_mip
+from geoterr.design.highs_model import (
+    LP_BUDGET_SHARE,
+    HighsAssignment,
+    cheapest,
+    solve_small_mip,
+)
 from geoterr.design.problem import Problem
 
 __all__ = ["LPResult", "is_highs", "lp_engine", "resolve_solver", "round_assignment", "solve_lp"]
@@ -107,17 +112,6 @@ class LPResult:
     seconds: float
 
 
-def _candidates(costs: np.ndarray, limit: int) -> np.ndarray:
-    """Boolean (n, k) mask of the variables to create: each unit's ``limit`` cheapest centers."""
-    n, k = costs.shape
-    if limit >= k:
-        return np.ones((n, k), dtype=bool)
-    nearest = np.argpartition(costs, limit - 1, axis=1)[:, :limit]
-    mask = np.zeros((n, k), dtype=bool)
-    np.put_along_axis(mask, nearest, True, axis=1)
-    return mask
-
-
 def is_highs(solver: pulp.LpSolver) -> bool:
     """True for PuLP's HiGHS (highspy) solver: geoterr then talks to HiGHS directly."""
     return isinstance(solver, pulp.HiGHS)
@@ -158,7 +152,7 @@ def solve_lp(
     n, k = costs.shape
     limits = [k] if n * k <= 600_000 else [max(12, int(600_000 / n)), k]
     for limit in limits:
-        mask = _candidates(costs, limit)
+        mask = cheapest(costs, limit)
         mask &= problem.allowed()
         result = _solve(problem, costs, solver, mask, integer=None)
         if result is not None:
@@ -252,7 +246,7 @@ def round_assignment(
         mask = np.zeros_like(x, dtype=bool)
         mask[frac] = x[frac] > FRACTIONAL
         if widen:  # also each unit's cheapest territories
-            mask[frac] |= _candidates(costs[frac], min(WIDEN, problem.k))
+            mask[frac] |= cheapest(costs[frac], min(WIDEN, problem.k))
         mask[frac] &= problem.allowed(frac)
         if is_highs(solver):
             left = _seconds_left(solver, deadline)
