@@ -20,11 +20,14 @@ __all__ = [
     "connect_components",
     "delaunay_edges",
     "graph_from_edges",
+    "graph_from_pairs",
+    "long_edges",
     "spanning_edges",
     "touching_pairs",
 ]
 
-IslandPolicy = Literal["connect", "raise"]
+IslandPolicy = Literal["connect", "separate", "raise"]
+ISLAND_POLICIES = ("connect", "separate", "raise")
 
 
 def delaunay_edges(xy: np.ndarray) -> np.ndarray:
@@ -72,6 +75,29 @@ def spanning_edges(xy: np.ndarray, edges: np.ndarray) -> np.ndarray:
     matrix = coo_matrix((weights, (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
     tree = minimum_spanning_tree(matrix).tocoo()
     return np.sort(np.column_stack([tree.row, tree.col]), axis=1).astype(np.int64)
+
+
+def long_edges(xy: np.ndarray, edges: np.ndarray, factor: float) -> np.ndarray:
+    """Mark the edges that cross empty space: longer than ``factor`` times the local spacing.
+
+    The local spacing of a location is its mean distance to its three nearest neighbours; an
+    edge is long when it is longer than ``factor`` times the larger spacing of its two ends
+    (so edges between sparse, evenly spread locations stay, and edges that jump a lake, a
+    desert or a sea between denser places go).
+
+    Returns
+    -------
+    ndarray of bool
+        True for the long edges.
+    """
+    n = len(xy)
+    if n < 5 or len(edges) == 0:
+        return np.zeros(len(edges), dtype=bool)
+    dist, _ = cKDTree(xy).query(xy, k=4)
+    spacing = dist[:, 1:].mean(axis=1)
+    length = np.linalg.norm(xy[edges[:, 0]] - xy[edges[:, 1]], axis=1)
+    local = np.maximum(spacing[edges[:, 0]], spacing[edges[:, 1]])
+    return np.asarray(length > factor * local, dtype=bool)
 
 
 def touching_pairs(geoms: np.ndarray, pairs: np.ndarray, *, rook: bool = True) -> np.ndarray:
@@ -125,65 +151,105 @@ def graph_from_edges(
     return graph
 
 
+def graph_from_pairs(ids: Sequence[Hashable] | np.ndarray, pairs: np.ndarray) -> nx.Graph:
+    """A graph on ``ids`` with an edge for each index pair (fast for large graphs)."""
+    graph = nx.Graph()
+    names = np.asarray(ids, dtype=object)
+    graph.add_nodes_from(names.tolist())
+    if len(pairs):
+        ends = zip(names[pairs[:, 0]].tolist(), names[pairs[:, 1]].tolist(), strict=True)
+        graph.add_edges_from(ends)
+    return graph
+
+
 def connect_components(
     graph: nx.Graph,
-    xy: dict[Hashable, tuple[float, float]],
+    ids: np.ndarray,
+    xy: np.ndarray,
     policy: IslandPolicy = "connect",
 ) -> list[tuple[Hashable, Hashable, float]]:
-    """Make ``graph`` connected by the chosen policy; return the links added.
+    """Apply the islands policy to a graph that may fall apart; return the links added.
 
-    With ``policy="connect"`` every component but the largest is joined to the nearest unit
-    outside it (repeated until one component is left), and a warning lists the links. With
-    ``"raise"`` a disconnected graph is an error naming the components.
+    - ``"connect"``: join the parts with the shortest links that make the graph connected
+      (each part ends up linked to its nearest unit in another part, as a minimum spanning
+      tree over the parts); a warning lists the links.
+    - ``"separate"``: leave the parts apart; :func:`geoterr.design` then gives each part its
+      own whole territories.
+    - ``"raise"``: a graph in several parts is an error naming them.
 
     Parameters
     ----------
     graph : networkx.Graph
-        Modified in place when links are added.
-    xy : dict
-        Projected coordinates of every node.
-    policy : {"connect", "raise"}
+        Nodes are ``ids``; modified in place when links are added.
+    ids : ndarray
+        Unit ids, in the order of ``xy``.
+    xy : ndarray of shape (n, 2)
+        Projected coordinates of the units.
+    policy : {"connect", "separate", "raise"}
 
     Returns
     -------
     list of (unit, unit, distance in metres)
     """
-    added: list[tuple[Hashable, Hashable, float]] = []
-    components = sorted(nx.connected_components(graph), key=len, reverse=True)
-    if len(components) <= 1:
-        return added
+    if policy not in ISLAND_POLICIES:
+        msg = f"`islands` must be one of {', '.join(map(repr, ISLAND_POLICIES))}, got {policy!r}."
+        raise InputError(msg)
+    n = len(ids)
+    pos = {u: i for i, u in enumerate(ids.tolist())}
+    label = np.empty(n, dtype=np.int64)
+    parts = sorted(nx.connected_components(graph), key=len, reverse=True)
+    if len(parts) <= 1 or policy == "separate":
+        return []
+    for p, part in enumerate(parts):
+        label[[pos[u] for u in part]] = p
     if policy == "raise":
-        small = [sorted(map(str, c))[:3] for c in components[1:6]]
+        small = [sorted(map(str, c))[:3] for c in parts[1:6]]
         msg = (
-            f"the unit graph has {len(components)} separate parts; the smaller ones hold units "
+            f"the unit graph has {len(parts)} separate parts; the smaller ones hold units "
             f"{'; '.join(', '.join(s) for s in small)}. Pass `islands='connect'` to link each "
-            "part to its nearest unit, or give the links with `adjacency=`."
+            "part to its nearest unit, `islands='separate'` to give each part its own "
+            "territories, or give the links with `adjacency=`."
         )
         raise InputError(msg)
-    if policy != "connect":
-        msg = f"`islands` must be 'connect' or 'raise', got {policy!r}."
-        raise InputError(msg)
-    while len(components) > 1:
-        main = components[0]
-        main_nodes = list(main)
-        tree = cKDTree(np.array([xy[n] for n in main_nodes]))
-        best: tuple[float, Hashable, Hashable] | None = None
-        for comp in components[1:]:
-            nodes = list(comp)
-            dist, idx = tree.query(np.array([xy[n] for n in nodes]))
-            k = int(np.argmin(dist))
-            candidate = (float(dist[k]), nodes[k], main_nodes[int(idx[k])])
-            if best is None or candidate[0] < best[0]:
-                best = candidate
-        assert best is not None
-        graph.add_edge(best[1], best[2])
-        added.append((best[1], best[2], best[0]))
-        components = sorted(nx.connected_components(graph), key=len, reverse=True)
+    # The shortest links between parts are Delaunay edges (the Euclidean minimum spanning
+    # tree lies in the triangulation), so a spanning tree over the parts, with the shortest
+    # Delaunay edge between each pair of parts, gives the shortest set of links.
+    distinct, first, twin = np.unique(
+        np.round(xy, 2), axis=0, return_index=True, return_inverse=True
+    )
+    # Units at the same spot as another are linked to it at distance 0.
+    same = np.column_stack([np.arange(n), first[twin.ravel()]])
+    edges = np.vstack([first[delaunay_edges(distinct)], same[same[:, 0] != same[:, 1]]])
+    edges = edges[label[edges[:, 0]] != label[edges[:, 1]]]
+    length = np.linalg.norm(xy[edges[:, 0]] - xy[edges[:, 1]], axis=1)
+    order = np.argsort(length, kind="stable")
+    edges, length = edges[order], length[order]
+    # Kruskal over the parts.
+    root = np.arange(len(parts))
+
+    def find(a: int) -> int:
+        while root[a] != a:
+            root[a] = root[root[a]]
+            a = int(root[a])
+        return a
+
+    added: list[tuple[Hashable, Hashable, float]] = []
+    for (a, b), dist in zip(edges.tolist(), length.tolist(), strict=True):
+        ra, rb = find(label[a]), find(label[b])
+        if ra == rb:
+            continue
+        root[max(ra, rb)] = min(ra, rb)
+        graph.add_edge(ids[a], ids[b])
+        added.append((ids[a], ids[b], float(dist)))
+        if len(added) == len(parts) - 1:
+            break
     links = ", ".join(f"{a}-{b} ({d / 1000:.1f} km)" for a, b, d in added[:5])
     more = f" and {len(added) - 5} more" if len(added) > 5 else ""
     warnings.warn(
-        f"the unit graph had {len(added) + 1} separate parts; linked each to its nearest unit: "
-        f"{links}{more}. Pass `islands='raise'` to stop instead, or give links with `adjacency=`.",
+        f"the unit graph had {len(parts)} separate parts; linked each to its nearest unit: "
+        f"{links}{more} (units.added_links lists them). Pass `islands='raise'` to stop "
+        "instead, `islands='separate'` to give each part its own territories, or give links "
+        "with `adjacency=`.",
         GeoterrWarning,
         stacklevel=3,
     )

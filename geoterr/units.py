@@ -1,13 +1,22 @@
 """Basic units: the building blocks territories are made of.
 
-Customers at one location form a unit. ``"points"`` units are those locations; ``"voronoi"``
-units are the cells around them, clipped to a boundary. Each unit carries the sums of the
-customers' measures, and a contiguity graph links neighbouring units.
+Four kinds of unit, one contiguity graph:
+
+- ``"points"``: each distinct customer location; neighbours from the Delaunay triangulation,
+  without the long edges that jump empty space (where the graph stays connected without them);
+- ``"voronoi"``: the same locations with the cell of the plane closest to each, clipped to a
+  boundary; neighbours share a border;
+- ``"hex"``: H3 hexagons (:mod:`geoterr.hexes`), with the empty cells between customers;
+- ``"polygons"``: the user's areas (postal codes, counties, sales areas)
+  (:mod:`geoterr.polygons`), customers joined by point in polygon.
+
+Each unit carries the sums of its customers' measures (and any custom aggregation), and every
+customer can be traced to its unit (``Units.customer_unit``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,27 +24,24 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import CRS
-from scipy.spatial import cKDTree
 
 from geoterr._errors import InputError, format_ids
 from geoterr._validate import Problems, check_measure
-from geoterr.graph import (
-    IslandPolicy,
-    connect_components,
-    delaunay_edges,
-    graph_from_edges,
-    spanning_edges,
-    touching_pairs,
-)
+from geoterr.cells import boundary_region, voronoi_cells
+from geoterr.graph import IslandPolicy, connect_components, graph_from_edges, graph_from_pairs
+from geoterr.polygons import Contiguity, Outside
 from geoterr.projection import local_crs
+from geoterr.unit_kinds import Layout, hex_layout_for, location_layout, polygon_layout
 
-__all__ = ["Units", "build_units"]
+__all__ = ["Units", "assemble_units", "build_units", "unit_cells", "unit_table"]
 
 COUNT = "customers"
 # Columns geoterr itself writes on units or customers; never taken as measures.
 RESERVED = frozenset({"x", "y", "geometry", "unit", "territory", COUNT})
+METHODS = ("voronoi", "points", "hex", "polygons")
+Method = Literal["voronoi", "points", "hex", "polygons"]
+Aggregation = Mapping[str, tuple[str, str | Callable[[pd.Series], Any]]]
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,9 @@ class Units:
     ----------
     gdf : GeoDataFrame
         One row per unit (index = unit id, named ``unit``), in the projected CRS ``crs``:
-        geometry (a cell polygon, or the point for ``"points"`` units), ``x`` and ``y`` (the
-        unit's location in metres), ``customers`` (how many customers it holds) and the sum of
-        every measure.
+        geometry (a cell or polygon, or the point for ``"points"`` units), ``x`` and ``y``
+        (the unit's location in metres), ``customers`` (how many customers it holds), the sum
+        of every measure and the custom aggregations.
     graph : networkx.Graph
         Contiguity between units (nodes are unit ids).
     crs : pyproj.CRS
@@ -58,11 +64,16 @@ class Units:
     customers : GeoDataFrame or None
         The customers the units were built from (EPSG:4326), every input row.
     kind : str
-        ``"points"``, ``"voronoi"`` or ``"polygons"``.
+        ``"points"``, ``"voronoi"``, ``"hex"`` or ``"polygons"``.
     measures : tuple of str
-        The measure columns summed per unit (``customers`` included).
+        The measure columns summed per unit (``customers`` included), which can be balanced.
     added_links : list
         Links added to make the graph connected: (unit, unit, metres).
+    islands : str
+        The islands policy the units were built with (``"separate"`` makes
+        :func:`geoterr.design` give each part of the graph its own territories).
+    settings : dict
+        How the units were built (hex resolution, number of empty units, contiguity ...).
     """
 
     gdf: gpd.GeoDataFrame
@@ -73,6 +84,8 @@ class Units:
     kind: str
     measures: tuple[str, ...]
     added_links: list[tuple[Hashable, Hashable, float]] = field(default_factory=list)
+    islands: str = "connect"
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.gdf)
@@ -82,9 +95,19 @@ class Units:
         """Unit locations in metres, shape (n, 2), in the order of ``gdf``."""
         return self.gdf[["x", "y"]].to_numpy(dtype=float)
 
+    @property
+    def parts(self) -> list[set[Hashable]]:
+        """The connected parts of the graph, largest first (one part when connected)."""
+        return sorted(nx.connected_components(self.graph), key=len, reverse=True)
 
-def _measure_columns(customers: pd.DataFrame, measures: Sequence[str] | None) -> list[str]:
+
+def measure_columns(
+    table: pd.DataFrame, measures: Sequence[str] | None, skip: Iterable[str] = ()
+) -> list[str]:
+    """The numeric columns to sum per unit: the ones named, or every complete one."""
     if measures is not None:
+        if isinstance(measures, str):
+            measures = [measures]
         clash = [m for m in measures if m in RESERVED - {COUNT}]
         if clash:
             msg = (
@@ -93,119 +116,24 @@ def _measure_columns(customers: pd.DataFrame, measures: Sequence[str] | None) ->
             )
             raise InputError(msg)
         return [m for m in measures if m != COUNT]
-    geo = customers.attrs.get("geoterr", {})
-    skip = {v for v in geo.values() if isinstance(v, str)} | set(RESERVED)
-    numeric = customers.select_dtypes(include="number").columns
+    geo = table.attrs.get("geoterr", {})
+    skip = {v for v in geo.values() if isinstance(v, str)} | set(RESERVED) | set(skip)
+    numeric = table.select_dtypes(include="number").columns
     # Without an explicit list, only complete, non-negative numeric columns are summed
     # (a column with gaps is not a measure to balance on; name it to have it checked).
     return [
         str(c)
         for c in numeric
-        if c not in skip and c != COUNT and customers[c].notna().all() and (customers[c] >= 0).all()
+        if c not in skip and c != COUNT and table[c].notna().all() and (table[c] >= 0).all()
     ]
 
 
-def _boundary(xy: np.ndarray, boundary: Any, crs: CRS) -> shapely.Geometry:
-    if boundary is not None:
-        if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
-            if boundary.crs is None:
-                msg = "`boundary` has no CRS; set one (e.g. boundary.set_crs(4326))."
-                raise InputError(msg)
-            return shapely.union_all(boundary.to_crs(crs).geometry.to_numpy())
-        if isinstance(boundary, shapely.Geometry):  # taken as WGS 84 degrees
-            return gpd.GeoSeries([boundary], crs=4326).to_crs(crs).iloc[0]
-        msg = (
-            "`boundary` must be a GeoDataFrame, GeoSeries or shapely polygon, "
-            f"got {type(boundary).__name__}."
-        )
-        raise InputError(msg)
-    # Default: the convex hull, cut back to a band around the customers so that cells do not
-    # reach far over sea or empty land. The band is wide compared with the usual spacing of
-    # locations, so it rarely splits the region.
-    n = len(xy)
-    extent = float(np.linalg.norm(xy.max(axis=0) - xy.min(axis=0))) if n else 0.0
-    if n >= 2:
-        dist, _ = cKDTree(xy).query(xy, k=2)
-        spacing = float(np.quantile(dist[:, 1], 0.9))
-    else:
-        spacing = 0.0
-    radius = max(4.0 * spacing, 0.03 * extent, 1000.0)
-    hull = shapely.convex_hull(shapely.multipoints(xy)).buffer(radius / 4)
-    band = shapely.union_all(shapely.buffer(shapely.points(xy), radius, quad_segs=6))
-    # Close narrow gaps and smooth the outline: grow, then shrink back.
-    band = band.buffer(radius, quad_segs=6).buffer(-radius, quad_segs=6)
-    return shapely.intersection(hull, band)
-
-
-def _locations(customers: gpd.GeoDataFrame, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
-    """Project customers; return each customer's location index and the distinct locations."""
-    projected = customers.geometry.to_crs(crs)
-    xy = np.column_stack([projected.x.to_numpy(), projected.y.to_numpy()])
-    # Customers within a centimetre of each other are one location.
-    keys = np.round(xy, 2)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    # Number locations in input order, so unit ids follow the file.
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[inverse.ravel()], xy[first[order]]
-
-
-def build_units(
-    customers: gpd.GeoDataFrame,
-    method: Literal["voronoi", "points"] = "voronoi",
-    *,
-    measures: Sequence[str] | None = None,
-    boundary: Any = None,
-    crs: Any = None,
-    adjacency: Iterable[tuple[Hashable, Hashable]] | None = None,
-    islands: IslandPolicy = "connect",
-) -> Units:
-    """Group customers into basic units and link neighbouring units.
-
-    Parameters
-    ----------
-    customers : GeoDataFrame
-        Customers as returned by :func:`geoterr.read_customers` (point geometry, index = id).
-    method : {"voronoi", "points"}
-        ``"points"``: each distinct location is a unit (customers at the same address share
-        one); neighbours come from the Delaunay triangulation. ``"voronoi"``: the same units
-        with the cell of the plane closest to each location, clipped to ``boundary``;
-        neighbours are cells sharing a border.
-    measures : sequence of str, optional
-        Numeric customer columns to sum per unit; each is checked (present, numeric, no gaps,
-        not negative). Default: every complete, non-negative numeric column except the
-        coordinates. A ``customers`` count is always added.
-    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
-        The area the cells fill (a state, a country). Default: the customers' convex hull,
-        cut back to a band around them. A shapely geometry is taken as WGS 84 degrees.
-    crs : CRS-like, optional
-        The projected CRS for distances. Default: an equal-area projection centred on the data.
-    adjacency : iterable of (unit id, unit id), optional
-        Use these links instead of computing them (known neighbours, ferry links...).
-    islands : {"connect", "raise"}
-        What to do when the graph falls apart: link each part to its nearest unit (and warn
-        with the links), or raise.
-
-    Returns
-    -------
-    Units
-
-    Examples
-    --------
-    >>> import geoterr as gt
-    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
-    >>> len(units) <= 4500, "workload" in units.gdf.columns
-    (True, True)
-    """
+def _check_customers(customers: Any, columns: list[str]) -> dict[str, pd.Series]:
     if not isinstance(customers, gpd.GeoDataFrame):
         msg = (
             f"`customers` must be a GeoDataFrame from `read_customers`, got "
             f"{type(customers).__name__}; call geoterr.read_customers(...) first."
         )
-        raise InputError(msg)
-    if method not in ("voronoi", "points"):
-        msg = f"`method` must be 'voronoi' or 'points', got {method!r}."
         raise InputError(msg)
     if len(customers) == 0:
         msg = "`customers` is empty; units need at least one customer."
@@ -214,7 +142,6 @@ def build_units(
         dups = customers.index[customers.index.duplicated()].unique()
         msg = f"`customers` has duplicate ids ({format_ids(dups)}); ids must be unique."
         raise InputError(msg)
-    columns = _measure_columns(customers, measures)
     problems = Problems("customers")
     values = {c: check_measure(customers, c, problems) for c in columns}
     bad_geom = customers.geometry.isna() | customers.geometry.is_empty
@@ -227,77 +154,287 @@ def build_units(
         raise InputError(
             problems.text("Check the measure names, or clean the rows with read_customers.")
         )
+    return values
 
-    target = CRS.from_user_input(crs) if crs is not None else local_crs(customers.geometry)
+
+def unit_table(
+    n: int,
+    member: np.ndarray | None,
+    values: Mapping[str, pd.Series],
+    customers: pd.DataFrame | None = None,
+    aggregate: Aggregation | None = None,
+) -> pd.DataFrame:
+    """Per-unit customer counts, measure sums and custom aggregations (positions 0..n-1)."""
+    table = pd.DataFrame(index=pd.RangeIndex(n))
+    if member is None:
+        table[COUNT] = 0
+        for column, series in values.items():
+            table[column] = series.to_numpy(dtype=float)
+        return table
+    table[COUNT] = np.bincount(member, minlength=n)
+    for column, series in values.items():
+        table[column] = np.bincount(member, weights=series.to_numpy(dtype=float), minlength=n)
+    if aggregate:
+        assert customers is not None
+        spec = check_aggregate(aggregate, customers, values)
+        grouped = pd.DataFrame(customers.drop(columns="geometry", errors="ignore"))
+        grouped = grouped.groupby(member).agg(**spec)
+        table = table.join(grouped)
+        for name, (column, how) in spec.items():
+            # Units without customers get what the function gives for no customers
+            # (0 for a count or a sum, nothing for a maximum).
+            empty = customers[column].iloc[:0].agg(how)
+            if np.ndim(empty) == 0 and pd.notna(empty):
+                table[name] = table[name].fillna(empty)
+    return table
+
+
+def check_aggregate(
+    aggregate: Aggregation, customers: pd.DataFrame, taken: Iterable[str] = ()
+) -> dict[str, tuple[Any, Any]]:
+    """Check ``aggregate`` (new column -> (customer column, function)); return it as a dict.
+
+    ``taken`` are the measure names the new columns must not reuse.
+    """
+    taken = set(taken)
+    if not isinstance(aggregate, Mapping):
+        msg = (
+            "`aggregate` must map new unit columns to (customer column, function), e.g. "
+            "{'key_accounts': ('segment', lambda s: (s == 'key').sum())}."
+        )
+        raise InputError(msg)
+    spec: dict[str, tuple[Any, Any]] = {}
+    problems = []
+    for name, rule in aggregate.items():
+        if not (isinstance(rule, tuple) and len(rule) == 2):
+            problems.append(f"{name!r}: give (column, function), got {rule!r}")
+            continue
+        column, how = rule
+        if column not in customers.columns:
+            problems.append(f"{name!r}: no customer column {column!r}")
+        elif name in RESERVED or name in taken:
+            problems.append(f"{name!r}: the name is taken by a measure; choose another")
+        else:
+            spec[str(name)] = (column, how)
+    if problems:
+        raise InputError(f"`aggregate` has problems: {'; '.join(problems)}.")
+    return spec
+
+
+def build_units(
+    customers: gpd.GeoDataFrame | None,
+    method: Method = "voronoi",
+    *,
+    measures: Sequence[str] | None = None,
+    aggregate: Aggregation | None = None,
+    boundary: Any = None,
+    crs: Any = None,
+    adjacency: Iterable[tuple[Hashable, Hashable]] | None = None,
+    islands: IslandPolicy = "connect",
+    prune: float | None = 4.0,
+    resolution: int | None = None,
+    n_units: int | None = None,
+    fill_gaps: int = 2,
+    polygons: gpd.GeoDataFrame | None = None,
+    polygon_id: Hashable | None = None,
+    contiguity: Contiguity = "queen",
+    snap: float = 0.0,
+    outside: Outside = "raise",
+) -> Units:
+    """Group customers into basic units and link neighbouring units.
+
+    Parameters
+    ----------
+    customers : GeoDataFrame or None
+        Customers as returned by :func:`geoterr.read_customers` (point geometry, index = id).
+        ``None`` only with ``"polygons"``: the polygons' own numeric columns are the measures.
+    method : {"voronoi", "points", "hex", "polygons"}
+        ``"points"``: each distinct location is a unit (customers at the same address share
+        one); neighbours come from the Delaunay triangulation, without edges across empty
+        space (see ``prune``). ``"voronoi"``: the same units with the cell of the plane
+        closest to each location, clipped to ``boundary``; neighbours share a border.
+        ``"hex"``: H3 hexagons at ``resolution`` (or a resolution giving about ``n_units``
+        occupied cells), plus the empty cells between customers (``fill_gaps``, or every cell
+        inside ``boundary``); neighbours share an edge. ``"polygons"``: the areas in
+        ``polygons``, customers joined by point in polygon; areas without customers are kept
+        (they still connect territories); neighbours by ``contiguity``.
+    measures : sequence of str, optional
+        Numeric columns to sum per unit; each is checked (present, numeric, no gaps, not
+        negative). Default: every complete, non-negative numeric column except the
+        coordinates. A ``customers`` count is always added.
+    aggregate : mapping, optional
+        More unit columns, as new name -> (customer column, function): a pandas aggregation
+        name (``"max"``, ``"nunique"``...) or a function of the unit's values, e.g.
+        ``{"key_accounts": ("segment", lambda s: (s == "key").sum())}``. Complete,
+        non-negative numeric results can be balanced like measures.
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The area the cells fill (a state, a country): ``"voronoi"`` cells are clipped to it,
+        and with ``"hex"`` every cell inside it becomes a unit. Default: a band around the
+        customers. A shapely geometry is taken as WGS 84 degrees.
+    crs : CRS-like, optional
+        The projected CRS for distances. Default: an equal-area projection centred on the data.
+    adjacency : iterable of (unit id, unit id), optional
+        Use these links instead of computing them (known neighbours, ferry links...).
+    islands : {"connect", "separate", "raise"}
+        When the graph falls apart (islands, gaps): link the parts with their shortest
+        connections (and warn with the links), keep the parts apart so that each gets its own
+        territories, or raise.
+    prune : float or None
+        ``"points"``: drop Delaunay edges longer than this many times the local spacing of
+        locations (they cross lakes, deserts or sea), except where the graph needs them to
+        stay connected. ``None`` keeps every edge.
+    resolution : int, optional
+        ``"hex"``: the H3 resolution (0-15; 7 is about 5 km2 a cell, 5 about 250 km2).
+    n_units : int, optional
+        ``"hex"``: choose the resolution whose occupied cells are nearest this number
+        (default 5,000 when neither is given).
+    fill_gaps : int
+        ``"hex"`` without ``boundary``: add the empty cells in gaps up to ``2 * fill_gaps``
+        cells wide between occupied cells (0: only occupied cells).
+    polygons : GeoDataFrame, optional
+        ``"polygons"``: the areas, with a CRS; ids from ``polygon_id`` or the index.
+    polygon_id : column name, optional
+        The column of ``polygons`` with the area ids (default: the index).
+    contiguity : {"queen", "rook"}
+        ``"polygons"``: neighbours touch anywhere (queen) or share a border (rook).
+    snap : float
+        ``"polygons"``: areas closer than this many metres count as touching.
+    outside : {"raise", "nearest"}
+        ``"polygons"``: customers outside every area are an error naming them, or join the
+        nearest area.
+
+    Returns
+    -------
+    Units
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> len(units) <= 4500, "workload" in units.gdf.columns
+    (True, True)
+    """
+    if method not in METHODS:
+        msg = f"`method` must be one of {', '.join(map(repr, METHODS))}, got {method!r}."
+        raise InputError(msg)
+    if method == "polygons" and not isinstance(polygons, gpd.GeoDataFrame | gpd.GeoSeries):
+        msg = (
+            "method='polygons' needs `polygons=`, a GeoDataFrame (or GeoSeries) of areas, got "
+            f"{type(polygons).__name__}; read it with geopandas.read_file(...)."
+        )
+        raise InputError(msg)
+    if customers is None:
+        if method != "polygons":
+            msg = "`customers` is None: only method='polygons' builds units without customers."
+            raise InputError(msg)
+        assert polygons is not None
+        areas = (
+            pd.DataFrame(polygons.drop(columns="geometry"))
+            if isinstance(polygons, gpd.GeoDataFrame)
+            else pd.DataFrame(index=polygons.index)
+        )
+        columns = measure_columns(areas, measures, skip=[str(polygon_id)])
+        problems = Problems("polygons")
+        values = {c: check_measure(areas, c, problems) for c in columns}
+        if problems:
+            raise InputError(problems.text("Name numeric columns of the polygons in `measures`."))
+        points = None
+    else:
+        columns = measure_columns(customers, measures)
+        values = _check_customers(customers, columns)
+        points = customers.geometry
+    if crs is not None:
+        target = CRS.from_user_input(crs)
+    else:
+        target = local_crs(points if points is not None else polygons.geometry)  # type: ignore[union-attr]
     if not target.is_projected:
         msg = f"`crs` must be a projected CRS in metres, got {target.name}."
         raise InputError(msg)
-    location, xy = _locations(customers, target)
-    n = len(xy)
-    first_customer = pd.Series(customers.index).groupby(location).first()
-    unit_ids = pd.Index(first_customer.sort_index().to_numpy(), name="unit")
 
-    table = pd.DataFrame(index=unit_ids)
-    table["x"] = xy[:, 0]
-    table["y"] = xy[:, 1]
-    table[COUNT] = np.bincount(location, minlength=n)
-    for column in columns:
-        table[column] = np.bincount(location, weights=values[column].to_numpy(), minlength=n)
-
-    edges = delaunay_edges(xy)
-    if method == "points":
-        geometry = shapely.points(xy)
-        keep = np.ones(len(edges), dtype=bool)
+    if method in ("points", "voronoi"):
+        assert points is not None
+        layout = location_layout(points, target, method, boundary=boundary, prune=prune)
+    elif method == "hex":
+        assert points is not None
+        layout = hex_layout_for(
+            points,
+            target,
+            resolution=resolution,
+            n_units=n_units,
+            fill_gaps=fill_gaps,
+            boundary=boundary,
+        )
     else:
-        region = _boundary(xy, boundary, target)
-        geometry = _voronoi_cells(xy, region)
-        keep = touching_pairs(geometry, edges)
-        # Keep the graph connected where the boundary cut cells apart: the shortest
-        # links that join the parts again (a minimum spanning tree of the triangulation).
-        tree = spanning_edges(xy, edges)
-        keep |= np.isin(edges[:, 0] * n + edges[:, 1], tree[:, 0] * n + tree[:, 1])
-    gdf = gpd.GeoDataFrame(table, geometry=geometry, crs=target)
-
-    if adjacency is not None:
-        graph = graph_from_edges(list(unit_ids), adjacency)
-    else:
-        graph = nx.Graph()
-        graph.add_nodes_from(unit_ids)
-        graph.add_edges_from((unit_ids[a], unit_ids[b]) for a, b in edges[keep])
-    coords = dict(zip(unit_ids, map(tuple, xy), strict=True))
-    added = connect_components(graph, coords, islands)
-    customer_unit = pd.Series(unit_ids[location], index=customers.index, name="unit")
-    return Units(
-        gdf=gdf,
-        graph=graph,
-        crs=target,
-        customer_unit=customer_unit,
-        customers=customers,
+        layout = polygon_layout(
+            points,
+            polygons,
+            target,
+            polygon_id=polygon_id,
+            contiguity=contiguity,
+            snap=snap,
+            outside=outside,
+        )
+    if customers is None:
+        values = {c: v.set_axis(pd.RangeIndex(len(v))) for c, v in values.items()}
+    table = unit_table(len(layout.ids), layout.member, values, customers, aggregate)
+    return assemble_units(
+        layout,
+        table,
+        target,
         kind=method,
-        measures=(COUNT, *columns),
-        added_links=added,
+        customers=customers,
+        measures=columns,
+        adjacency=adjacency,
+        islands=islands,
     )
 
 
-def _voronoi_cells(xy: np.ndarray, region: shapely.Geometry) -> np.ndarray:
-    """Voronoi cells of the points, in the points' order, clipped to ``region``."""
-    n = len(xy)
-    if n == 1:
-        return np.array([region])
-    cells = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=region, ordered=True)
-    parts = np.asarray(shapely.get_parts(cells))
-    clipped = shapely.intersection(parts, region)
-    # A cell cut into pieces by the boundary keeps the piece holding its point.
-    points = shapely.points(xy)
-    multi = shapely.get_type_id(clipped) == 6
-    for i in np.flatnonzero(multi):
-        pieces = shapely.get_parts(clipped[i])
-        hold = [p for p in pieces if p.covers(points[i])]
-        clipped[i] = hold[0] if hold else max(pieces, key=lambda p: p.area)
-    empty = shapely.is_empty(clipped)
-    if empty.any():  # a point outside the given boundary keeps a small disc
-        clipped[empty] = shapely.buffer(points[empty], 10.0)
-    return clipped
+def assemble_units(
+    layout: Layout,
+    table: pd.DataFrame,
+    crs: CRS,
+    *,
+    kind: str,
+    customers: gpd.GeoDataFrame | None,
+    measures: Sequence[str],
+    adjacency: Iterable[tuple[Hashable, Hashable]] | None = None,
+    islands: IslandPolicy = "connect",
+) -> Units:
+    """Units from a layout and its per-unit table: the graph, the islands policy, the trace."""
+    table = table.set_axis(layout.ids)
+    table.insert(0, "x", layout.xy[:, 0])
+    table.insert(1, "y", layout.xy[:, 1])
+    gdf = gpd.GeoDataFrame(table, geometry=layout.geometry, crs=crs)
+    ids = np.asarray(layout.ids, dtype=object)
+    if adjacency is not None:
+        graph = graph_from_edges(list(layout.ids), adjacency)
+    else:
+        graph = graph_from_pairs(ids, layout.edges)
+    added = connect_components(graph, ids, layout.xy, islands)
+    extra = [
+        str(c)
+        for c in table.columns
+        if c not in ("x", "y", COUNT, *measures)
+        and pd.api.types.is_numeric_dtype(table[c])
+        and table[c].notna().all()
+        and (table[c] >= 0).all()
+    ]
+    if customers is not None and layout.member is not None:
+        customer_unit = pd.Series(layout.ids[layout.member], index=customers.index, name="unit")
+    else:
+        customer_unit = pd.Series([], dtype=object, name="unit")
+    return Units(
+        gdf=gdf,
+        graph=graph,
+        crs=crs,
+        customer_unit=customer_unit,
+        customers=customers,
+        kind=kind,
+        measures=(COUNT, *measures, *extra),
+        added_links=added,
+        islands=islands,
+        settings=layout.settings,
+    )
 
 
 def unit_cells(units: Units) -> gpd.GeoSeries:
@@ -310,6 +447,6 @@ def unit_cells(units: Units) -> gpd.GeoSeries:
     """
     if units.kind == "points":
         xy = units.xy
-        cells = _voronoi_cells(xy, _boundary(xy, None, units.crs))
+        cells, _ = voronoi_cells(xy, boundary_region(xy, None, units.crs))
         return gpd.GeoSeries(cells, index=units.gdf.index, crs=units.crs)
     return units.gdf.geometry

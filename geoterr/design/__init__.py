@@ -43,6 +43,7 @@ from geoterr.design.model import (
     round_assignment,
     solve_lp,
 )
+from geoterr.design.parts import design_parts
 from geoterr.design.problem import (
     Bound,
     Problem,
@@ -179,6 +180,11 @@ def design(
         When no plan can exist, with the reason (a unit heavier than a territory may be,
         more territories than units, ...) and the smallest tolerance that could work.
 
+    Notes
+    -----
+    Units built with ``islands="separate"`` whose graph is in several parts: each part gets
+    whole territories of its own, shared by weight (see :mod:`geoterr.design.parts`).
+
     Examples
     --------
     >>> import geoterr as gt
@@ -196,6 +202,9 @@ def design(
     if time_limit is not None and not time_limit > 0:
         msg = f"`time_limit` must be a positive number of seconds or None, got {time_limit!r}."
         raise InputError(msg)
+    if units.islands == "separate" and len(units.parts) > 1:
+        options = {k: v for k, v in locals().items() if k not in ("units", "n_territories")}
+        return design_parts(units, n_territories, options)
     if verbose:
         log.setLevel(logging.INFO)
     start = time.perf_counter()

@@ -238,6 +238,10 @@ class HighsAssignment:
         p = self.problem
         n, k = p.n, p.k
         start = time.perf_counter()
+        # HiGHS works on costs scaled to at most 1: with continental distances times large
+        # weights (1e7 and more) its dual simplex fails on the raw numbers.
+        raw = costs
+        costs = raw / max(float(np.abs(raw).max()), 1e-12)
         if len(self.col_unit):
             self.h.changeColsCost(
                 len(self.col_unit),
@@ -298,7 +302,7 @@ class HighsAssignment:
                 return None
             x = np.zeros((n, k))
             x[self.col_unit, self.col_terr] = values[self.n_slacks :]
-            objective = float(np.sum(costs[self.col_unit, self.col_terr] * values[self.n_slacks :]))
+            objective = float(np.sum(raw[self.col_unit, self.col_terr] * values[self.n_slacks :]))
             log.debug(
                 "assignment LP: %d pricing rounds, %d of %d pairs, %.2f s",
                 rounds,
@@ -339,7 +343,9 @@ def assignment_mip(
         budget = (len(lower) - 1, np.where((cur >= 0) & (cur != terr), p.move_amount[who], 0.0))
     h = _new_highs(time_limit, mip_gap=mip_gap)
     _add_rows(h, lower, upper)
-    _add_pair_columns(h, unit, terr, p.loads[who], costs[who, terr], count, budget)
+    pair_costs = costs[who, terr]
+    pair_costs = pair_costs / max(float(np.abs(pair_costs).max(initial=0.0)), 1e-12)
+    _add_pair_columns(h, unit, terr, p.loads[who], pair_costs, count, budget)
     h.changeColsIntegrality(
         len(unit),
         np.arange(len(unit), dtype=np.int32),

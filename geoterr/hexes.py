@@ -1,0 +1,186 @@
+"""H3 hexagon units: cells at one resolution, the empty cells between customers, neighbours.
+
+H3 (Uber's hierarchical hexagonal grid, https://h3geo.org) covers the Earth with hexagons (and
+twelve pentagons per resolution) of nearly equal area; resolution 0 has 122 cells, each finer
+resolution about seven times more. Cells are identified by 64-bit integers; geoterr names hex
+units by their usual 15-character hexadecimal string (``"872a1072bffffff"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import h3.api.numpy_int as h3
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from geoterr._errors import InputError
+
+__all__ = [
+    "MAX_RESOLUTION",
+    "cell_names",
+    "cells_in_region",
+    "check_target",
+    "choose_resolution",
+    "close_gaps",
+    "hex_neighbours",
+    "hex_polygons",
+    "latlng_to_cells",
+    "resolution_for",
+]
+
+MAX_RESOLUTION = 15
+# The finest resolution tried when one is chosen from a wanted number of units (cells of
+# about 300 m2; finer cells would be pointless for territories).
+FINEST_CHOICE = 12
+
+
+def check_resolution(resolution: Any) -> int:
+    """The resolution as an int, or an error naming the argument."""
+    if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer):
+        msg = f"`resolution` must be a whole number from 0 to 15, got {resolution!r}."
+        raise InputError(msg)
+    if not 0 <= int(resolution) <= MAX_RESOLUTION:
+        msg = f"`resolution` must be from 0 to 15, got {resolution}."
+        raise InputError(msg)
+    return int(resolution)
+
+
+def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, resolution: int) -> np.ndarray:
+    """The H3 cell (uint64) holding each point, at ``resolution``."""
+    convert = h3.latlng_to_cell
+    return np.fromiter(
+        (convert(a, b, resolution) for a, b in zip(lat.tolist(), lng.tolist(), strict=True)),
+        dtype=np.uint64,
+        count=len(lat),
+    )
+
+
+def cell_names(cells: np.ndarray) -> np.ndarray:
+    """Hexadecimal names of cells (object array of str)."""
+    return np.array([format(int(c), "x") for c in cells], dtype=object)
+
+
+def check_target(n_units: Any) -> int:
+    """The wanted number of units as an int, or an error naming the argument."""
+    if isinstance(n_units, bool) or not isinstance(n_units, int | np.integer) or n_units < 1:
+        msg = f"`n_units` must be a positive whole number, got {n_units!r}."
+        raise InputError(msg)
+    return int(n_units)
+
+
+def choose_resolution(lat: np.ndarray, lng: np.ndarray, n_units: int) -> int:
+    """The resolution whose number of occupied cells is nearest ``n_units`` (in ratio)."""
+    n_units = check_target(n_units)
+    return resolution_for(np.unique(latlng_to_cells(lat, lng, FINEST_CHOICE)), n_units)
+
+
+def resolution_for(fine: np.ndarray, n_units: int) -> int:
+    """The resolution for ``n_units`` from the distinct occupied cells at ``FINEST_CHOICE``.
+
+    Coarser cells are the parents of the distinct fine cells, so each resolution costs only
+    its distinct cells.
+    """
+    best, best_miss = FINEST_CHOICE, np.inf
+    for res in range(FINEST_CHOICE + 1):
+        parents = fine if res == FINEST_CHOICE else {h3.cell_to_parent(c, res) for c in fine}
+        count = len(parents)
+        miss = abs(np.log(count / n_units))
+        if miss < best_miss:
+            best, best_miss = res, miss
+        if count >= n_units:  # finer resolutions only move further away
+            break
+    return best
+
+
+def _disk(cells: np.ndarray, rings: int) -> np.ndarray:
+    """Every cell within ``rings`` steps of some cell of ``cells`` (distinct, sorted)."""
+    if len(cells) == 0:
+        return cells
+    parts = [np.asarray(h3.grid_disk(int(c), rings), dtype=np.uint64) for c in cells]
+    return np.unique(np.concatenate(parts))
+
+
+def close_gaps(occupied: np.ndarray, rings: int) -> np.ndarray:
+    """The empty cells in gaps of the occupied cells at most ``2 * rings`` cells wide.
+
+    A morphological closing on the hexagon grid: grow the occupied set by ``rings`` rings,
+    then keep the grown cells whose whole ``rings``-disk lies in the grown set. The empty cells
+    kept sit between occupied cells (in straits, holes, narrow empty land), not around the
+    outside, so territories stay connected on the ground without a fringe of empty cells.
+
+    Returns
+    -------
+    ndarray of uint64
+        The added empty cells, sorted.
+    """
+    if rings <= 0 or len(occupied) == 0:
+        return np.empty(0, dtype=np.uint64)
+    grown = _disk(occupied, rings)
+    candidates = np.setdiff1d(grown, occupied, assume_unique=True)
+    if len(candidates) == 0:
+        return candidates
+    disks = [np.asarray(h3.grid_disk(int(c), rings), dtype=np.uint64) for c in candidates]
+    flat = np.concatenate(disks)
+    pos = np.minimum(np.searchsorted(grown, flat), len(grown) - 1)
+    found = grown[pos] == flat
+    starts = np.concatenate([[0], np.cumsum([len(d) for d in disks])[:-1]])
+    keep = np.logical_and.reduceat(found, starts)
+    return candidates[keep]
+
+
+def cells_in_region(region_lonlat: shapely.Geometry, resolution: int) -> np.ndarray:
+    """The cells whose centers lie inside a polygon given in WGS 84 degrees (sorted)."""
+    polys = shapely.get_parts(region_lonlat)
+    found: list[np.ndarray] = []
+    for poly in polys:
+        if not isinstance(poly, shapely.Polygon) or poly.is_empty:
+            continue
+        outer = [(y, x) for x, y in poly.exterior.coords]
+        holes = [[(y, x) for x, y in ring.coords] for ring in poly.interiors]
+        shape = h3.LatLngPoly(outer, *holes)
+        found.append(np.asarray(h3.h3shape_to_cells(shape, resolution), dtype=np.uint64))
+    if not found:
+        return np.empty(0, dtype=np.uint64)
+    return np.unique(np.concatenate(found))
+
+
+def hex_neighbours(cells: np.ndarray) -> np.ndarray:
+    """Index pairs ``i < j`` of cells (sorted, distinct) that share an edge."""
+    if len(cells) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    rings = [np.asarray(h3.grid_disk(int(c), 1), dtype=np.uint64) for c in cells]
+    src = np.repeat(np.arange(len(cells)), [len(r) for r in rings])
+    near = np.concatenate(rings)
+    pos = np.minimum(np.searchsorted(cells, near), len(cells) - 1)
+    hit = (cells[pos] == near) & (pos > src)  # a unit cell, each pair once, not the cell itself
+    return np.column_stack([src[hit], pos[hit]]).astype(np.int64)
+
+
+def hex_polygons(cells: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Cell polygons and cell centers projected to ``crs``.
+
+    Vertices are projected one by one, so cells across the antimeridian stay whole.
+
+    Returns
+    -------
+    polygons : ndarray of shapely polygons
+    centers : ndarray of shape (n, 2)
+    """
+    to_crs = Transformer.from_crs(4326, crs, always_xy=True)
+    n = len(cells)
+    centers = np.array([h3.cell_to_latlng(int(c)) for c in cells], dtype=float).reshape(n, 2)
+    cx, cy = to_crs.transform(centers[:, 1], centers[:, 0])
+    rings = [np.asarray(h3.cell_to_boundary(int(c)), dtype=float) for c in cells]
+    sizes = np.fromiter((len(r) for r in rings), dtype=np.int64, count=n)
+    flat = np.vstack(rings) if n else np.empty((0, 2))
+    fx, fy = to_crs.transform(flat[:, 1], flat[:, 0])
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    polygons = np.empty(n, dtype=object)
+    for size in np.unique(sizes):  # hexagons, and the twelve pentagons per resolution
+        rows = np.flatnonzero(sizes == size)
+        idx = offsets[rows][:, None] + np.arange(size)
+        coords = np.stack([fx[idx], fy[idx]], axis=-1)
+        polygons[rows] = shapely.polygons(coords)
+    return polygons, np.column_stack([cx, cy])

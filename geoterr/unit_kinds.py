@@ -1,0 +1,207 @@
+"""Where units are and how they touch, for each kind of unit.
+
+Each function returns a :class:`Layout`: unit ids, locations, shapes, neighbour pairs and,
+when built from customers, the unit of each customer. :func:`geoterr.build_units` adds the
+measures and the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geoterr._errors import InputError
+from geoterr.cells import boundary_region, voronoi_cells
+from geoterr.graph import delaunay_edges, long_edges, spanning_edges, touching_pairs
+from geoterr.hexes import (
+    cell_names,
+    cells_in_region,
+    check_resolution,
+    choose_resolution,
+    close_gaps,
+    hex_neighbours,
+    hex_polygons,
+    latlng_to_cells,
+)
+from geoterr.polygons import (
+    Contiguity,
+    Outside,
+    join_customers,
+    polygon_neighbours,
+    prepare_polygons,
+)
+
+__all__ = [
+    "DEFAULT_HEX_UNITS",
+    "Layout",
+    "hex_layout",
+    "hex_layout_for",
+    "location_layout",
+    "polygon_layout",
+]
+
+# Hex units: without a resolution, one is chosen for about this many occupied cells.
+DEFAULT_HEX_UNITS = 5_000
+
+
+@dataclass
+class Layout:
+    """Where units are and how they touch, before measures are added.
+
+    ``member`` gives, for each customer, the position of its unit (None without customers).
+    """
+
+    ids: pd.Index
+    xy: np.ndarray
+    geometry: np.ndarray
+    edges: np.ndarray
+    member: np.ndarray | None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _same_edges(edges: np.ndarray, others: np.ndarray, n: int) -> np.ndarray:
+    return np.isin(edges[:, 0] * n + edges[:, 1], others[:, 0] * n + others[:, 1])
+
+
+def location_layout(
+    points: gpd.GeoSeries,
+    crs: CRS,
+    method: str,
+    *,
+    boundary: Any = None,
+    prune: float | None = None,
+) -> Layout:
+    """Units at the distinct customer locations: ``"points"`` or ``"voronoi"`` cells."""
+    member, xy = _locations(points, crs)
+    n = len(xy)
+    first_customer = pd.Series(points.index).groupby(member).first()
+    ids = pd.Index(first_customer.sort_index().to_numpy(), name="unit")
+    edges = delaunay_edges(xy)
+    tree = spanning_edges(xy, edges)
+    settings: dict[str, Any] = {}
+    if method == "points":
+        geometry = shapely.points(xy)
+        keep = np.ones(len(edges), dtype=bool)
+        if prune is not None:
+            if not prune > 0:
+                msg = f"`prune` must be a positive factor or None, got {prune!r}."
+                raise InputError(msg)
+            # Long edges go, except those the graph needs to stay connected.
+            keep = ~long_edges(xy, edges, prune) | _same_edges(edges, tree, n)
+            settings["pruned_edges"] = int((~keep).sum())
+    else:
+        region = boundary_region(xy, boundary, crs)
+        geometry, clipped = voronoi_cells(xy, region)
+        # Whole Voronoi cells of Delaunay neighbours share a border; only pairs with a cell the
+        # boundary cut need the test. Where the boundary cut cells apart, the shortest links
+        # that join the parts again (the minimum spanning tree) stay.
+        keep = np.ones(len(edges), dtype=bool)
+        test = clipped[edges[:, 0]] | clipped[edges[:, 1]]
+        keep[test] = touching_pairs(geometry, edges[test])
+        keep |= _same_edges(edges, tree, n)
+    return Layout(ids, xy, geometry, edges[keep], member, settings)
+
+
+def _locations(points: gpd.GeoSeries, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's location index and the distinct locations, numbered in input order."""
+    projected = points.to_crs(crs)
+    xy = np.column_stack([projected.x.to_numpy(), projected.y.to_numpy()])
+    # Customers within a centimetre of each other are one location.
+    keys = np.round(xy, 2)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.ravel()], xy[first[order]]
+
+
+def _lat_lng(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    lonlat = points if points.crs is not None and points.crs.equals(4326) else points.to_crs(4326)
+    return lonlat.y.to_numpy(dtype=float), lonlat.x.to_numpy(dtype=float)
+
+
+def hex_layout_for(
+    points: gpd.GeoSeries,
+    crs: CRS,
+    *,
+    resolution: int | None = None,
+    n_units: int | None = None,
+    fill_gaps: int = 2,
+    boundary: Any = None,
+) -> Layout:
+    """Hexagon units for customer points (see :func:`hex_layout`)."""
+    lat, lng = _lat_lng(points)
+    if resolution is None:
+        resolution = choose_resolution(lat, lng, DEFAULT_HEX_UNITS if n_units is None else n_units)
+    else:
+        resolution = check_resolution(resolution)
+    cells = latlng_to_cells(lat, lng, resolution)
+    layout = hex_layout(np.unique(cells), resolution, crs, fill_gaps=fill_gaps, boundary=boundary)
+    layout.member = np.searchsorted(layout.settings.pop("cells"), cells)
+    return layout
+
+
+def hex_layout(
+    occupied: np.ndarray,
+    resolution: int,
+    crs: CRS,
+    *,
+    fill_gaps: int = 2,
+    boundary: Any = None,
+) -> Layout:
+    """Hexagon units for the occupied cells, with the empty cells that connect them.
+
+    Units are ordered by cell index, so the same cells give the same units however they were
+    found (in memory or by Dask). ``settings["cells"]`` holds the sorted cell integers.
+    """
+    if isinstance(fill_gaps, bool) or not isinstance(fill_gaps, int | np.integer) or fill_gaps < 0:
+        msg = f"`fill_gaps` must be a whole number of rings >= 0, got {fill_gaps!r}."
+        raise InputError(msg)
+    if boundary is not None:
+        region = boundary_region(np.zeros((0, 2)), boundary, CRS.from_epsg(4326))
+        empty = np.setdiff1d(cells_in_region(region, resolution), occupied)
+    else:
+        empty = close_gaps(occupied, int(fill_gaps))
+    cells = np.union1d(occupied, empty)
+    geometry, xy = hex_polygons(cells, crs)
+    ids = pd.Index(cell_names(cells), name="unit")
+    settings = {
+        "resolution": resolution,
+        "empty_units": len(empty),
+        "fill_gaps": None if boundary is not None else int(fill_gaps),
+        "cells": cells,
+    }
+    return Layout(ids, xy, geometry, hex_neighbours(cells), None, settings)
+
+
+def polygon_layout(
+    points: gpd.GeoSeries | None,
+    polygons: Any,
+    crs: CRS,
+    *,
+    polygon_id: Hashable | None = None,
+    contiguity: Contiguity = "queen",
+    snap: float = 0.0,
+    outside: Outside = "raise",
+) -> Layout:
+    """Units from the user's polygons; customers joined by point in polygon."""
+    geoms = prepare_polygons(polygons, polygon_id, crs)
+    shapes = geoms.to_numpy()
+    # The unit's location: its centroid, or a point surely inside when the centroid is not.
+    spot = shapely.centroid(shapes)
+    outside_shape = ~shapely.contains(shapes, spot)
+    spot[outside_shape] = shapely.point_on_surface(shapes[outside_shape])
+    xy = shapely.get_coordinates(spot)
+    member = None
+    if points is not None:
+        member = join_customers(points.to_crs(crs), geoms, outside)
+    edges = polygon_neighbours(shapes, contiguity, snap)
+    settings = {"contiguity": contiguity, "snap": snap}
+    return Layout(geoms.index, xy, shapes, edges, member, settings)

@@ -1,0 +1,358 @@
+"""Hexagon and polygon units, pruned point graphs, custom aggregations, islands policies."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import check_plan, make_customers
+
+import geoterr as gt
+
+COUNTIES = Path(__file__).parent / "data" / "counties"
+ISLANDS = {"25019", "36085", "53055"}  # Nantucket, Richmond (Staten Island), San Juan
+
+
+@pytest.fixture(scope="module")
+def counties() -> gpd.GeoDataFrame:
+    return gpd.read_file(COUNTIES / "counties_6_states.gpkg")
+
+
+def two_towns(gap_degrees: float, n: int = 120) -> gpd.GeoDataFrame:
+    """Two clusters of customers on one parallel, ``gap_degrees`` apart."""
+    rng = np.random.default_rng(3)
+    half = n // 2
+    lon = np.concatenate([rng.uniform(-100.2, -100.0, half), rng.uniform(0, 0.2, n - half)])
+    lon[half:] += -100.0 + gap_degrees
+    lat = rng.uniform(40.0, 40.2, n)
+    df = pd.DataFrame(
+        {
+            "account_id": [f"T{i:03d}" for i in range(n)],
+            "latitude": lat,
+            "longitude": lon,
+            "workload": np.ones(n),
+            "segment": np.where(np.arange(n) % 4 == 0, "key", "standard"),
+        }
+    )
+    return gt.read_customers(df)
+
+
+def assert_traceable(units: gt.Units, customers: gpd.GeoDataFrame) -> None:
+    assert units.customer_unit.index.equals(customers.index)
+    assert units.customer_unit.isin(units.gdf.index).all()
+    assert units.gdf["customers"].sum() == len(customers)
+
+
+# --- hexagons ---------------------------------------------------------------------------
+
+
+def test_hex_units_hold_their_customers() -> None:
+    customers = gt.read_customers(make_customers(400, clustered=True))
+    with warnings.catch_warnings():  # the clusters lie far apart: links join them
+        warnings.simplefilter("ignore", gt.GeoterrWarning)
+        units = gt.build_units(customers, "hex", resolution=6, measures=["workload"])
+    assert_traceable(units, customers)
+    assert units.settings["resolution"] == 6
+    for cid in customers.index[:50]:
+        point = customers.geometry.loc[cid]
+        cell = h3.latlng_to_cell(point.y, point.x, 6)
+        assert units.customer_unit[cid] == cell
+    assert all(h3.get_resolution(u) == 6 for u in units.gdf.index)
+    per_unit = customers["workload"].groupby(units.customer_unit).sum()
+    assert np.allclose(per_unit, units.gdf.loc[per_unit.index, "workload"])
+    # Units without customers are the filled gaps, with zero measures.
+    empty = units.gdf["customers"] == 0
+    assert empty.sum() == units.settings["empty_units"]
+    assert (units.gdf.loc[empty, "workload"] == 0).all()
+
+
+def test_hex_neighbours_share_an_edge() -> None:
+    customers = gt.read_customers(make_customers(300))
+    units = gt.build_units(customers, "hex", resolution=6, measures=["workload"])
+    cells = units.gdf.geometry
+    for a, b in units.graph.edges:
+        assert h3.are_neighbor_cells(a, b)
+        shared = cells.loc[a].buffer(1.0).intersection(cells.loc[b].buffer(1.0))
+        assert shared.area > 0
+    # and every pair of neighbouring unit cells is an edge
+    ids = set(units.gdf.index)
+    for a in units.gdf.index:
+        for b in h3.grid_ring(a, 1):
+            if b in ids:
+                assert units.graph.has_edge(a, b)
+    assert nx.is_connected(units.graph)
+
+
+def test_hex_gap_filling_connects_on_the_ground() -> None:
+    customers = two_towns(0.1)  # about 8.5 km (4 cells) of empty land between the towns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gt.GeoterrWarning)
+        filled = gt.build_units(customers, "hex", resolution=7, fill_gaps=4, measures=["workload"])
+    assert filled.added_links == []  # the empty cells between the towns connect them
+    assert nx.is_connected(filled.graph)
+    assert filled.settings["empty_units"] > 0
+    with pytest.warns(gt.GeoterrWarning, match="linked each to its nearest unit"):
+        bare = gt.build_units(customers, "hex", resolution=7, fill_gaps=0, measures=["workload"])
+    assert bare.settings["empty_units"] == 0
+    assert (bare.gdf["customers"] > 0).all()
+    assert len(bare.added_links) >= 1
+    # The closing adds no fringe: every filled cell has occupied cells on two sides.
+    occupied = set(bare.gdf.index)
+    for cell in filled.gdf.index[filled.gdf["customers"] == 0][:40]:
+        near = h3.grid_disk(cell, 4)
+        assert sum(c in occupied for c in near) >= 2
+
+
+def test_hex_resolution_from_target_count() -> None:
+    customers = gt.read_customers(make_customers(2000))
+    units = gt.build_units(customers, "hex", n_units=200, fill_gaps=0, measures=["workload"])
+    res = units.settings["resolution"]
+    occupied = len(units)
+    # the chosen resolution is the one nearest the target among its neighbours
+    for other in (res - 1, res + 1):
+        cells = {h3.latlng_to_cell(p.y, p.x, other) for p in customers.geometry}
+        assert abs(np.log(occupied / 200)) <= abs(np.log(len(cells) / 200)) + 1e-12
+
+
+def test_hex_boundary_fills_every_cell_inside() -> None:
+    customers = gt.read_customers(make_customers(60))
+    box = shapely.box(-99.2, 36.8, -96.8, 38.7)  # around every customer
+    units = gt.build_units(customers, "hex", resolution=6, boundary=box, measures=["workload"])
+    inside = set(h3.geo_to_cells(box, 6))
+    assert inside <= set(units.gdf.index)
+    assert_traceable(units, customers)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"resolution": 16}, "`resolution`"),
+        ({"resolution": 2.5}, "`resolution`"),
+        ({"n_units": 0}, "`n_units`"),
+        ({"fill_gaps": -1}, "`fill_gaps`"),
+    ],
+)
+def test_hex_bad_arguments(kwargs: dict[str, object], match: str) -> None:
+    customers = gt.read_customers(make_customers(20))
+    with pytest.raises(gt.InputError, match=match):
+        gt.build_units(customers, "hex", measures=["workload"], **kwargs)  # type: ignore[arg-type]
+
+
+# --- points -----------------------------------------------------------------------------
+
+
+def test_points_graph_drops_edges_across_empty_space() -> None:
+    customers = two_towns(2.0)  # about 170 km apart
+    units = gt.build_units(customers, "points", measures=["workload"])
+    town = (units.gdf["x"] > units.gdf["x"].median()).to_dict()
+    across = [(a, b) for a, b in units.graph.edges if town[a] != town[b]]
+    assert len(across) == 1  # the one link the graph needs to stay connected
+    assert nx.is_connected(units.graph)
+    assert units.settings["pruned_edges"] > 0
+    everything = gt.build_units(customers, "points", measures=["workload"], prune=None)
+    assert sum(town[a] != town[b] for a, b in everything.graph.edges) > 1
+
+
+# --- polygons ---------------------------------------------------------------------------
+
+
+def test_polygon_adjacency_matches_the_published_edges(counties: gpd.GeoDataFrame) -> None:
+    edges = pd.read_csv(COUNTIES / "queen_edges_6_states.csv", dtype=str)
+    for contiguity, rows in (("queen", edges), ("rook", edges[edges["rook"] == "1"])):
+        units = gt.build_units(
+            None,
+            "polygons",
+            polygons=counties,
+            polygon_id="GEOID10",
+            measures=["TOTPOP"],
+            contiguity=contiguity,  # type: ignore[arg-type]
+            islands="separate",
+        )
+        ours = {tuple(sorted(e)) for e in units.graph.edges}
+        published = {
+            tuple(sorted(e)) for e in zip(rows["GEOID10_a"], rows["GEOID10_b"], strict=True)
+        }
+        assert ours == published, contiguity
+    assert units.gdf["TOTPOP"].sum() == counties["TOTPOP"].sum()
+    assert units.gdf["customers"].sum() == 0
+
+
+def test_customers_join_their_polygon(counties: gpd.GeoDataFrame) -> None:
+    ma = counties[counties["STATE"] == "25"]
+    rng = np.random.default_rng(0)
+    inner = ma.to_crs(5070).geometry.representative_point().to_crs(4326)
+    df = pd.DataFrame(
+        {
+            "account_id": [f"M{i:02d}" for i in range(len(inner))],
+            "latitude": inner.y.to_numpy() + rng.normal(0, 1e-4, len(inner)),
+            "longitude": inner.x.to_numpy(),
+            "workload": np.arange(len(inner), dtype=float) + 1,
+        }
+    )
+    customers = gt.read_customers(df)
+    units = gt.build_units(
+        customers,
+        "polygons",
+        polygons=ma,
+        polygon_id="GEOID10",
+        measures=["workload"],
+        islands="separate",
+    )
+    assert_traceable(units, customers)
+    expected = dict(zip(df["account_id"], ma["GEOID10"], strict=True))
+    assert units.customer_unit.to_dict() == expected
+    assert len(units) == len(ma)  # every county, with or without customers
+
+
+def test_customers_outside_every_polygon(counties: gpd.GeoDataFrame) -> None:
+    ma = counties[counties["STATE"] == "25"]
+    df = pd.DataFrame(
+        {
+            "account_id": ["IN1", "SEA1", "SEA2"],
+            "latitude": [42.36, 41.0, 42.0],
+            "longitude": [-71.06, -69.0, -68.0],
+            "workload": [1.0, 2.0, 3.0],
+        }
+    )
+    customers = gt.read_customers(df)
+    with pytest.raises(
+        gt.InputError, match=r"2 customers lie outside every polygon \(SEA1, SEA2\)"
+    ):
+        gt.build_units(customers, "polygons", polygons=ma, polygon_id="GEOID10")
+    with pytest.warns(gt.GeoterrWarning, match=r"2 customers .* nearest polygon: SEA1, SEA2"):
+        units = gt.build_units(
+            customers,
+            "polygons",
+            polygons=ma,
+            polygon_id="GEOID10",
+            outside="nearest",
+            islands="separate",
+        )
+    assert_traceable(units, customers)
+    assert units.customer_unit["SEA1"] == "25019"  # Nantucket is the nearest county
+
+
+def test_bad_polygons(counties: gpd.GeoDataFrame) -> None:
+    twice = pd.concat([counties.iloc[:3], counties.iloc[:1]])
+    with pytest.raises(gt.InputError, match="duplicate ids"):
+        gt.build_units(None, "polygons", polygons=twice, polygon_id="GEOID10")
+    with pytest.raises(gt.InputError, match="`polygon_id`"):
+        gt.build_units(None, "polygons", polygons=counties, polygon_id="FIPS")
+    with pytest.raises(gt.InputError, match="needs `polygons=`, a GeoDataFrame"):
+        gt.build_units(None, "polygons", polygons=pd.DataFrame(counties))  # type: ignore[arg-type]
+    with pytest.raises(gt.InputError, match="only method='polygons'"):
+        gt.build_units(None, "hex")
+
+
+# --- islands policies on the real counties --------------------------------------------
+
+
+def test_islands_connect_links_each_island(counties: gpd.GeoDataFrame) -> None:
+    with pytest.warns(gt.GeoterrWarning, match="5 separate parts"):
+        units = gt.build_units(
+            None, "polygons", polygons=counties, polygon_id="GEOID10", measures=["TOTPOP"]
+        )
+    assert nx.is_connected(units.graph)
+    assert len(units.added_links) == 4
+    linked = {a for a, b, _ in units.added_links} | {b for a, b, _ in units.added_links}
+    assert ISLANDS <= linked
+    # Each island is linked to the unit nearest to it (unit locations are the centroids).
+    xy = units.gdf[["x", "y"]]
+    for island in ISLANDS:
+        dist = np.hypot(*(xy - xy.loc[island]).to_numpy().T)
+        nearest = xy.index[np.argsort(dist)[1]]
+        assert units.graph.has_edge(island, nearest)
+
+
+def test_islands_raise_names_them(counties: gpd.GeoDataFrame) -> None:
+    with pytest.raises(gt.InputError, match="5 separate parts.*53055"):
+        gt.build_units(None, "polygons", polygons=counties, polygon_id="GEOID10", islands="raise")
+
+
+def test_islands_separate_gives_each_part_its_territories(counties: gpd.GeoDataFrame) -> None:
+    units = gt.build_units(
+        None,
+        "polygons",
+        polygons=counties,
+        polygon_id="GEOID10",
+        measures=["TOTPOP"],
+        islands="separate",
+    )
+    assert len(units.parts) == 5
+    with pytest.warns(gt.GeoterrWarning, match="separate part"):
+        plan = gt.design(units, 12, balance={"TOTPOP": 0.4}, time_limit=60)
+    check_plan(plan, units, {})
+    part_of = {u: i for i, part in enumerate(units.parts) for u in part}
+    for name in plan.territories.index:
+        members = plan.assignment.index[plan.assignment == name]
+        assert len({part_of[u] for u in members}) == 1  # no territory reaches across parts
+    for island in ISLANDS:
+        own = plan.assignment[island]
+        assert (plan.assignment == own).sum() == 1  # the island is a territory of its own
+        assert any(own in p and "separate part" in p for p in plan.problems)
+    assert [p["territories"] for p in plan.params["parts"]][:2] == [8, 1] or sum(
+        p["territories"] for p in plan.params["parts"]
+    ) == 12
+    with pytest.raises(gt.InfeasibleError, match="5 separate parts"):
+        gt.design(units, 4)
+
+
+# --- custom aggregation ---------------------------------------------------------------
+
+
+def test_custom_aggregations_become_unit_columns() -> None:
+    customers = two_towns(0.1)
+    units = gt.build_units(
+        customers,
+        "hex",
+        resolution=6,
+        measures=["workload"],
+        aggregate={
+            "key_accounts": ("segment", lambda s: int((s == "key").sum())),
+            "segments": ("segment", "nunique"),
+            "biggest": ("workload", "max"),
+        },
+    )
+    by_unit = customers.assign(unit=units.customer_unit).groupby("unit")
+    occupied = units.gdf.index[units.gdf["customers"] > 0]
+    key = by_unit["segment"].apply(lambda s: int((s == "key").sum()))
+    assert (units.gdf.loc[occupied, "key_accounts"] == key.loc[occupied]).all()
+    assert (units.gdf.loc[occupied, "segments"] == by_unit["segment"].nunique()[occupied]).all()
+    empty = units.gdf["customers"] == 0
+    assert (units.gdf.loc[empty, "key_accounts"] == 0).all()
+    assert units.gdf.loc[empty, "biggest"].isna().all()  # no customer: no maximum
+    assert "key_accounts" in units.measures and "biggest" not in units.measures
+    plan = gt.design(units, 2, balance={"workload": 0.1, "key_accounts": 0.5}, time_limit=30)
+    check_plan(plan, units, {"workload": 0.1, "key_accounts": 0.5})
+    with pytest.raises(gt.InputError, match="no customer column 'tier'"):
+        gt.build_units(customers, "hex", resolution=6, aggregate={"t": ("tier", "max")})
+    with pytest.raises(gt.InputError, match="taken by a measure"):
+        gt.build_units(
+            customers,
+            "hex",
+            resolution=7,
+            measures=["workload"],
+            aggregate={"workload": ("workload", "max")},
+        )
+
+
+@pytest.mark.parametrize("method", ["hex", "points", "voronoi"])
+def test_round_trip_keeps_every_customer(method: str) -> None:
+    customers = gt.read_customers(make_customers(300, clustered=True))
+    kwargs = {"resolution": 5} if method == "hex" else {}
+    units = gt.build_units(customers, method, measures=["workload"], **kwargs)  # type: ignore[arg-type]
+    plan = gt.design(units, 4, balance={"workload": 0.1}, time_limit=30)
+    check_plan(plan, units, {"workload": 0.1})
+    assert plan.customers is not None
+    assert plan.customers.index.equals(customers.index)
+    assert (plan.customers["unit"] == units.customer_unit).all()
+    assert (
+        plan.customers["territory"] == plan.assignment.loc[units.customer_unit].to_numpy()
+    ).all()
