@@ -24,6 +24,8 @@ from geoterr.io import read_customers, sample_path
 from geoterr.maps import plan_map
 from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
+from geoterr.scaleout import units_from_files
+from geoterr.sweeps import sweep
 from geoterr.units import Units, build_units
 
 __all__ = [
@@ -42,4 +44,6 @@ __all__ = [
     "read_customers",
     "sample_path",
     "save_plan",
+    "sweep",
+    "units_from_files",
 ]

@@ -22,12 +22,15 @@ __all__ = [
     "cell_names",
     "cells_in_region",
     "check_target",
+    "child_cells",
     "choose_resolution",
     "close_gaps",
     "hex_neighbours",
     "hex_polygons",
     "latlng_to_cells",
     "resolution_for",
+    "split_heavy",
+    "to_resolution",
 ]
 
 MAX_RESOLUTION = 15
@@ -92,6 +95,96 @@ def resolution_for(fine: np.ndarray, n_units: int) -> int:
         if count >= n_units:  # finer resolutions only move further away
             break
     return best
+
+
+def split_heavy(
+    cells: np.ndarray,
+    lat: np.ndarray,
+    lng: np.ndarray,
+    loads: np.ndarray,
+    caps: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split cells holding more than ``caps`` of a measure into their children, repeatedly.
+
+    Parameters
+    ----------
+    cells : ndarray of uint64
+        Each customer's cell, all at one resolution.
+    lat, lng : ndarray
+        The customers' coordinates.
+    loads : ndarray of shape (n, m)
+        The customers' values of the capped measures.
+    caps : ndarray of shape (m,)
+        The most a unit may hold of each.
+
+    Returns
+    -------
+    cells : ndarray of uint64
+        Each customer's cell after splitting (mixed resolutions).
+    split : ndarray of uint64
+        The cells that were split (no longer units; their seven children are).
+
+    A cell whose customers all sit at one spot is never split (it cannot get lighter).
+    """
+    cells = cells.copy()
+    split: list[np.ndarray] = []
+    spot = np.unique(np.column_stack([lat, lng]), axis=0, return_inverse=True)[1].ravel()
+    for _ in range(MAX_RESOLUTION):
+        distinct, where = np.unique(cells, return_inverse=True)
+        totals = np.column_stack(
+            [
+                np.bincount(where, weights=loads[:, j], minlength=len(distinct))
+                for j in range(len(caps))
+            ]
+        )
+        pairs = np.unique(np.column_stack([where, spot]), axis=0)
+        spots = np.bincount(pairs[:, 0], minlength=len(distinct))
+        res = np.array([h3.get_resolution(int(c)) for c in distinct])
+        heavy = np.any(totals > caps, axis=1) & (spots > 1) & (res < MAX_RESOLUTION)
+        if not heavy.any():
+            break
+        split.append(distinct[heavy])
+        move = np.flatnonzero(heavy[where])
+        cells[move] = [
+            _child_holding(int(c), y, x)
+            for c, y, x in zip(cells[move], lat[move], lng[move], strict=True)
+        ]
+    return cells, (np.concatenate(split) if split else np.empty(0, dtype=np.uint64))
+
+
+def to_resolution(cells: np.ndarray, resolution: int) -> np.ndarray:
+    """Each cell's ancestor at ``resolution`` (cells at it or coarser stay as they are)."""
+    return np.fromiter(
+        (
+            c if h3.get_resolution(c) <= resolution else h3.cell_to_parent(c, resolution)
+            for c in (int(v) for v in cells)
+        ),
+        dtype=np.uint64,
+        count=len(cells),
+    )
+
+
+def child_cells(cells: np.ndarray) -> np.ndarray:
+    """The children (one resolution finer) of every cell, sorted and distinct."""
+    if len(cells) == 0:
+        return np.empty(0, dtype=np.uint64)
+    parts = [
+        np.asarray(h3.cell_to_children(int(c), h3.get_resolution(int(c)) + 1), dtype=np.uint64)
+        for c in cells
+    ]
+    return np.unique(np.concatenate(parts))
+
+
+def _child_holding(cell: int, lat: float, lng: float) -> int:
+    """The child of ``cell`` holding a point (H3 children do not tile their parent exactly:
+    a point near the edge can lie in another parent's child; then the nearest child)."""
+    res = h3.get_resolution(cell) + 1
+    child = int(h3.latlng_to_cell(lat, lng, res))
+    if h3.cell_to_parent(child, res - 1) == cell:
+        return child
+    children = [int(c) for c in h3.cell_to_children(cell, res)]
+    centers = np.array([h3.cell_to_latlng(c) for c in children])
+    return children[int(np.argmin(np.hypot(centers[:, 0] - lat, centers[:, 1] - lng)))]
 
 
 def _disk(cells: np.ndarray, rings: int) -> np.ndarray:

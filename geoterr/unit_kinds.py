@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import h3.api.numpy_int as h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -24,11 +25,14 @@ from geoterr.hexes import (
     cell_names,
     cells_in_region,
     check_resolution,
+    child_cells,
     choose_resolution,
     close_gaps,
     hex_neighbours,
     hex_polygons,
     latlng_to_cells,
+    split_heavy,
+    to_resolution,
 )
 from geoterr.polygons import (
     Contiguity,
@@ -135,15 +139,23 @@ def hex_layout_for(
     n_units: int | None = None,
     fill_gaps: int = 2,
     boundary: Any = None,
+    loads: np.ndarray | None = None,
+    caps: np.ndarray | None = None,
 ) -> Layout:
-    """Hexagon units for customer points (see :func:`hex_layout`)."""
+    """Hexagon units for customer points (see :func:`hex_layout`); with ``caps``, cells that
+    hold more than ``caps`` of the customers' ``loads`` (n, m) are split into children."""
     lat, lng = _lat_lng(points)
     if resolution is None:
         resolution = choose_resolution(lat, lng, DEFAULT_HEX_UNITS if n_units is None else n_units)
     else:
         resolution = check_resolution(resolution)
     cells = latlng_to_cells(lat, lng, resolution)
-    layout = hex_layout(np.unique(cells), resolution, crs, fill_gaps=fill_gaps, boundary=boundary)
+    split = np.empty(0, dtype=np.uint64)
+    if caps is not None and loads is not None:
+        cells, split = split_heavy(cells, lat, lng, loads, caps)
+    layout = hex_layout(
+        np.unique(cells), resolution, crs, fill_gaps=fill_gaps, boundary=boundary, split=split
+    )
     layout.member = np.searchsorted(layout.settings.pop("cells"), cells)
     return layout
 
@@ -155,30 +167,48 @@ def hex_layout(
     *,
     fill_gaps: int = 2,
     boundary: Any = None,
+    split: np.ndarray | None = None,
 ) -> Layout:
     """Hexagon units for the occupied cells, with the empty cells that connect them.
 
-    Units are ordered by cell index, so the same cells give the same units however they were
-    found (in memory or by Dask). ``settings["cells"]`` holds the sorted cell integers.
+    Empty cells come at ``resolution``: inside ``boundary``, or in gaps (``fill_gaps``). Every
+    cell in ``split`` (heavy cells replaced by their children) is covered by its seven
+    children, occupied or not. Units are ordered by cell index, so the same cells give the
+    same units however they were found (in memory or by Dask). ``settings["cells"]`` holds
+    the sorted cell integers.
     """
     if isinstance(fill_gaps, bool) or not isinstance(fill_gaps, int | np.integer) or fill_gaps < 0:
         msg = f"`fill_gaps` must be a whole number of rings >= 0, got {fill_gaps!r}."
         raise InputError(msg)
+    split = np.empty(0, dtype=np.uint64) if split is None else split
+    base = np.unique(
+        np.union1d(to_resolution(occupied, resolution), to_resolution(split, resolution))
+    )
     if boundary is not None:
         region = boundary_region(np.zeros((0, 2)), boundary, CRS.from_epsg(4326))
-        empty = np.setdiff1d(cells_in_region(region, resolution), occupied)
+        empty = np.setdiff1d(cells_in_region(region, resolution), base)
     else:
-        empty = close_gaps(occupied, int(fill_gaps))
-    cells = np.union1d(occupied, empty)
+        empty = close_gaps(base, int(fill_gaps))
+    children = np.setdiff1d(child_cells(split), np.union1d(occupied, split))
+    cells = np.union1d(np.union1d(occupied, empty), children)
     geometry, xy = hex_polygons(cells, crs)
+    if len(split):
+        # Children do not tile their parent exactly: neighbours of mixed sizes are found by
+        # shape, within a twentieth of the smallest cells' edge.
+        finest = max(h3.get_resolution(int(c)) for c in cells)
+        snap = 0.05 * h3.average_hexagon_edge_length(finest, unit="m")
+        edges = polygon_neighbours(geometry, "queen", snap)
+    else:
+        edges = hex_neighbours(cells)
     ids = pd.Index(cell_names(cells), name="unit")
     settings = {
         "resolution": resolution,
-        "empty_units": len(empty),
+        "empty_units": len(empty) + len(children),
         "fill_gaps": None if boundary is not None else int(fill_gaps),
+        "split_cells": len(split),
         "cells": cells,
     }
-    return Layout(ids, xy, geometry, hex_neighbours(cells), None, settings)
+    return Layout(ids, xy, geometry, edges, None, settings)
 
 
 def polygon_layout(

@@ -157,6 +157,31 @@ def _check_customers(customers: Any, columns: list[str]) -> dict[str, pd.Series]
     return values
 
 
+def _caps(
+    max_load: Mapping[str, float] | None, values: Mapping[str, pd.Series], n: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The customers' loads (n, m) and the caps (m,) of ``max_load``, checked."""
+    if max_load is None:
+        return None, None
+    if not isinstance(max_load, Mapping) or not max_load:
+        msg = f"`max_load` must map measures to the most one unit may hold, got {max_load!r}."
+        raise InputError(msg)
+    problems = []
+    columns, caps = [], []
+    for name, cap in max_load.items():
+        if name != COUNT and name not in values:
+            problems.append(f"{name!r} is not a measure (measures: {', '.join(values)})")
+        elif isinstance(cap, bool) or not isinstance(cap, int | float) or not cap > 0:
+            problems.append(f"the cap for {name!r} must be a positive number, got {cap!r}")
+        else:
+            column = np.ones(n) if name == COUNT else values[name].to_numpy(dtype=float)
+            columns.append(column)
+            caps.append(float(cap))
+    if problems:
+        raise InputError(f"`max_load` has problems: {'; '.join(problems)}.")
+    return np.column_stack(columns), np.asarray(caps)
+
+
 def unit_table(
     n: int,
     member: np.ndarray | None,
@@ -235,6 +260,7 @@ def build_units(
     resolution: int | None = None,
     n_units: int | None = None,
     fill_gaps: int = 2,
+    max_load: Mapping[str, float] | None = None,
     polygons: gpd.GeoDataFrame | None = None,
     polygon_id: Hashable | None = None,
     contiguity: Contiguity = "queen",
@@ -291,6 +317,11 @@ def build_units(
     fill_gaps : int
         ``"hex"`` without ``boundary``: add the empty cells in gaps up to ``2 * fill_gaps``
         cells wide between occupied cells (0: only occupied cells).
+    max_load : mapping, optional
+        ``"hex"``: measure -> the most one unit may hold, e.g. ``{"workload": 2000}``; a
+        heavier cell (a dense city) is split into its seven children, again where needed,
+        so that the design is not stuck with units heavier than a territory may be. Cells
+        whose customers all share one location stay whole.
     polygons : GeoDataFrame, optional
         ``"polygons"``: the areas, with a CRS; ids from ``polygon_id`` or the index.
     polygon_id : column name, optional
@@ -345,8 +376,11 @@ def build_units(
         points = customers.geometry
     if crs is not None:
         target = CRS.from_user_input(crs)
+    elif method == "polygons":  # the areas define the map (and the Dask path knows them)
+        assert polygons is not None
+        target = local_crs(polygons.geometry)
     else:
-        target = local_crs(points if points is not None else polygons.geometry)  # type: ignore[union-attr]
+        target = local_crs(points)
     if not target.is_projected:
         msg = f"`crs` must be a projected CRS in metres, got {target.name}."
         raise InputError(msg)
@@ -356,6 +390,7 @@ def build_units(
         layout = location_layout(points, target, method, boundary=boundary, prune=prune)
     elif method == "hex":
         assert points is not None
+        loads, caps = _caps(max_load, values, len(points))
         layout = hex_layout_for(
             points,
             target,
@@ -363,6 +398,8 @@ def build_units(
             n_units=n_units,
             fill_gaps=fill_gaps,
             boundary=boundary,
+            loads=loads,
+            caps=caps,
         )
     else:
         layout = polygon_layout(

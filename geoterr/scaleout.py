@@ -1,0 +1,282 @@
+"""Customer tables larger than memory: aggregate them to units with Dask.
+
+The customers are read partition by partition (Parquet or CSV files, a glob, a folder, or a
+``dask.dataframe``); each partition is checked, placed in its unit (an H3 cell or a polygon)
+and summed; only the per-unit sums come back. The units are then built exactly as
+:func:`geoterr.build_units` builds them from the same sums, so both paths give the same units.
+
+Dask runs where the caller says: on the threads of this process by default, or on a
+``dask.distributed`` cluster when a ``Client`` is active (``Client("tcp://scheduler:8786")``,
+or a ``LocalCluster`` on one machine). Needs the optional dependencies: ``pip install
+geoterr[dask]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoterr._errors import InputError, format_ids
+from geoterr.graph import IslandPolicy
+from geoterr.hexes import (
+    FINEST_CHOICE,
+    check_resolution,
+    check_target,
+    latlng_to_cells,
+    resolution_for,
+)
+from geoterr.polygons import Contiguity, join_customers, prepare_polygons
+from geoterr.projection import crs_for_extent, local_crs
+from geoterr.unit_kinds import DEFAULT_HEX_UNITS, hex_layout, polygon_layout
+from geoterr.units import COUNT, RESERVED, Units, assemble_units
+
+__all__ = ["units_from_files"]
+
+# How many ids of bad rows each partition reports (the error shows the first ones).
+BAD_IDS = 10
+
+
+def _dask() -> Any:
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        msg = "the Dask path needs the optional dependencies: pip install 'geoterr[dask]'"
+        raise ImportError(msg) from exc
+    return dask, dd
+
+
+def _read(source: Any, columns: list[str], blocksize: str | int | None) -> Any:
+    """A dask DataFrame of the columns needed, from files or an existing frame."""
+    _, dd = _dask()
+    if isinstance(source, dd.DataFrame):
+        frame = source
+    else:
+        paths = [os.fspath(p) for p in source] if isinstance(source, list | tuple) else source
+        first = paths[0] if isinstance(paths, list) else os.fspath(paths)
+        if first.endswith((".csv", ".csv.gz", ".txt")):
+            frame = dd.read_csv(paths, blocksize=None if first.endswith(".gz") else blocksize)
+        else:
+            frame = dd.read_parquet(paths)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = (
+            f"`source` has no column {', '.join(map(repr, missing))} (columns are: "
+            f"{', '.join(map(str, frame.columns))}); name the right ones with `latitude=`, "
+            "`longitude=`, `id_column=` and `measures=`."
+        )
+        raise InputError(msg)
+    return frame[columns]
+
+
+def _check_partition(
+    part: pd.DataFrame, lat: str, lon: str, measures: list[str], id_column: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a partition into good rows and a one-row report of the bad ones."""
+    ids = part[id_column] if id_column else pd.Series(part.index, index=part.index)
+    bad = pd.Series(False, index=part.index)
+    report: dict[str, Any] = {}
+    y = pd.to_numeric(part[lat], errors="coerce")
+    x = pd.to_numeric(part[lon], errors="coerce")
+    where = ~(y.between(-90, 90) & x.between(-180, 180))
+    report["location"] = (int(where.sum()), ids[where].astype(str).tolist()[:BAD_IDS])
+    bad |= where
+    for m in measures:
+        v = pd.to_numeric(part[m], errors="coerce")
+        wrong = ~np.isfinite(v) | (v < 0)
+        report[m] = (int(wrong.sum()), ids[wrong].astype(str).tolist()[:BAD_IDS])
+        bad |= wrong
+    rows = {k: [v[0]] for k, v in report.items()}
+    rows.update({f"{k}_ids": [v[1]] for k, v in report.items()})
+    good = part.loc[~bad].assign(**{lat: y[~bad], lon: x[~bad]})
+    return good, pd.DataFrame(rows)
+
+
+def _raise_bad(reports: pd.DataFrame, lat: str, lon: str, measures: list[str]) -> None:
+    problems = []
+    checks = [("location", f"a missing or impossible {lat}/{lon}")]
+    checks += [(m, f"a missing, negative or non-numeric {m}") for m in measures]
+    for key, what in checks:
+        count = int(reports[key].sum())
+        if count:
+            ids = [i for row in reports[f"{key}_ids"] for i in row]
+            problems.append(f"{count:,} rows with {what} ({format_ids(ids)})")
+    if problems:
+        msg = (
+            f"`source` has problems: {'; '.join(problems)}. Fix those rows in the files (or "
+            "filter them out of the dask DataFrame) and run again; no customer is dropped "
+            "silently."
+        )
+        raise InputError(msg)
+
+
+def units_from_files(
+    source: Any,
+    method: str = "hex",
+    *,
+    measures: Sequence[str] = (),
+    latitude: str = "latitude",
+    longitude: str = "longitude",
+    id_column: str | None = None,
+    resolution: int | None = None,
+    n_units: int | None = None,
+    fill_gaps: int = 2,
+    boundary: Any = None,
+    polygons: gpd.GeoDataFrame | None = None,
+    polygon_id: Hashable | None = None,
+    contiguity: Contiguity = "queen",
+    snap: float = 0.0,
+    islands: IslandPolicy = "connect",
+    customer_units: str | os.PathLike[str] | None = None,
+    blocksize: str | int | None = "64MB",
+) -> Units:
+    """Build hexagon or polygon units from a customer table too large for memory.
+
+    Parameters
+    ----------
+    source : path, glob, list of paths, or dask DataFrame
+        Partitioned Parquet (a folder or files) or CSV files (``"customers/*.csv"``).
+    method : {"hex", "polygons"}
+        The kind of unit, as in :func:`geoterr.build_units` (points and Voronoi units need
+        every location in memory; use them on aggregated data instead).
+    measures : sequence of str
+        Numeric columns to sum per unit (each checked: present, numeric, finite, >= 0).
+    latitude, longitude : str
+        The coordinate columns, in WGS 84 degrees.
+    id_column : str, optional
+        The customer id column: named in error messages, and written with each customer's
+        unit to ``customer_units``. Default: the row labels of each partition.
+    resolution, n_units, fill_gaps, boundary
+        ``"hex"``: as in :func:`geoterr.build_units`; choosing the resolution from
+        ``n_units`` costs one more pass over the data.
+    polygons, polygon_id, contiguity, snap
+        ``"polygons"``: as in :func:`geoterr.build_units`; the polygons go to every worker.
+        Customers outside every polygon are an error naming them.
+    islands : {"connect", "separate", "raise"}
+    customer_units : path, optional
+        A folder to write the unit of every customer to (Parquet, one file per partition:
+        ``id_column`` or the row label, and ``unit``), so every customer can be traced.
+    blocksize : str or int
+        CSV partition size.
+
+    Returns
+    -------
+    Units
+        Without customers in memory (``units.customers`` is None; ``units.customer_unit`` is
+        empty; ``units.settings["customer_units"]`` names the folder when written).
+
+    Raises
+    ------
+    InputError
+        Bad arguments or bad rows (with the count and ids of bad rows over all partitions).
+    """
+    dask, _ = _dask()
+    if method not in ("hex", "polygons"):
+        msg = f"`method` must be 'hex' or 'polygons' for the Dask path, got {method!r}."
+        raise InputError(msg)
+    measures = [measures] if isinstance(measures, str) else list(measures)
+    clash = [m for m in measures if m in RESERVED]
+    if clash:
+        msg = f"`measures` names {', '.join(map(repr, clash))}, which geoterr uses itself."
+        raise InputError(msg)
+    columns = [latitude, longitude, *measures] + ([id_column] if id_column else [])
+    frame = _read(source, list(dict.fromkeys(columns)), blocksize)
+    checked = frame.map_partitions(
+        lambda p: _check_partition(p, latitude, longitude, measures, id_column)[0],
+        meta=frame._meta.astype({latitude: float, longitude: float}),
+    )
+    reports = frame.map_partitions(
+        lambda p: _check_partition(p, latitude, longitude, measures, id_column)[1],
+        meta=_check_partition(frame._meta, latitude, longitude, measures, id_column)[1],
+    )
+    lat, lon = checked[latitude], checked[longitude]
+    rad = np.radians(lon)
+    summary = [lon.min(), lat.min(), lon.max(), lat.max(), np.sin(rad).mean(), np.cos(rad).mean()]
+
+    if method == "hex":
+        if resolution is None:
+            target = DEFAULT_HEX_UNITS if n_units is None else check_target(n_units)
+            fine = checked.map_partitions(
+                lambda p: pd.Series(np.unique(_cells(p, latitude, longitude, FINEST_CHOICE))),
+                meta=pd.Series(dtype=np.uint64),
+            )
+            found, report_table = dask.compute(fine, reports)
+            _raise_bad(report_table, latitude, longitude, measures)
+            resolution = resolution_for(np.unique(found.to_numpy(dtype=np.uint64)), target)
+        res = check_resolution(resolution)
+        placed = checked.map_partitions(
+            lambda p: p.assign(unit=_cells(p, latitude, longitude, res)),
+            meta=checked._meta.assign(unit=np.uint64(0)),
+        )
+    else:
+        if polygons is None:
+            msg = "method='polygons' needs `polygons=` (a GeoDataFrame of areas)."
+            raise InputError(msg)
+        # Joined in the projection build_units uses for polygons (from their own extent), so
+        # that a customer near a border joins the same polygon on both paths.
+        areas = prepare_polygons(polygons, polygon_id, local_crs(polygons.geometry))
+        placed = checked.map_partitions(
+            lambda p: p.assign(unit=_polygon_of(p, latitude, longitude, id_column, areas)),
+            meta=checked._meta.assign(unit=np.int64(0)),
+        )
+    sums = placed.groupby("unit")[measures].sum() if measures else None
+    counts = placed.groupby("unit").size()
+    tasks: list[Any] = [counts, reports, *summary]
+    if sums is not None:
+        tasks.append(sums)
+    if customer_units is not None:
+        keep = [id_column, "unit"] if id_column else ["unit"]
+        tasks.append(placed[keep].to_parquet(os.fspath(customer_units), compute=False))
+    out = dask.compute(*tasks)
+    counts, report_table = out[0], out[1]
+    _raise_bad(report_table, latitude, longitude, measures)
+    minx, miny, maxx, maxy, mean_sin, mean_cos = (float(v) for v in out[2:8])
+    crs = (
+        crs_for_extent((minx, miny, maxx, maxy), mean_sin, mean_cos)
+        if method == "hex"
+        else areas.crs
+    )
+    totals = out[8] if sums is not None else pd.DataFrame(index=counts.index)
+
+    if method == "hex":
+        occupied = np.sort(counts.index.to_numpy(dtype=np.uint64))
+        layout = hex_layout(occupied, res, crs, fill_gaps=fill_gaps, boundary=boundary)
+        position = np.searchsorted(layout.settings.pop("cells"), occupied)
+    else:
+        layout = polygon_layout(
+            None, polygons, crs, polygon_id=polygon_id, contiguity=contiguity, snap=snap
+        )
+        occupied = counts.index.to_numpy(dtype=np.int64)
+        position = occupied
+    table = pd.DataFrame(index=pd.RangeIndex(len(layout.ids)))
+    table[COUNT] = np.zeros(len(table), dtype=np.int64)
+    table.loc[position, COUNT] = counts.loc[occupied].to_numpy()
+    for m in measures:
+        table[m] = 0.0
+        table.loc[position, m] = totals.loc[occupied, m].to_numpy(dtype=float)
+    if customer_units is not None:
+        layout.settings["customer_units"] = os.fspath(customer_units)
+    return assemble_units(
+        layout, table, crs, kind=method, customers=None, measures=measures, islands=islands
+    )
+
+
+def _cells(part: pd.DataFrame, lat: str, lon: str, resolution: int) -> np.ndarray:
+    return latlng_to_cells(
+        part[lat].to_numpy(dtype=float), part[lon].to_numpy(dtype=float), resolution
+    )
+
+
+def _polygon_of(
+    part: pd.DataFrame, lat: str, lon: str, id_column: str | None, areas: gpd.GeoSeries
+) -> np.ndarray:
+    ids = part[id_column] if id_column else part.index
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(part[lon].to_numpy(), part[lat].to_numpy()), index=ids, crs=4326
+    )
+    return join_customers(points.to_crs(areas.crs), areas, "raise")
