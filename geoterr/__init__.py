@@ -21,7 +21,7 @@ from geoterr._errors import (
 )
 from geoterr.design import design
 from geoterr.io import read_customers, sample_path
-from geoterr.maps import plan_map
+from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
 from geoterr.units import Units, build_units
@@ -35,6 +35,7 @@ __all__ = [
     "SolverError",
     "Units",
     "__version__",
+    "before_after_map",
     "build_units",
     "design",
     "load_plan",
