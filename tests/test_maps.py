@@ -351,6 +351,16 @@ def test_before_options(two_plans: Any) -> None:
     assert "Moved customers" not in plain
 
 
+def test_save_with_an_earlier_plan(two_plans: Any, tmp_path: Path) -> None:
+    old, new = two_plans
+    folder = new.save(tmp_path / "plan", before=old, reps=gt.sample_path("reps.csv"))
+    page = (folder / "map.html").read_text()
+    assert "Moved customers" in page and "Avery Collins" in page
+    side = (folder / "before_after.html").read_text()
+    assert side.count("geoterrPlanLayers(map_") == 2 and "geoterrSync(" in side
+    assert not (old.save(tmp_path / "old") / "before_after.html").exists()
+
+
 def test_reps_fixed_centers_and_tiles(units: gt.Units) -> None:
     homes = pd.DataFrame(
         {"latitude": [37.4, 37.6, 38.2], "longitude": [-98.6, -97.4, -98.0]},
