@@ -12,6 +12,7 @@ canvas from columnar arrays, so every customer is drawn even for 100,000 of them
 from __future__ import annotations
 
 import base64
+import html
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -232,7 +233,13 @@ def plan_map(
         title=title,
     )
     folium.LayerControl(collapsed=False).add_to(m)
+    _page_title(m.get_root(), title or f"Territory plan: {len(plan.territories)} territories")  # type: ignore[arg-type]
     return m
+
+
+def _page_title(figure: Figure, text: str) -> None:
+    """The page's title (browser tab, bookmarks), HTML-escaped."""
+    figure.header.add_child(Element(f"<title>{html.escape(text)}</title>"), name="title")
 
 
 def _map_of(plan: Plan, *, tiles: str | None, **map_options: Any) -> StandaloneMap:
@@ -334,4 +341,5 @@ def before_after_map(
         folium.LayerControl(collapsed=True).add_to(m)
         maps.append(m)
     SyncViews(maps[0], maps[1]).add_to(maps[1])
+    _page_title(figure, f"Territory plans: {titles[0]} | {titles[1]}")
     return figure

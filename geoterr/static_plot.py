@@ -118,6 +118,7 @@ def plot_plan(
                 va="center",
                 fontsize=8,
                 fontweight="bold",
+                zorder=6,
                 path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
             )
     if customers and plan.customers is not None:

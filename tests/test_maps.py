@@ -206,6 +206,8 @@ def test_user_text_is_inert(browser: Any, hostile_plan: Any, tmp_path: Path) -> 
     assert set(plan.territories.index) == set(INJECTIONS)
     html = tmp_path / "map.html"
     gt.plan_map(plan, reps=reps, rep_column="rep").save(str(html))
+    titled = gt.plan_map(plan, title=INJECTIONS[1]).get_root().render()
+    assert INJECTIONS[1] not in titled and "<title>&lt;/script&gt;" in titled
     text = html.read_text()
     for raw in [*INJECTIONS, "<b>bold-id</b>"]:
         assert raw not in text
@@ -214,6 +216,7 @@ def test_user_text_is_inert(browser: Any, hostile_plan: Any, tmp_path: Path) -> 
     assert page.errors == [] and page.requests == []
     assert not page.pwned()
     assert page.territory_polygons() == 3
+    assert page.page.title() == "Territory plan: 3 territories"
     # Territory names show as text in the tooltip, the legend and the labels.
     territory = INJECTIONS[0]
     tip = page.hover(*inside(plan, territory))

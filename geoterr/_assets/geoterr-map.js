@@ -302,9 +302,12 @@
       return t.colour;
     });
     var handle = { map: map, layers: {}, territoryLayers: [], data: data };
-    var pane = map.createPane("geoterrPoints");
-    pane.style.zIndex = 450;
-    pane.style.pointerEvents = "none";
+    // Customers above the territories, labels above every marker; neither takes the mouse.
+    [["geoterrPoints", 450], ["geoterrLabels", 640]].forEach(function (p) {
+      var pane = map.createPane(p[0]);
+      pane.style.zIndex = p[1];
+      pane.style.pointerEvents = "none";
+    });
 
     // Territories: one polygon (or multipolygon) each, tooltip on hover, popup on click.
     var territories = L.featureGroup();
@@ -342,6 +345,7 @@
           icon: L.divIcon({ className: "geoterr-label", html: label, iconSize: null }),
           interactive: false,
           keyboard: false,
+          pane: "geoterrLabels",
         })
       );
     });
