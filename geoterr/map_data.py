@@ -275,15 +275,10 @@ def _rep_names(plan: Plan, reps: pd.DataFrame | None, rep_column: str | None) ->
     return names
 
 
-def _outline(geom: Any, tolerance: float) -> dict[str, Any] | None:
-    if geom is None or geom.is_empty:
-        return None
+def _outline(geom: Any) -> dict[str, Any]:
+    """GeoJSON of a territory with coordinates rounded to 1e-5 degree (about 1 m)."""
     rounded = shapely.set_precision(geom, 1e-5, mode="pointwise")
-    if rounded.is_empty:
-        rounded = geom
-    if tolerance > 0:
-        rounded = shapely.simplify(rounded, tolerance, preserve_topology=True)
-    return mapping(rounded)
+    return dict(mapping(rounded if not rounded.is_empty else geom))
 
 
 def _simplified(geoms: Sequence[Any], tolerance: float) -> list[Any]:
@@ -310,7 +305,7 @@ def label_point(geom: Any) -> list[float]:
 
 
 def _territory_rows(
-    plan: Plan, name: Any, row: pd.Series, rep: str | None, moves: tuple[int, int] | None
+    plan: Plan, row: pd.Series, rep: str | None, moves: tuple[int, int] | None
 ) -> list[list[str]]:
     balance = [m for m in plan.params.get("balance") or {}]
     measures = [
@@ -417,10 +412,10 @@ def plan_payload(
     territories = []
     balance = list(plan.params.get("balance") or {})
     legend_measure = balance[0] if balance else None
-    for j, (name, row) in enumerate(table.iterrows()):
-        geom = outlines[j]
-        if geom is None or geom.is_empty:
-            continue
+    for j, (_, row) in enumerate(table.iterrows()):
+        # A territory without a shape (none in a designed plan) keeps its place in the list:
+        # customers refer to territories by position.
+        present = outlines[j] is not None and not outlines[j].is_empty
         legend = ""
         if legend_measure is not None and legend_measure in row:
             dev = row.get(f"{legend_measure}_deviation")
@@ -431,11 +426,11 @@ def plan_payload(
                 "colour": colours[names[j]],
                 "rep": rep_of.get(names[j]),
                 "rows": _territory_rows(
-                    plan, name, row, rep_of.get(names[j]), moves.get(names[j]) if moves else None
+                    plan, row, rep_of.get(names[j]), moves.get(names[j]) if moves else None
                 ),
                 "legend": legend,
-                "label_at": label_point(table.geometry.iloc[j]),
-                "geometry": _outline(geom, 0),
+                "label_at": label_point(table.geometry.iloc[j]) if present else None,
+                "geometry": _outline(outlines[j]) if present else None,
             }
         )
     fixed = bool(plan.params.get("fixed_centers"))

@@ -23,7 +23,7 @@ import pytest
 from conftest import make_customers
 
 import geoterr as gt
-from geoterr.map_data import script_json
+from geoterr.map_data import plan_payload, script_json, territory_colours
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 INJECTIONS = [
@@ -381,3 +381,15 @@ def test_reps_fixed_centers_and_tiles(units: gt.Units) -> None:
         plan.map(reps=pd.DataFrame({"name": ["A"], "territory": ["West"]}))
     tiled = plan.map(tiles="OpenStreetMap").get_root().render()
     assert "tile.openstreetmap.org" in tiled and '"tiles":true' in tiled
+
+
+def test_territory_without_shape_keeps_its_place(two_plans: Any) -> None:
+    _, new = two_plans
+    territories = new.territories.copy()
+    territories.loc[territories.index[1], "geometry"] = None
+    plan = dataclasses.replace(new, territories=territories)
+    data = plan_payload(plan, colours=territory_colours(plan))
+    assert [t["name"] for t in data["territories"]] == list(new.territories.index)
+    assert data["territories"][1]["geometry"] is None
+    assert all(t["geometry"] is not None for i, t in enumerate(data["territories"]) if i != 1)
+    assert max(data["customers"]["territory"]) == 3  # customers still point at all four

@@ -313,6 +313,7 @@
     var territories = L.featureGroup();
     var labels = L.featureGroup();
     data.territories.forEach(function (t, j) {
+      if (!t.geometry) return; // no shape to draw (its customers still have its colour)
       var rows = function () {
         return infoBox(t.name, t.rows, t.colour);
       };
