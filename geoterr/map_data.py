@@ -54,8 +54,15 @@ PALETTE = (
 
 # Columns of the territory table that are not per-territory totals of a measure.
 NOT_MEASURES = frozenset(
-    {"units", "geometry", "area_km2", "polsby_popper", "mean_distance_km", "objective"}
-    | {"contiguous"}
+    (
+        "units",
+        "geometry",
+        "area_km2",
+        "polsby_popper",
+        "mean_distance_km",
+        "objective",
+        "contiguous",
+    )
 )
 POPUP_TEXT_COLUMNS = ("name", "city", "state", "segment")
 COORDINATE_SCALE = 100_000  # customers' degrees are sent as integers of 1e-5 degree (~1 m)

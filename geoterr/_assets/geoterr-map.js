@@ -394,10 +394,9 @@
         if (i < 0) continue;
         var rows = customers.rows(i, names);
         if (pointLayers[p][1]) rows = rows.concat(pointLayers[p][1](i));
-        var title = rows.length > 1 && data.customers.title_column !== null
-          ? customers.value(customers.columns[data.customers.title_column], i)
-          : customers.ids[i];
-        var content = infoBox(title, rows, colours[customers.territory[i]]);
+        var column = data.customers.title_column;
+        var title = column === null ? null : customers.value(customers.columns[column], i);
+        var content = infoBox(title || customers.ids[i], rows, colours[customers.territory[i]]);
         L.popup({ maxWidth: 360 })
           .setLatLng([customers.lat[i], customers.lon[i]])
           .setContent(content)
