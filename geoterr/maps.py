@@ -22,6 +22,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from geoterr._errors import InputError
 from geoterr.map_data import (
     PALETTE,
     moved_customers,
@@ -214,11 +215,20 @@ def plan_map(
     --------
     >>> import geoterr as gt
     >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
-    >>> plan = gt.design(units, 6, balance={"workload": 0.05})
-    >>> m = gt.plan_map(plan, before="current_territory", reps=gt.sample_path("reps.csv"))
-    >>> "Moved customers" in m.get_root().render()
+    >>> plan = gt.design(
+    ...     units, 12, balance={"workload": 0.05}, current="current_territory", max_moved=600
+    ... )
+    >>> m = gt.plan_map(plan, reps=gt.sample_path("reps.csv"))  # moved: plan.moved
+    >>> m.save("map.html")  # doctest: +SKIP
+    >>> "Moved customers" in m.get_root().render() and "Avery Collins" in m.get_root().render()
     True
     """
+    if "max_customers" in map_options:
+        msg = (
+            "`max_customers` is gone: every customer is drawn (on one canvas, fast for "
+            "100,000). Pass customers=False to leave the customers out."
+        )
+        raise InputError(msg)
     m = _map_of(plan, tiles=tiles, **map_options)
     _draw(
         m,

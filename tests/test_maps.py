@@ -352,6 +352,8 @@ def test_before_options(two_plans: Any) -> None:
         gt.plan_map(new, before="no_such_column")
     plain = gt.plan_map(old).get_root().render()  # a design from scratch: nobody moved
     assert "Moved customers" not in plain
+    with pytest.raises(gt.InputError, match="every customer is drawn"):
+        gt.plan_map(old, max_customers=100)
 
 
 def test_save_with_an_earlier_plan(two_plans: Any, tmp_path: Path) -> None:
