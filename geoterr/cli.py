@@ -84,8 +84,8 @@ def _parser() -> argparse.ArgumentParser:
         help="draw the maps of a saved plan",
         description="Write the interactive map of a plan folder again, with options: who "
         "moved against an earlier plan or a column, rep homes, tiles, a before | after page "
-        "and a static figure. The plan folder itself is not changed unless --out points "
-        "into it.",
+        "and a static figure. By default the plan folder's map.html is replaced; --out "
+        "writes the map elsewhere.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
