@@ -387,6 +387,7 @@ def plan_payload(
     *,
     colours: dict[str, str],
     before: pd.Series | None = None,
+    after: pd.Series | None = None,
     reps: pd.DataFrame | None = None,
     rep_column: str | None = None,
     customers: bool = True,
@@ -396,8 +397,11 @@ def plan_payload(
 ) -> dict[str, Any]:
     """Everything the page script needs to draw ``plan``, as JSON-ready data.
 
-    ``simplify`` is the tolerance in degrees for the territory outlines (default: 1/4000 of
-    the plan's extent, a few hundred metres for a country; 0 keeps every vertex).
+    ``before`` (the customers' earlier territories) or ``after`` (their later ones, for the
+    old plan of a before | after page) mark the customers that move, both aligned to
+    ``plan.customers``. ``simplify`` is the tolerance in degrees for the territory outlines
+    (default: 1/4000 of the plan's extent, a few hundred metres for a country; 0 keeps
+    every vertex).
     """
     table = plan.territories
     names = [str(n) for n in table.index]
@@ -405,12 +409,14 @@ def plan_payload(
     rep_of = _rep_names(plan, reps, rep_column)
     moves: dict[str, tuple[int, int]] = {}
     moved_index = np.zeros(0, dtype=int)
-    if before is not None and plan.customers is not None:
-        after = plan.customers["territory"].astype(str)
-        changed = (before.notna() & (before.astype(str) != after)).to_numpy()
+    other = before if before is not None else after
+    if other is not None and plan.customers is not None:
+        mine = plan.customers["territory"].astype(str)
+        changed = (other.notna() & (other.astype(str) != mine)).to_numpy()
         moved_index = np.flatnonzero(changed)
-        came = after[changed].value_counts()
-        left = before[changed].astype(str).value_counts()
+        old, new = (other, mine) if before is not None else (mine, other)
+        came = new[changed].astype(str).value_counts()
+        left = old[changed].astype(str).value_counts()
         moves = {n: (int(came.get(n, 0)), int(left.get(n, 0))) for n in names}
     if simplify is None:
         x0, y0, x1, y1 = table.total_bounds
@@ -475,12 +481,14 @@ def plan_payload(
     }
     if customers and plan.customers is not None:
         data["customers"] = _customer_data(plan, index_of, popup_columns)
-        if before is not None and len(moved_index):
-            codes, before_names = pd.factorize(before.iloc[moved_index].astype(str))
+        if other is not None and len(moved_index):
+            codes, other_names = pd.factorize(other.iloc[moved_index].astype(str))
             data["moved"] = {
                 "index": moved_index.tolist(),
-                "before": codes.tolist(),
-                "before_names": list(before_names),
+                "other": codes.tolist(),
+                "other_names": list(other_names),
+                # "in": this plan is the new one (other -> here); "out": here -> other
+                "direction": "in" if before is not None else "out",
             }
     return data
 

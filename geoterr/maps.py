@@ -276,12 +276,14 @@ def _draw(
     reps: Any,
     fullscreen_page: bool = False,
     colours: dict[str, str] | None = None,
+    after: Plan | None = None,
     **options: Any,
 ) -> PlanLayers:
     data = plan_payload(
         plan,
         colours=colours or territory_colours(plan),
         before=None if before is False else moved_customers(plan, before),
+        after=None if after is None else moved_customers(plan, after),
         reps=None if reps is None else rep_table(reps),
         **options,
     )
@@ -308,8 +310,9 @@ def before_after_map(
     """The old and the new plan side by side, in one page with two synchronised maps.
 
     Panning or zooming one map moves the other; a territory has the same colour on both.
-    The right map also shows the customers
-    whose territory changed (matched by customer id), with ``from -> to`` in their popups.
+    Both maps mark the customers whose territory changes (matched by customer id), with
+    ``from -> to`` in their popups: where they are now on the left, where they go on the
+    right.
 
     Parameters
     ----------
@@ -342,6 +345,7 @@ def before_after_map(
             plan,
             tiles=tiles,
             before=before if side == 1 else False,
+            after=after if side == 0 else None,
             reps=reps,
             customers=customers,
             title=title,

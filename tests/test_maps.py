@@ -316,7 +316,9 @@ def test_moved_customers_and_side_by_side(browser: Any, two_plans: Any, tmp_path
     page.page.wait_for_function("window.geoterrMaps.length === 2")
     assert page.errors == [] and page.requests == []
     assert page.territory_polygons(0) == page.territory_polygons(1) == 4
-    assert page.stats(0)["movedDrawn"] == 0 and page.stats(1)["movedDrawn"] == len(moved)
+    assert page.stats(0)["movedDrawn"] == page.stats(1)["movedDrawn"] == len(moved)
+    popup = page.click(row.geometry.y, row.geometry.x, 0)  # the old plan: where it goes
+    assert f"{moved.loc[cid, 'territory_before']} \u2192 {moved.loc[cid, 'territory']}" in popup
     colour = "window.geoterrMaps[{}].data.territories.map(t => t.name + t.colour).join()"
     assert page.page.evaluate(colour.format(0)) == page.page.evaluate(colour.format(1))
     page.page.evaluate("window.geoterrMaps[0].map.setView([37.9, -98.1], 9, {animate: false})")

@@ -368,9 +368,9 @@
     }
     if (customers && data.moved) {
       var moved = data.moved;
-      var before = {};
+      var other = {};
       moved.index.forEach(function (i, k) {
-        before[i] = moved.before_names[moved.before[k]];
+        other[i] = moved.other_names[moved.other[k]];
       });
       var movedLayer = new PointsLayer(customers, moved.index, function (i) {
         return { fill: colours[customers.territory[i]], stroke: "#000000", radius: 4, width: 1.5 };
@@ -379,7 +379,9 @@
       pointLayers.unshift([
         movedLayer,
         function (i) {
-          return [["Moved", before[i] + " \u2192 " + names[customers.territory[i]]]];
+          var here = names[customers.territory[i]];
+          var move = moved.direction === "in" ? other[i] + " \u2192 " + here : here + " \u2192 " + other[i];
+          return [[moved.direction === "in" ? "Moved" : "Moves", move]];
         },
       ]);
     }
