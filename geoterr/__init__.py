@@ -21,7 +21,7 @@ from geoterr._errors import (
 )
 from geoterr.design import design
 from geoterr.io import read_customers, sample_path
-from geoterr.maps import plan_map
+from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
 from geoterr.scaleout import units_from_files
@@ -37,6 +37,7 @@ __all__ = [
     "SolverError",
     "Units",
     "__version__",
+    "before_after_map",
     "build_units",
     "design",
     "load_plan",

@@ -15,12 +15,13 @@ from typing import Any
 import pandas as pd
 
 from geoterr import __version__
-from geoterr._errors import GeoterrError
+from geoterr._errors import GeoterrError, InputError
 from geoterr.design import design
 from geoterr.design.problem import parse_balance_text
 from geoterr.io import read_customers, sample_path
+from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
-from geoterr.plan_files import check_target
+from geoterr.plan_files import check_target, load_plan
 from geoterr.units import build_units
 
 log = logging.getLogger("geoterr.cli")
@@ -30,6 +31,9 @@ EPILOG = """examples:
   geoterr design customers.csv --territories 12 --balance workload:0.05 --out plan
   geoterr design crm_export.csv --territories 8 --balance "workload:3%,annual_revenue:10%" \\
       --id-col AccountNumber --lat BillingLatitude --lon BillingLongitude --out plan
+  geoterr design customers.csv -k 12 --current current_territory --max-moved 600 \\
+      --reps reps.csv --figure plan.png --out plan
+  geoterr map plan --before last_year_plan --side-by-side compare.html
 """
 
 
@@ -74,7 +78,47 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--territories", "-k", type=int, default=12, help="default: 12")
     _design_options(demo, default_balance="workload:0.05")
+
+    m = sub.add_parser(
+        "map",
+        help="draw the maps of a saved plan",
+        description="Write the interactive map of a plan folder again, with options: who "
+        "moved against an earlier plan or a column, rep homes, tiles, a before | after page "
+        "and a static figure. By default the plan folder's map.html is replaced; --out "
+        "writes the map elsewhere.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    m.add_argument("plan", type=Path, help="a plan folder written by `geoterr design`")
+    m.add_argument(
+        "--out", "-o", type=Path, help="HTML file to write (default: map.html in the plan folder)"
+    )
+    m.add_argument(
+        "--side-by-side",
+        type=Path,
+        metavar="HTML",
+        help="also write the earlier and the new plan side by side (needs --before PLAN)",
+    )
+    _map_options(m)
+    m.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
     return parser
+
+
+def _map_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tiles", help="map background tiles, e.g. OpenStreetMap (default: none)")
+    p.add_argument(
+        "--before",
+        help="what the territories were: an earlier plan folder, or the customers column "
+        "holding the current territory; the map shows the customers that moved",
+    )
+    p.add_argument(
+        "--reps",
+        type=Path,
+        help="CSV of reps (name, territory, home_latitude, home_longitude) to show their homes",
+    )
+    p.add_argument(
+        "--figure", type=Path, help="also save a static figure of the plan (.png, .svg, .pdf)"
+    )
 
 
 def _design_options(p: argparse.ArgumentParser, default_balance: str | None = None) -> None:
@@ -96,7 +140,15 @@ def _design_options(p: argparse.ArgumentParser, default_balance: str | None = No
     p.add_argument("--solver", default="highs", help="highs (default) or cbc")
     p.add_argument("--time-limit", type=float, default=120.0, help="seconds (default 120)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--tiles", help="map background tiles, e.g. OpenStreetMap (default: none)")
+    p.add_argument(
+        "--current",
+        help="realign: the customers column holding the current territory; the names are "
+        "kept and the map shows the customers that moved",
+    )
+    p.add_argument(
+        "--max-moved", type=int, help="realign: at most this many customers change territory"
+    )
+    _map_options(p)
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
 
@@ -105,7 +157,45 @@ def _say(message: str) -> None:
     print(textwrap.fill(message, width=100, subsequent_indent="  "), file=sys.stderr)
 
 
+def _before(value: str | None) -> Any:
+    """``--before``: an earlier plan folder (read), else a customers column name."""
+    if value is not None and (Path(value) / "plan.json").exists():
+        return load_plan(value)
+    return value
+
+
+def _figure(plan: Plan, path: Path, reps: Path | None) -> None:
+    """Save the static figure without pyplot (no display needed)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 7), layout="tight")
+    plan.plot(figure.add_subplot(), reps=reps)
+    figure.savefig(path, dpi=150)
+    log.info("figure written to %s", path)
+
+
+def _map(args: argparse.Namespace) -> Plan:
+    plan = load_plan(args.plan)
+    before = _before(args.before)
+    if args.side_by_side is not None and not isinstance(before, Plan):
+        msg = "--side-by-side needs --before with an earlier plan folder (one with plan.json)."
+        raise InputError(msg)
+    out = args.out or args.plan / "map.html"
+    plan_map(plan, tiles=args.tiles, before=before, reps=args.reps).save(str(out))
+    log.info("map written to %s", out)
+    if args.side_by_side is not None:
+        before_after_map(before, plan, tiles=args.tiles, reps=args.reps).save(
+            str(args.side_by_side)
+        )
+        log.info("before | after page written to %s", args.side_by_side)
+    if args.figure is not None:
+        _figure(plan, args.figure, args.reps)
+    return plan
+
+
 def _run(args: argparse.Namespace) -> Plan:
+    if args.command == "map":
+        return _map(args)
     started = time.perf_counter()
     if args.command == "demo":
         source: Any = sample_path()
@@ -124,12 +214,21 @@ def _run(args: argparse.Namespace) -> Plan:
         extra = []
     extra += [m.strip() for m in args.measures.split(",") if m.strip()]
     check_target(args.out)  # refuse a bad output folder before any work
+    before = _before(args.before)
     balance = parse_balance_text(args.balance) if args.balance else None
     balanced = list(balance or {})
     measures = list(dict.fromkeys([m for m in balanced if m != "customers"] + extra))
 
     log.info("reading customers from %s", source)
     customers = read_customers(source, measures=measures, **read_opts)
+    for option, column in (("--current", args.current), ("--before", before)):
+        if isinstance(column, str) and column not in customers.columns:
+            folder = " nor a plan folder (no plan.json)" if option == "--before" else ""
+            msg = (
+                f"{option} {column!r} is not a customers column{folder}; "
+                f"columns: {', '.join(map(str, customers.columns))}."
+            )
+            raise InputError(msg)
     log.info("%d customers read (id column %r)", len(customers), customers.index.name)
     units = build_units(customers, method=args.units, measures=measures)
     log.info(
@@ -144,9 +243,19 @@ def _run(args: argparse.Namespace) -> Plan:
         time_limit=args.time_limit,
         random_state=args.seed,
         verbose=not args.quiet,
+        current=args.current,
+        max_moved=args.max_moved,
     )
     log.info("writing the plan to %s", args.out)
-    folder = plan.save(args.out, map=not args.no_map, tiles=args.tiles)
+    folder = plan.save(
+        args.out,
+        map=not args.no_map,
+        tiles=args.tiles,
+        before=before,
+        reps=args.reps,
+    )
+    if args.figure is not None:
+        _figure(plan, args.figure, args.reps)
     log.info("done in %.1f s", time.perf_counter() - started)
     if not args.quiet:
         columns = [c for c in plan.summary().columns if c in ("customers", *measures)]
@@ -189,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         package_log.removeHandler(handler)
-    return 0 if plan.status == "feasible" else 3
+    return 0 if args.command == "map" or plan.status == "feasible" else 3
 
 
 if __name__ == "__main__":

@@ -1,172 +1,154 @@
-"""Interactive maps of plans (folium/Leaflet), self-contained and safe to share.
+"""Interactive maps of plans (folium/Leaflet): self-contained, safe to share, fast when large.
 
-The HTML file carries Leaflet inline (vendored in ``geoterr/_assets``), so it renders from the
-file system with no network at all; background tiles are optional. Every piece of user text
-(names, ids, segments) is HTML-escaped before it reaches the page.
+The HTML file carries everything it runs inline: Leaflet (vendored in ``geoterr/_assets``
+from its npm release) and geoterr's own small script and styles. It renders from the file
+system with no network at all (an email attachment, an air-gapped laptop); background tiles
+are the only optional network part. User text (names, ids, segments, territory and rep
+names) reaches the page only as text: the data is JSON with ``<``, ``>`` and ``&`` escaped,
+and the page script puts it on screen with ``textContent``. Customers are drawn on one
+canvas from columnar arrays, so every customer is drawn even for 100,000 of them.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
+from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import folium
-import networkx as nx
-import numpy as np
-from branca.element import Element
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
+
+from geoterr._errors import InputError
+from geoterr.map_data import (
+    PALETTE,
+    moved_customers,
+    plan_payload,
+    rep_table,
+    script_json,
+    territory_colours,
+)
 
 if TYPE_CHECKING:
     from geoterr.plan import Plan
 
-__all__ = ["PALETTE", "plan_map"]
+__all__ = ["PALETTE", "before_after_map", "plan_map", "territory_colours"]
 
-# Colour-blind-safe qualitative colours (Paul Tol's "muted" and "light" schemes).
-PALETTE = (
-    "#332288",
-    "#88CCEE",
-    "#44AA99",
-    "#117733",
-    "#999933",
-    "#DDCC77",
-    "#CC6677",
-    "#882255",
-    "#AA4499",
-    "#EE8866",
-    "#77AADD",
-    "#BBCC33",
+# Overlays in the layer control: (key in the page script's layers, name, shown at first).
+OVERLAYS = (
+    ("territories", "Territories", True),
+    ("labels", "Territory labels", True),
+    ("customers", "Customers", True),
+    ("moved", "Moved customers", True),
+    ("reps", "Rep homes", True),
+    ("centers", "Territory centers", True),
 )
 
-NO_TILES_BACKGROUND = "#eef0f2"
+
+LEAFLET_IMAGES = (
+    "layers.png",
+    "layers-2x.png",
+    "marker-icon.png",
+    "marker-icon-2x.png",
+    "marker-shadow.png",
+)
 
 
 def _asset(name: str) -> str:
     return (resources.files("geoterr") / "_assets" / name).read_text(encoding="utf-8")
 
 
+def _image(name: str) -> str:
+    """A vendored Leaflet image as a data URI."""
+    data = (resources.files("geoterr") / "_assets" / "images" / name).read_bytes()
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def add_assets(figure: Figure) -> None:
+    """Put Leaflet and geoterr's map script and styles inline in ``figure``'s header.
+
+    Leaflet's images (the layer control's icon, the default marker) become data URIs, so
+    that nothing is fetched, not even from the folder next to the file.
+    """
+    images = {name: _image(name) for name in LEAFLET_IMAGES}
+    leaflet_css = _asset("leaflet.css")
+    for name, uri in images.items():
+        leaflet_css = leaflet_css.replace(f"url(images/{name})", f"url({uri})")
+    default_icon = (
+        'L.Icon.Default.imagePath = "";'
+        f"L.Icon.Default.mergeOptions({{iconUrl: {json.dumps(images['marker-icon.png'])}, "
+        f"iconRetinaUrl: {json.dumps(images['marker-icon-2x.png'])}, "
+        f"shadowUrl: {json.dumps(images['marker-shadow.png'])}}});"
+    )
+    header = figure.header
+    for name, kind, code in (
+        ("leaflet.css", "style", leaflet_css),
+        ("geoterr-map.css", "style", _asset("geoterr-map.css")),
+        ("leaflet.js", "script", _asset("leaflet.js") + "\n" + default_icon),
+        ("geoterr-map.js", "script", _asset("geoterr-map.js")),
+    ):
+        # "</" must not occur inside an inline script or style; the files have none, but
+        # make sure: inside JS strings and regexes "<\\/" means the same.
+        safe = code.replace("</", "<\\/")
+        header.add_child(Element(f"<{kind}>{safe}</{kind}>"), name=name)
+
+
 class StandaloneMap(folium.Map):
-    """A folium map whose Leaflet code and styles are inside the HTML, not on a CDN."""
+    """A folium map whose scripts and styles are inside the HTML, none loaded from a CDN."""
 
     default_js: list[tuple[str, str]] = []  # noqa: RUF012 - folium reads these class lists
     default_css: list[tuple[str, str]] = []  # noqa: RUF012
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        header = self.get_root().header  # type: ignore[attr-defined]
-        # "</" cannot appear inside the inline script; Leaflet's build has none, but be sure.
-        code = _asset("leaflet.js").replace("</", "<\\/")
-        header.add_child(Element(f"<style>{_asset('leaflet.css')}</style>"), name="leaflet_css")
-        header.add_child(Element(f"<script>{code}</script>"), name="leaflet_js")
+        add_assets(self.get_root())  # type: ignore[arg-type]
 
 
-def territory_colours(plan: Plan) -> dict[str, str]:
-    """A colour per territory, neighbouring territories in different colours where possible."""
-    names = list(plan.territories.index)
-    graph = nx.Graph()
-    graph.add_nodes_from(names)
-    geoms = plan.territories.geometry
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            ga, gb = geoms.loc[a], geoms.loc[b]
-            if ga is not None and gb is not None and ga.intersects(gb):
-                graph.add_edge(a, b)
-    order = sorted(names, key=lambda n: -graph.degree(n))
-    colours: dict[str, str] = {}
-    uses = dict.fromkeys(PALETTE, 0)
-    for name in order:
-        taken = {colours[v] for v in graph.neighbors(name) if v in colours}
-        free = [c for c in PALETTE if c not in taken] or list(PALETTE)
-        # The least used free colour, so that up to len(PALETTE) territories all differ.
-        colour = min(free, key=lambda c: (uses[c], PALETTE.index(c)))
-        colours[name] = colour
-        uses[colour] += 1
-    return colours
+class PlanLayers(MacroElement):
+    """The page script call that draws a plan on its map; holds the plan's data."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = geoterrPlanLayers({{ this._parent.get_name() }}, "
+        "{{ this.data }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "GeoterrPlan"
+        self.data = script_json(data)
 
 
-def _fmt(value: Any, kind: str = "num") -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "-"
-    if kind == "pct":
-        return f"{float(value):+.1%}"
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        return f"{float(value):,.0f}" if abs(float(value)) >= 100 else f"{float(value):,.2f}"
-    return html.escape(str(value))
+class PlanLayer(folium.map.Layer):
+    """One overlay drawn by :class:`PlanLayers`, listed in folium's layer control."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = {{ this.source }}.layers[{{ this.key|tojson }}];"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, source: PlanLayers, key: str, name: str, *, show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoterrLayer"
+        self.source = source.get_name()
+        self.key = key
 
 
-def _territory_features(plan: Plan, colours: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    table = plan.territories
-    balance = list(plan.params.get("balance", {}))
-    measures = [
-        c
-        for c in table.columns
-        if c not in ("geometry", "contiguous")
-        and not c.endswith("_deviation")
-        and c not in ("polsby_popper", "objective")
-    ]
-    fields = [
-        "Territory",
-        *[m.replace("_", " ") for m in measures],
-        *[f"{m.replace('_', ' ')} vs mean" for m in balance],
-        "Compactness (PP)",
-        "Contiguous",
-    ]
-    features = []
-    for name, row in table.iterrows():
-        if row.geometry is None:
-            continue
-        props = {"Territory": html.escape(str(name)), "_colour": colours[str(name)]}
-        for m in measures:
-            props[m.replace("_", " ")] = _fmt(row[m])
-        for m in balance:
-            props[f"{m.replace('_', ' ')} vs mean"] = _fmt(row.get(f"{m}_deviation"), "pct")
-        props["Compactness (PP)"] = _fmt(row.get("polsby_popper"))
-        props["Contiguous"] = _fmt(bool(row.get("contiguous", True)))
-        features.append(
-            {
-                "type": "Feature",
-                "properties": props,
-                "geometry": row.geometry.simplify(0.0005).__geo_interface__,
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}, fields
+class SyncViews(MacroElement):
+    """Keep two maps of one page on the same view."""
 
+    _template = Template(
+        "{% macro script(this, kwargs) %}geoterrSync({{ this.a }}, {{ this.b }});{% endmacro %}"
+    )
 
-def _customer_features(
-    plan: Plan, colours: dict[str, str], limit: int
-) -> tuple[dict[str, Any], list[str]]:
-    customers = plan.customers
-    assert customers is not None
-    if len(customers) > limit:
-        customers = customers.sample(limit, random_state=0)
-    id_name = plan.id_column
-    extra = [
-        c for c in ("name", "segment", *plan.params.get("balance", {})) if c in customers.columns
-    ]
-    fields = [id_name, *extra, "territory"]
-    features = []
-    for cid, row in customers.iterrows():
-        geom = row.geometry
-        if geom is None or geom.is_empty:
-            continue
-        props = {
-            id_name: html.escape(str(cid)),
-            "_colour": colours.get(str(row["territory"]), "#555"),
-        }
-        for c in extra:
-            props[c] = _fmt(row[c])
-        props["territory"] = html.escape(str(row["territory"]))
-        features.append(
-            {
-                "type": "Feature",
-                "properties": props,
-                "geometry": {"type": "Point", "coordinates": [round(geom.x, 5), round(geom.y, 5)]},
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}, fields
+    def __init__(self, a: folium.Map, b: folium.Map) -> None:
+        super().__init__()
+        self.a, self.b = a.get_name(), b.get_name()
 
 
 def plan_map(
@@ -174,101 +156,204 @@ def plan_map(
     *,
     tiles: str | None = None,
     customers: bool = True,
-    max_customers: int = 20_000,
+    before: Any = None,
+    reps: Any = None,
+    rep_column: str | None = None,
+    popup_columns: Sequence[str] | None = None,
+    simplify: float | None = None,
+    title: str | None = None,
+    **map_options: Any,
 ) -> folium.Map:
-    """An interactive map of a plan.
+    """An interactive map of a plan, as one self-contained HTML page.
+
+    Territories in colour-blind-safe colours with labels, a tooltip on hover and a popup on
+    click (rep, customers, every measure, deviation from the mean, moves, area, compactness);
+    customers coloured by territory with their own popups; rep homes and territory centers
+    (fixed centers drawn as squares); moved customers; a legend, a layer control, a
+    fullscreen button and a scale bar.
 
     Parameters
     ----------
     plan : Plan
     tiles : str, optional
-        A folium tile provider name (``"OpenStreetMap"``, ``"CartoDB positron"``) or a tile URL
-        template. Default: no tiles, a plain background that needs no network.
+        Background tiles: a folium/xyzservices provider name (``"OpenStreetMap"``,
+        ``"CartoDB positron"``) or a tile URL template (then folium asks for ``attr``). Tiles
+        are loaded from the network when the map is opened. Default: no tiles, a plain
+        background on which the territories show clearly with no network at all.
     customers : bool
-        Draw the customers as points coloured by territory.
-    max_customers : int
-        Draw at most this many customers (a random sample beyond it).
+        Draw every customer as a point coloured by its territory.
+    before : Plan, str or Series, optional
+        What the customers' territories were: an earlier plan (:func:`geoterr.load_plan`),
+        the name of a customers column (e.g. ``"current_territory"``) or a Series customer id
+        -> territory. The customers whose territory changed are drawn as a "Moved customers"
+        layer with ``from -> to`` in their popups. Default: ``plan.customers
+        ["territory_before"]`` when the plan is a realignment (``design(current=...)``).
+    reps : DataFrame, GeoDataFrame or path, optional
+        Reps with a name, territory and home location (see ``data/reps.csv``): their homes
+        are drawn as markers and their names shown on their territories.
+    rep_column : str, optional
+        A customers column naming each customer's rep; a territory's rep is its most common
+        value (``reps`` takes precedence).
+    popup_columns : sequence of str, optional
+        Customer columns in the customer popups. Default: ``name``, ``city``, ``state``,
+        ``segment`` where present, then the plan's measures.
+    simplify : float, optional
+        Tolerance in degrees for simplifying territory outlines (shared borders stay
+        shared). Default: 1/4000 of the plan's extent; 0 keeps every vertex.
+    title : str, optional
+        A title shown on the map.
+    **map_options
+        Passed to :class:`folium.Map` (e.g. ``width``, ``height``, ``attr``).
 
     Returns
     -------
     folium.Map
-        ``.save(path)`` writes a standalone HTML file.
+        ``.save("map.html")`` writes the page; folium layers added to it join the layer
+        control.
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> plan = gt.design(
+    ...     units, 12, balance={"workload": 0.05}, current="current_territory", max_moved=600
+    ... )
+    >>> m = gt.plan_map(plan, reps=gt.sample_path("reps.csv"))  # moved: plan.moved
+    >>> m.save("map.html")  # doctest: +SKIP
+    >>> "Moved customers" in m.get_root().render() and "Avery Collins" in m.get_root().render()
+    True
     """
-    bounds = plan.territories.total_bounds
-    m = StandaloneMap(
-        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        tiles=tiles,
-        prefer_canvas=True,
-        control_scale=True,
-        zoom_snap=0.25,
-    )
-    if tiles is None:
-        m.get_root().header.add_child(  # type: ignore[attr-defined]
-            Element(f"<style>.leaflet-container {{ background: {NO_TILES_BACKGROUND}; }}</style>")
+    if "max_customers" in map_options:
+        msg = (
+            "`max_customers` is gone: every customer is drawn (on one canvas, fast for "
+            "100,000). Pass customers=False to leave the customers out."
         )
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    colours = territory_colours(plan)
-
-    data, fields = _territory_features(plan, colours)
-    folium.GeoJson(
-        data,
-        name="Territories",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["_colour"],
-            "color": "#222222",
-            "weight": 1.2,
-            "fillOpacity": 0.45,
-        },
-        highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.65},
-        tooltip=folium.GeoJsonTooltip(fields=fields, sticky=True),
-    ).add_to(m)
-
-    if customers and plan.customers is not None:
-        cdata, cfields = _customer_features(plan, colours, max_customers)
-        folium.GeoJson(
-            cdata,
-            name="Customers",
-            marker=folium.CircleMarker(radius=2.5, weight=0.6, fill=True, fill_opacity=0.9),
-            style_function=lambda f: {"fillColor": f["properties"]["_colour"], "color": "#222222"},
-            tooltip=folium.GeoJsonTooltip(fields=cfields),
-        ).add_to(m)
-
-    centers = folium.FeatureGroup(name="Territory centers")
-    for name, row in plan.centers.iterrows():
-        folium.CircleMarker(
-            [row["latitude"], row["longitude"]],
-            radius=6,
-            color="#000000",
-            weight=2,
-            fill=True,
-            fill_color="#ffffff",
-            fill_opacity=1,
-            tooltip=html.escape(f"center of {name}"),
-        ).add_to(centers)
-    centers.add_to(m)
-    m.get_root().html.add_child(Element(_legend(plan, colours)))  # type: ignore[attr-defined]
+        raise InputError(msg)
+    m = _map_of(plan, tiles=tiles, **map_options)
+    _draw(
+        m,
+        plan,
+        tiles=tiles,
+        customers=customers,
+        before=before,
+        reps=reps,
+        rep_column=rep_column,
+        popup_columns=popup_columns,
+        simplify=simplify,
+        title=title,
+    )
     folium.LayerControl(collapsed=False).add_to(m)
+    _page_title(m.get_root(), title or f"Territory plan: {len(plan.territories)} territories")  # type: ignore[arg-type]
     return m
 
 
-def _legend(plan: Plan, colours: dict[str, str]) -> str:
-    balance = list(plan.params.get("balance", {}))
-    measure = balance[0] if balance else None
-    rows = []
-    for name, row in plan.territories.iterrows():
-        detail = ""
-        if measure is not None and measure in row:
-            detail = f" {_fmt(row[measure])} ({_fmt(row.get(f'{measure}_deviation'), 'pct')})"
-        rows.append(
-            f'<div><span style="display:inline-block;width:12px;height:12px;'
-            f'background:{colours[str(name)]};margin-right:6px;border:1px solid #333"></span>'
-            f"{html.escape(str(name))}{detail}</div>"
-        )
-    title = html.escape(f"Territories{f' - {measure}' if measure else ''}")
-    return (
-        '<div id="geoterr-legend" style="position:fixed;top:86px;left:12px;z-index:1000;'
-        "background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;"
-        "font:12px/1.45 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);"
-        'max-height:60vh;overflow:auto">'
-        f"<b>{title}</b>{''.join(rows)}</div>"
+def _page_title(figure: Figure, text: str) -> None:
+    """The page's title (browser tab, bookmarks), HTML-escaped."""
+    figure.header.add_child(Element(f"<title>{html.escape(text)}</title>"), name="title")
+
+
+def _map_of(plan: Plan, *, tiles: str | None, **map_options: Any) -> StandaloneMap:
+    x0, y0, x1, y1 = plan.territories.total_bounds
+    options: dict[str, Any] = {
+        "location": [(y0 + y1) / 2, (x0 + x1) / 2],
+        "tiles": tiles,
+        "prefer_canvas": True,
+        "control_scale": True,
+        "zoom_snap": 0.25,
+        **map_options,
+    }
+    m = StandaloneMap(**options)
+    m.fit_bounds([[y0, x0], [y1, x1]])
+    return m
+
+
+def _draw(
+    m: folium.Map,
+    plan: Plan,
+    *,
+    tiles: str | None,
+    before: Any,
+    reps: Any,
+    fullscreen_page: bool = False,
+    colours: dict[str, str] | None = None,
+    after: Plan | None = None,
+    **options: Any,
+) -> PlanLayers:
+    data = plan_payload(
+        plan,
+        colours=colours or territory_colours(plan),
+        before=None if before is False else moved_customers(plan, before),
+        after=None if after is None else moved_customers(plan, after),
+        reps=None if reps is None else rep_table(reps),
+        **options,
     )
+    data["tiles"] = tiles is not None
+    data["fullscreen_page"] = fullscreen_page
+    source = PlanLayers(data)
+    source.add_to(m)
+    for key, name, show in OVERLAYS:
+        present = data.get(key) if key in ("customers", "moved", "reps") else True
+        if present:
+            PlanLayer(source, key, name, show=show).add_to(m)
+    return source
+
+
+def before_after_map(
+    before: Plan,
+    after: Plan,
+    *,
+    tiles: str | None = None,
+    reps: Any = None,
+    customers: bool = True,
+    titles: tuple[str, str] = ("Before", "After"),
+) -> Figure:
+    """The old and the new plan side by side, in one page with two synchronised maps.
+
+    Panning or zooming one map moves the other; a territory has the same colour on both.
+    Both maps mark the customers whose territory changes (matched by customer id), with
+    ``from -> to`` in their popups: where they are now on the left, where they go on the
+    right.
+
+    Parameters
+    ----------
+    before, after : Plan
+        The earlier plan (e.g. :func:`geoterr.load_plan` of last year's folder, or a plan of
+        the current territories) and the new one.
+    tiles, reps, customers
+        As for :func:`plan_map`.
+    titles : (str, str)
+        The titles shown on the two maps.
+
+    Returns
+    -------
+    branca.element.Figure
+        ``.save("before_after.html")`` writes the page; it is as self-contained as
+        :func:`plan_map`'s.
+    """
+    figure = Figure()
+    add_assets(figure)
+    colours = territory_colours(after)
+    colours = {**territory_colours(before, keep=colours), **colours}
+    maps = []
+    for side, (plan, title) in enumerate(zip((before, after), titles, strict=True)):
+        m = _map_of(
+            plan, tiles=tiles, width="50%", height="100%", left=f"{50 * side}%", position="absolute"
+        )
+        figure.add_child(m)
+        _draw(
+            m,
+            plan,
+            tiles=tiles,
+            before=before if side == 1 else False,
+            after=after if side == 0 else None,
+            reps=reps,
+            customers=customers,
+            title=title,
+            fullscreen_page=True,
+            colours=colours,
+        )
+        folium.LayerControl(collapsed=True).add_to(m)
+        maps.append(m)
+    SyncViews(maps[0], maps[1]).add_to(maps[1])
+    _page_title(figure, f"Territory plans: {titles[0]} | {titles[1]}")
+    return figure

@@ -16,6 +16,7 @@ from geoterr.units import Units, unit_cells
 
 if TYPE_CHECKING:
     import folium
+    from matplotlib.axes import Axes
 
     from geoterr.design.problem import Problem
 
@@ -104,17 +105,34 @@ class Plan:
         """Per-territory measures as a plain DataFrame (no geometry)."""
         return pd.DataFrame(self.territories.drop(columns=list(SUMMARY_DROP), errors="ignore"))
 
-    def save(self, path: Any, *, map: bool = True, tiles: str | None = None) -> Any:
+    def save(
+        self,
+        path: Any,
+        *,
+        map: bool = True,
+        tiles: str | None = None,
+        before: Any = None,
+        reps: Any = None,
+    ) -> Any:
         """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`."""
         from geoterr.plan_files import save_plan
 
-        return save_plan(self, path, map=map, tiles=tiles)
+        return save_plan(self, path, map=map, tiles=tiles, before=before, reps=reps)
 
     def map(self, **kwargs: Any) -> folium.Map:
         """The interactive map; see :func:`geoterr.plan_map`."""
         from geoterr.maps import plan_map
 
         return plan_map(self, **kwargs)
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """A static matplotlib figure of the plan; see :func:`geoterr.static_plot.plot_plan`.
+
+        ``plan.plot().figure.savefig("plan.png")`` (or ``.svg``, ``.pdf``) for slides.
+        """
+        from geoterr.static_plot import plot_plan
+
+        return plot_plan(self, ax, **kwargs)
 
 
 def build_plan(

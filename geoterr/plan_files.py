@@ -94,7 +94,13 @@ def check_target(path: str | os.PathLike[str]) -> Path:
 
 
 def save_plan(
-    plan: Plan, path: str | os.PathLike[str], *, map: bool = True, tiles: str | None = None
+    plan: Plan,
+    path: str | os.PathLike[str],
+    *,
+    map: bool = True,
+    tiles: str | None = None,
+    before: Any = None,
+    reps: Any = None,
 ) -> Path:
     """Write ``plan`` to the folder ``path``, atomically.
 
@@ -108,6 +114,12 @@ def save_plan(
         Also write ``map.html``.
     tiles : str, optional
         Background tiles for the map (see :func:`geoterr.plan_map`).
+    before : Plan, str or Series, optional
+        What the territories were, for the map's moved customers (see
+        :func:`geoterr.plan_map`). When it is an earlier plan, ``before_after.html`` (the two
+        plans side by side, :func:`geoterr.before_after_map`) is written too.
+    reps : DataFrame, GeoDataFrame or path, optional
+        Reps with home locations, shown on the map(s).
 
     Returns
     -------
@@ -147,9 +159,12 @@ def save_plan(
         }
         (work / "plan.json").write_text(json.dumps(_jsonable(meta), indent=2), encoding="utf-8")
         if map:
-            from geoterr.maps import plan_map
+            from geoterr.maps import before_after_map, plan_map
 
-            plan_map(plan, tiles=tiles).save(str(work / "map.html"))
+            plan_map(plan, tiles=tiles, before=before, reps=reps).save(str(work / "map.html"))
+            if isinstance(before, Plan):
+                side_by_side = before_after_map(before, plan, tiles=tiles, reps=reps)
+                side_by_side.save(str(work / "before_after.html"))
         os.chmod(work, 0o755)
         if target.exists():
             old = Path(

@@ -122,3 +122,86 @@ def test_bad_options_fail_before_any_work(tmp_path: Path) -> None:
     assert "designing" not in result.stderr
     result = run("design", "c.csv", "-k", "3", "--balance", "workload", "--out", "p", cwd=tmp_path)
     assert result.returncode == 1 and "measure:tolerance" in result.stderr
+
+
+def test_maps_on_the_command_line(tmp_path: Path) -> None:
+    df = make_customers(120, seed=5)
+    df["current_territory"] = pd.cut(df["longitude"], 3, labels=["West", "Middle", "East"])
+    df.to_csv(tmp_path / "c.csv", index=False)
+    reps = str(gt.sample_path("reps.csv"))
+    result = run("design", "c.csv", "-k", "3", "--out", "old", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # A redesign drawn against the earlier plan folder, with reps and a figure.
+    result = run(
+        "design",
+        "c.csv",
+        "-k",
+        "3",
+        "--balance",
+        "workload:0.02",
+        "--seed",
+        "1",
+        "--before",
+        "old",
+        "--reps",
+        reps,
+        "--figure",
+        "new.svg",
+        "--out",
+        "new",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "new" / "map.html").read_text()
+    assert "Moved customers" in page and "Avery Collins" in page
+    assert (tmp_path / "new" / "before_after.html").stat().st_size > 100_000
+    assert (tmp_path / "new.svg").read_text().lstrip().startswith("<?xml")
+    # A realignment: the names are kept and the map shows who moved.
+    result = run(
+        "design",
+        "c.csv",
+        "-k",
+        "3",
+        "--current",
+        "current_territory",
+        "--max-moved",
+        "15",
+        "--figure",
+        "realigned.png",
+        "--out",
+        "realigned",
+        "-q",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assignments = pd.read_csv(tmp_path / "realigned" / "assignments.csv")
+    assert set(assignments["territory"]) == {"West", "Middle", "East"}
+    assert "Moved customers" in (tmp_path / "realigned" / "map.html").read_text()
+    assert (tmp_path / "realigned.png").read_bytes()[:4] == b"\x89PNG"
+    # Maps of saved plans, side by side, with tiles.
+    result = run(
+        "map",
+        "new",
+        "--before",
+        "old",
+        "--side-by-side",
+        "compare.html",
+        "--out",
+        "m.html",
+        "--tiles",
+        "OpenStreetMap",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "tile.openstreetmap.org" in (tmp_path / "m.html").read_text()
+    assert (tmp_path / "compare.html").read_text().count("geoterrPlanLayers(map_") == 2
+    result = run("map", "new", "--side-by-side", "x.html", cwd=tmp_path)
+    assert result.returncode == 1 and "needs --before" in result.stderr
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_bad_before_fails_before_the_design(tmp_path: Path) -> None:
+    make_customers(30).to_csv(tmp_path / "c.csv", index=False)
+    result = run("design", "c.csv", "-k", "3", "--before", "nope", "--out", "p", cwd=tmp_path)
+    assert result.returncode == 1 and "not a customers column nor a plan folder" in result.stderr
+    assert "designing" not in result.stderr and not (tmp_path / "p").exists()

@@ -1,7 +1,13 @@
-"""Map files: self-contained, safe, and working in a real headless browser."""
+"""Map files: self-contained, safe, complete and working in a real headless browser.
+
+The browser tests open the saved HTML from the file system in headless Chromium (Debian's
+``chromium``; ``.ci/run`` installs it) with every non-file request blocked and recorded.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 import shutil
@@ -9,11 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import make_customers
 
 import geoterr as gt
+from geoterr.map_data import plan_payload, script_json, territory_colours
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 INJECTIONS = [
@@ -21,6 +31,7 @@ INJECTIONS = [
     "</script><script>window.__pwned = 1</script>",
     '"><svg onload="window.__pwned=2">',
 ]
+EXTERNAL = re.compile(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", re.I)
 
 
 def chromium_path() -> str | None:
@@ -57,99 +68,332 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def open_map(browser: Any, html: Path) -> tuple[Any, list[str], list[str]]:
-    """Open a map file with every network request blocked; return page, errors, requests."""
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+class Page:
+    """A map page opened with every other request blocked, recording errors, dialogs and
+    requests (the map file must need nothing else: no network, no files next to it)."""
 
-    def block(route: Any) -> None:
-        if not route.request.url.startswith("file://"):
-            requests.append(route.request.url)
-            route.abort()
-        else:
+    def __init__(self, browser: Any, html: Path) -> None:
+        context = browser.new_context(viewport={"width": 1200, "height": 800})
+        self.page = page = context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
+        self.url = html.as_uri()
+        page.route("**/*", self._route)
+        page.goto(self.url)
+        page.wait_for_function("window.geoterrMaps && window.geoterrMaps.length > 0")
+        page.wait_for_timeout(200)
+
+    def _route(self, route: Any) -> None:
+        """Let the page itself load; record and block anything else, files included."""
+        if route.request.url == self.url:
             route.continue_()
+        else:
+            self.requests.append(route.request.url)
+            route.abort()
 
-    page.route("**/*", block)
-    page.goto(html.as_uri())
-    page.wait_for_function("document.querySelector('.leaflet-container') !== null")
-    page.wait_for_timeout(300)
-    return page, errors, requests
+    def stats(self, i: int = 0) -> dict[str, Any]:
+        return dict(self.page.evaluate(f"window.geoterrMaps[{i}].stats()"))
+
+    def territory_polygons(self, i: int = 0) -> int:
+        """Polygons on the map that are territories, counted from Leaflet's own layers."""
+        return int(
+            self.page.evaluate(
+                f"""() => Object.values(window.geoterrMaps[{i}].map._layers)
+                .filter(l => l instanceof L.Polygon && l.geoterrTerritory !== undefined)
+                .length"""
+            )
+        )
+
+    def point(self, lat: float, lon: float, i: int = 0) -> tuple[float, float]:
+        """Page pixel of a location on map ``i``."""
+        x, y = self.page.evaluate(
+            f"""() => {{ const m = window.geoterrMaps[{i}].map;
+            const p = m.latLngToContainerPoint([{lat}, {lon}]);
+            const r = m.getContainer().getBoundingClientRect();
+            return [p.x + r.left, p.y + r.top]; }}"""
+        )
+        return float(x), float(y)
+
+    def hover(self, lat: float, lon: float) -> str:
+        x, y = self.point(lat, lon)
+        self.page.mouse.move(x - 5, y - 5)
+        self.page.mouse.move(x, y)
+        self.page.wait_for_selector(".geoterr-tooltip", timeout=5000)
+        return str(self.page.inner_text(".geoterr-tooltip"))
+
+    def click(self, lat: float, lon: float, i: int = 0) -> str:
+        self.page.evaluate("document.querySelectorAll('.leaflet-popup').forEach(p => p.remove())")
+        x, y = self.point(lat, lon, i)
+        self.page.mouse.click(x, y)
+        self.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        return str(self.page.inner_text(".leaflet-popup-content"))
+
+    def pwned(self) -> bool:
+        return bool(self.page.evaluate("window.__pwned !== undefined"))
 
 
-COUNT_TERRITORIES = """() => {
-  const layers = Object.keys(window).filter(k => k.startsWith('geo_json_'))
-      .map(k => window[k]).filter(l => l && typeof l.getLayers === 'function');
-  const polys = layers.map(l => l.getLayers().filter(x => x instanceof L.Polygon).length);
-  return Math.max(...polys);
-}"""
-
-
-def map_var(page: Any) -> str:
-    return page.evaluate("Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k))")
-
-
-def hover_territory(page: Any, lat: float, lon: float) -> str:
-    name = map_var(page)
-    point = page.evaluate(
-        f"() => {{ const p = window['{name}'].latLngToContainerPoint([{lat}, {lon}]);"
-        " const r = document.querySelector('.leaflet-container').getBoundingClientRect();"
-        " return [p.x + r.left, p.y + r.top]; }"
-    )
-    page.mouse.move(point[0] - 5, point[1] - 5)
-    page.mouse.move(point[0], point[1])
-    page.wait_for_selector(".leaflet-tooltip", timeout=5000)
-    return page.inner_text(".leaflet-tooltip")
+def inside(plan: gt.Plan, name: str) -> tuple[float, float]:
+    """(lat, lon) of a point well inside a territory."""
+    geom = plan.territories.geometry.loc[name]
+    pt = geom.buffer(-0.05 * np.sqrt(geom.area)).representative_point()
+    return pt.y, pt.x
 
 
 def test_demo_map_in_browser(browser: Any, demo_dir: Path) -> None:
     html = demo_dir / "map.html"
     text = html.read_text()
-    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", text)
-    page, errors, requests = open_map(browser, html)
-    assert errors == []
-    assert requests == []  # nothing fetched from the network
-    assert page.evaluate(COUNT_TERRITORIES) == 12
-    territories = gpd.read_file(demo_dir / "territories.geojson")
-    inside = territories.to_crs(5070).geometry.iloc[5].representative_point()
-    pt = gpd.GeoSeries([inside], crs=5070).to_crs(4326).iloc[0]
-    tip = hover_territory(page, pt.y, pt.x)
-    assert re.search(r"T\d\d", tip)
-    assert "Territories" in page.inner_text("#geoterr-legend")
+    assert not EXTERNAL.search(text)
+    plan = gt.load_plan(demo_dir)
+    page = Page(browser, html)
+    assert page.errors == []
+    assert page.requests == []  # nothing fetched from the network
+    assert page.territory_polygons() == 12
+    stats = page.stats()
+    assert stats["customersDrawn"] == stats["customers"] == 4500
+    name = str(plan.territories.index[5])
+    tip = page.hover(*inside(plan, name))
+    assert name in tip and "Workload vs mean" in tip
+    legend = page.page.inner_text(".geoterr-legend")
+    assert "Territories" in legend and all(t in legend for t in plan.territories.index)
+    control = page.page.inner_text(".leaflet-control-layers")
+    for layer in ("Territories", "Territory labels", "Customers", "Territory centers"):
+        assert layer in control
+    assert page.page.locator(".leaflet-control-scale").count() == 1
+    assert page.page.locator(".geoterr-label").count() == 12
+    # A customer's popup on click.
+    customer = plan.customers.iloc[100]
+    popup = page.click(customer.geometry.y, customer.geometry.x)
+    assert str(customer["territory"]) in popup
+    # Fullscreen with the map's own button.
+    page.page.click(".geoterr-fullscreen a")
+    page.page.wait_for_function("document.fullscreenElement !== null", timeout=5000)
+    page.page.evaluate("document.exitFullscreen()")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "demo_map.png"))
-    assert errors == []
+    page.page.screenshot(path=str(ARTIFACTS / "demo_map.png"))
+    assert page.errors == [] and page.requests == []
 
 
-def test_user_text_is_inert(browser: Any, tmp_path: Path) -> None:
-    df = make_customers(40)
+@pytest.fixture(scope="module")
+def hostile_plan() -> tuple[gt.Plan, pd.DataFrame]:
+    """A realignment whose territory, customer, id, segment and rep names are attacks."""
+    df = make_customers(60)
     df.loc[: len(INJECTIONS) - 1, "name"] = INJECTIONS
     df.loc[5, "account_id"] = "<b>bold-id</b>"
-    units = gt.build_units(gt.read_customers(df), measures=["workload"])
-    plan = gt.design(units, 3, balance={"workload": 0.1})
-    folder = plan.save(tmp_path / "plan")
-    text = (folder / "map.html").read_text()
-    for raw in INJECTIONS:
+    df["segment"] = INJECTIONS[2]
+    thirds = pd.qcut(df["longitude"], 3, labels=False)
+    df["current_territory"] = [INJECTIONS[int(t)] for t in thirds]
+    df["rep"] = [f"{INJECTIONS[1]} rep {int(t)}" for t in thirds]
+    customers = gt.read_customers(df, measures=["workload"])
+    units = gt.build_units(customers, measures=["workload"])
+    plan = gt.design(units, 3, balance={"workload": 0.1}, current="current_territory")
+    reps = pd.DataFrame(
+        {
+            "name": INJECTIONS,
+            "territory": INJECTIONS,
+            "home_latitude": [37.5, 37.7, 38.0],
+            "home_longitude": [-98.7, -98.0, -97.3],
+            "home_city": INJECTIONS[::-1],
+        }
+    )
+    return plan, reps
+
+
+def test_user_text_is_inert(browser: Any, hostile_plan: Any, tmp_path: Path) -> None:
+    plan, reps = hostile_plan
+    assert set(plan.territories.index) == set(INJECTIONS)
+    html = tmp_path / "map.html"
+    gt.plan_map(plan, reps=reps, rep_column="rep").save(str(html))
+    titled = gt.plan_map(plan, title=INJECTIONS[1]).get_root().render()
+    assert INJECTIONS[1] not in titled and "<title>&lt;/script&gt;" in titled
+    text = html.read_text()
+    for raw in [*INJECTIONS, "<b>bold-id</b>"]:
         assert raw not in text
-    page, errors, requests = open_map(browser, folder / "map.html")
-    assert errors == [] and requests == []
-    assert page.evaluate("window.__pwned") is None
-    assert page.evaluate(COUNT_TERRITORIES) == 3
-    # the names show as text in the customer's tooltip
-    row = plan.customers.loc["C0000"]
-    tip = hover_territory(page, row.geometry.y, row.geometry.x)
-    assert "onerror" in tip or "T0" in tip
-    assert page.evaluate("window.__pwned") is None
-    assert errors == []
+    assert not EXTERNAL.search(text)
+    page = Page(browser, html)
+    assert page.errors == [] and page.requests == []
+    assert not page.pwned()
+    assert page.territory_polygons() == 3
+    assert page.page.title() == "Territory plan: 3 territories"
+    # Territory names show as text in the tooltip, the legend and the labels.
+    territory = INJECTIONS[0]
+    tip = page.hover(*inside(plan, territory))
+    assert territory in tip
+    assert INJECTIONS[1] in page.page.inner_text(".geoterr-legend")
+    # Customer name, id and segment show as text in the customer's popup.
+    for cid, expected in (("C0000", INJECTIONS[0]), ("<b>bold-id</b>", "<b>bold-id</b>")):
+        row = plan.customers.loc[cid]
+        popup = page.click(row.geometry.y, row.geometry.x)
+        assert expected in popup and INJECTIONS[2] in popup
+    # A rep's popup.
+    page.page.locator(".geoterr-rep").first.click()
+    page.page.wait_for_selector(".leaflet-popup-content")
+    assert any(s in page.page.inner_text(".leaflet-popup-content") for s in INJECTIONS)
+    # Nothing the names carry became an element or ran.
+    assert page.page.evaluate("document.querySelectorAll('img, b, svg[onload]').length") == 0
+    assert not page.pwned()
+    assert page.errors == [] and page.requests == []
 
 
-def test_map_without_customers_and_with_tiles_option(units: gt.Units) -> None:
-    plan = gt.design(units, 3, balance={"workload": 0.1})
+def test_script_json_cannot_close_its_script() -> None:
+    text = script_json({"a": "</script><!-- x & y \u2028", "b": ["</SCRIPT>"]})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text)["a"] == "</script><!-- x & y \u2028"
+
+
+def many_customers(plan: gt.Plan, n: int, seed: int = 0) -> gt.Plan:
+    """``plan`` with ``n`` random customers inside its territories instead of its own."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = plan.territories.total_bounds
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(rng.uniform(x0, x1, 3 * n), rng.uniform(y0, y1, 3 * n)),
+        crs=4326,
+    )
+    joined = gpd.sjoin(pts, plan.territories[["geometry"]].reset_index(), predicate="within")
+    joined = joined.drop_duplicates().iloc[:n]
+    customers = gpd.GeoDataFrame(
+        {
+            "name": [f"Account {i}" for i in range(len(joined))],
+            "workload": rng.integers(1, 30, len(joined)).astype(float),
+            "territory": joined["territory"].to_numpy(),
+        },
+        geometry=joined.geometry.to_numpy(),
+        crs=4326,
+        index=pd.Index([f"A{i:06d}" for i in range(len(joined))], name="account_id"),
+    )
+    assert len(customers) == n
+    return dataclasses.replace(plan, customers=customers)
+
+
+def test_many_customers_every_point_drawn(browser: Any, demo_dir: Path, tmp_path: Path) -> None:
+    plan = many_customers(gt.load_plan(demo_dir), 20_000)
+    html = tmp_path / "map.html"
+    gt.plan_map(plan).save(str(html))
+    assert html.stat().st_size < 3_000_000
+    page = Page(browser, html)
+    assert page.errors == [] and page.requests == []
+    assert page.territory_polygons() == 12
+    stats = page.stats()
+    assert stats["customersDrawn"] == 20_000
+    customer = plan.customers.iloc[12_345]
+    popup = page.click(customer.geometry.y, customer.geometry.x)
+    assert "Account" in popup and str(customer["territory"]) in popup
+    page.page.screenshot(path=str(ARTIFACTS / "many_customers.png"))
+
+
+@pytest.fixture(scope="module")
+def two_plans() -> tuple[gt.Plan, gt.Plan]:
+    customers = gt.read_customers(make_customers(300, seed=3), measures=["workload"])
+    units = gt.build_units(customers, measures=["workload"])
+    old = gt.design(units, 4, balance={"workload": 0.1}, random_state=0)
+    current = old.customers["territory"].rename("current")
+    new = gt.design(units, 4, balance={"workload": 0.03}, current=current, random_state=1)
+    return old, new
+
+
+def test_moved_customers_and_side_by_side(browser: Any, two_plans: Any, tmp_path: Path) -> None:
+    old, new = two_plans
+    moved = new.moved
+    assert len(moved) > 0
+    # The moved layer from the plan's own record and from the earlier plan agree.
+    html = tmp_path / "map.html"
+    gt.plan_map(new, before=old).save(str(html))
+    page = Page(browser, html)
+    assert page.errors == [] and page.requests == []
+    assert page.stats()["movedDrawn"] == len(moved)
+    assert "Moved customers" in page.page.inner_text(".leaflet-control-layers")
+    cid = moved.index[0]
+    row = new.customers.loc[cid]
+    popup = page.click(row.geometry.y, row.geometry.x)
+    assert f"{moved.loc[cid, 'territory_before']} \u2192 {moved.loc[cid, 'territory']}" in popup
+    # One page, two synchronised maps.
+    side = tmp_path / "before_after.html"
+    gt.before_after_map(old, new).save(str(side))
+    assert not EXTERNAL.search(side.read_text())
+    page = Page(browser, side)
+    page.page.wait_for_function("window.geoterrMaps.length === 2")
+    assert page.errors == [] and page.requests == []
+    assert page.territory_polygons(0) == page.territory_polygons(1) == 4
+    assert page.stats(0)["movedDrawn"] == page.stats(1)["movedDrawn"] == len(moved)
+    popup = page.click(row.geometry.y, row.geometry.x, 0)  # the old plan: where it goes
+    assert f"{moved.loc[cid, 'territory_before']} \u2192 {moved.loc[cid, 'territory']}" in popup
+    colour = "window.geoterrMaps[{}].data.territories.map(t => t.name + t.colour).join()"
+    assert page.page.evaluate(colour.format(0)) == page.page.evaluate(colour.format(1))
+    page.page.evaluate("window.geoterrMaps[0].map.setView([37.9, -98.1], 9, {animate: false})")
+    page.page.wait_for_timeout(100)
+    center = page.page.evaluate(
+        "(() => { const m = window.geoterrMaps[1].map;"
+        " return [m.getCenter().lat, m.getCenter().lng, m.getZoom()]; })()"
+    )
+    assert center == pytest.approx([37.9, -98.1, 9], abs=1e-3)
+    assert "Before" in page.page.inner_text("body") and "After" in page.page.inner_text("body")
+    page.page.screenshot(path=str(ARTIFACTS / "before_after.png"))
+
+
+def test_folium_additions_stay_offline(browser: Any, two_plans: Any, tmp_path: Path) -> None:
+    """A marker with Leaflet's default icon and a collapsed layer control need no files."""
+    old, _ = two_plans
+    m = gt.plan_map(old)
+    folium.Marker([37.8, -98.0], tooltip="office").add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    html = tmp_path / "map.html"
+    m.save(str(html))
+    page = Page(browser, html)
+    page.page.wait_for_timeout(300)
+    assert page.page.locator("img.leaflet-marker-icon").count() == 1
+    assert page.errors == [] and page.requests == []
+
+
+def test_before_options(two_plans: Any) -> None:
+    old, new = two_plans
+    html = gt.plan_map(new, before="territory_before").get_root().render()
+    assert "Moved customers" in html
+    with pytest.raises(gt.InputError, match="not a customers column"):
+        gt.plan_map(new, before="no_such_column")
+    plain = gt.plan_map(old).get_root().render()  # a design from scratch: nobody moved
+    assert "Moved customers" not in plain
+    with pytest.raises(gt.InputError, match="every customer is drawn"):
+        gt.plan_map(old, max_customers=100)
+
+
+def test_save_with_an_earlier_plan(two_plans: Any, tmp_path: Path) -> None:
+    old, new = two_plans
+    folder = new.save(tmp_path / "plan", before=old, reps=gt.sample_path("reps.csv"))
+    page = (folder / "map.html").read_text()
+    assert "Moved customers" in page and "Avery Collins" in page
+    side = (folder / "before_after.html").read_text()
+    assert side.count("geoterrPlanLayers(map_") == 2 and "geoterrSync(" in side
+    assert not (old.save(tmp_path / "old") / "before_after.html").exists()
+
+
+def test_reps_fixed_centers_and_tiles(units: gt.Units) -> None:
+    homes = pd.DataFrame(
+        {"latitude": [37.4, 37.6, 38.2], "longitude": [-98.6, -97.4, -98.0]},
+        index=pd.Index(["West", "East", "North"], name="territory"),
+    )
+    plan = gt.design(units, 3, balance={"workload": 0.1}, centers=homes)
+    assert plan.params["fixed_centers"]
     html = plan.map(customers=False).get_root().render()
-    assert "leaflet-container" in html and "Customers" not in html
+    assert "Fixed center of West" in html and '"customers":null' in html
+    assert not EXTERNAL.search(html)
+    reps = gt.sample_path("reps.csv")
+    with_reps = plan.map(reps=reps).get_root().render()
+    assert "Avery Collins" in with_reps and "not in this plan" in with_reps
+    with pytest.raises(gt.InputError, match="home latitude"):
+        plan.map(reps=pd.DataFrame({"name": ["A"], "territory": ["West"]}))
     tiled = plan.map(tiles="OpenStreetMap").get_root().render()
-    assert "tile.openstreetmap.org" in tiled
+    assert "tile.openstreetmap.org" in tiled and '"tiles":true' in tiled
+
+
+def test_territory_without_shape_keeps_its_place(two_plans: Any) -> None:
+    _, new = two_plans
+    territories = new.territories.copy()
+    territories.loc[territories.index[1], "geometry"] = None
+    plan = dataclasses.replace(new, territories=territories)
+    data = plan_payload(plan, colours=territory_colours(plan))
+    assert [t["name"] for t in data["territories"]] == list(new.territories.index)
+    assert data["territories"][1]["geometry"] is None
+    assert all(t["geometry"] is not None for i, t in enumerate(data["territories"]) if i != 1)
+    assert max(data["customers"]["territory"]) == 3  # customers still point at all four
