@@ -68,7 +68,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--kinds", default="points,voronoi,hex")
     parser.add_argument("--places-as-customers", action="store_true")
-    parser.add_argument("--one", nargs=3, metavar=("N", "KIND", "AS_PLACES"), help=argparse.SUPPRESS)
+    hidden = argparse.SUPPRESS
+    parser.add_argument("--one", nargs=3, metavar=("N", "KIND", "AS_PLACES"), help=hidden)
     args = parser.parse_args()
     if args.one:  # the child process
         n, kind, as_places = int(args.one[0]), args.one[1], args.one[2] == "1"

@@ -29,7 +29,8 @@ def world_customers(places_path: str, n: int, seed: int = 0) -> pd.DataFrame:
     lat0 = places["latitude"].to_numpy()[pick]
     lon0 = places["longitude"].to_numpy()[pick]
     dlat = rng.normal(0, 5.0, n) / EARTH_KM_PER_DEGREE
-    dlon = rng.normal(0, 5.0, n) / (EARTH_KM_PER_DEGREE * np.maximum(np.cos(np.radians(lat0)), 0.05))
+    km_per_lon_degree = EARTH_KM_PER_DEGREE * np.maximum(np.cos(np.radians(lat0)), 0.05)
+    dlon = rng.normal(0, 5.0, n) / km_per_lon_degree
     lat = np.clip(lat0 + dlat, -89.9, 89.9)
     lon = (lon0 + dlon + 180.0) % 360.0 - 180.0
     workload = np.round(rng.lognormal(mean=1.0, sigma=0.6, size=n), 2)
