@@ -197,3 +197,8 @@ def test_locked_groups_stay_together_and_apart(units: gt.Units) -> None:
     assert plan.assignment[west[0]] != plan.assignment[east[0]]
     with pytest.raises(gt.InputError, match="not units"):
         gt.design(units, 4, locked={"nope": "A"})
+
+
+def test_no_time_for_a_first_plan_is_said_plainly(units: gt.Units) -> None:
+    with pytest.raises(gt.SolverError, match=r"time limit \(0.001 s\) ran out before a first plan"):
+        gt.design(units, 5, balance={"workload": 0.05}, time_limit=0.001)

@@ -27,6 +27,7 @@ from geoterr._errors import (
     GeoterrWarning,
     InfeasibleError,
     InputError,
+    SolverError,
     format_ids,
 )
 from geoterr._errors import (
@@ -37,6 +38,7 @@ from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import exact_applies, solve_exact
 from geoterr.design.local_search import Search
 from geoterr.design.model import (
+    engine_timed_out,
     is_highs,
     lp_engine,
     resolve_solver,
@@ -179,6 +181,8 @@ def design(
     InfeasibleError
         When no plan can exist, with the reason (a unit heavier than a territory may be,
         more territories than units, ...) and the smallest tolerance that could work.
+    SolverError
+        When the time limit runs out before a first plan exists.
 
     Notes
     -----
@@ -266,7 +270,15 @@ def design(
         costs = problem.costs(centers)
         lp = solve_lp(problem, costs, lp_solver, engine, deadline)
         if lp is None:
-            timed_out = _out_of_time(start, time_limit)
+            timed_out = _out_of_time(start, time_limit) or engine_timed_out(engine)
+            if best is None and timed_out:
+                msg = (
+                    f"the time limit ({time_limit:g} s) ran out before a first plan: the "
+                    f"balanced assignment LP over {_n(problem.n)} units and {problem.k} "
+                    "territories did not finish. Give more time (time_limit=), or fewer units "
+                    "(e.g. a coarser hexagon resolution in build_units)."
+                )
+                raise SolverError(msg)
             if best is None and not timed_out:
                 msg = (
                     "the balanced assignment model has no solution; check the tolerances "

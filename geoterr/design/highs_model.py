@@ -155,6 +155,7 @@ class HighsAssignment:
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
+        self.status = ""  # HiGHS's model status after the last solve
         n, k, m = problem.n, problem.k, problem.loads.shape[1]
         self.h = _new_highs(None)
         self.allowed = problem.allowed()
@@ -268,7 +269,7 @@ class HighsAssignment:
                     return None
                 self.h.setOptionValue("time_limit", max(left, 0.05))
             self.h.run()
-            status = _status(self.h)
+            status = self.status = _status(self.h)
             if status != "Optimal":
                 log.debug("assignment LP status %s", status)
                 return None

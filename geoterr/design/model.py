@@ -38,7 +38,15 @@ from geoterr.design.highs_model import (
 )
 from geoterr.design.problem import Problem
 
-__all__ = ["LPResult", "is_highs", "lp_engine", "resolve_solver", "round_assignment", "solve_lp"]
+__all__ = [
+    "LPResult",
+    "engine_timed_out",
+    "is_highs",
+    "lp_engine",
+    "resolve_solver",
+    "round_assignment",
+    "solve_lp",
+]
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +128,11 @@ def is_highs(solver: pulp.LpSolver) -> bool:
 def lp_engine(problem: Problem, solver: pulp.LpSolver) -> HighsAssignment | None:
     """The array-built HiGHS model for ``problem`` when the solver is HiGHS, else None."""
     return HighsAssignment(problem) if is_highs(solver) else None
+
+
+def engine_timed_out(engine: HighsAssignment | None) -> bool:
+    """Whether the last LP solve of ``engine`` stopped at its time limit."""
+    return engine is not None and engine.status == "Time limit reached"
 
 
 def _seconds_left(solver: pulp.LpSolver, deadline: float | None) -> float | None:
