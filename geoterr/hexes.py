@@ -12,6 +12,7 @@ from typing import Any
 
 import h3.api.numpy_int as h3
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
@@ -25,6 +26,8 @@ __all__ = [
     "child_cells",
     "choose_resolution",
     "close_gaps",
+    "descend",
+    "heavy_cells",
     "hex_neighbours",
     "hex_polygons",
     "latlng_to_cells",
@@ -120,36 +123,60 @@ def split_heavy(
     Returns
     -------
     cells : ndarray of uint64
-        Each customer's cell after splitting (mixed resolutions).
+        Each customer's cell after splitting (mixed resolutions): see :func:`descend`.
     split : ndarray of uint64
-        The cells that were split (no longer units; their seven children are).
-
-    A cell whose customers all sit at one spot is never split (it cannot get lighter).
+        The cells that were split (no longer units; their seven children are), sorted.
     """
-    cells = cells.copy()
-    split: list[np.ndarray] = []
-    spot = np.unique(np.column_stack([lat, lng]), axis=0, return_inverse=True)[1].ravel()
-    for _ in range(MAX_RESOLUTION):
-        distinct, where = np.unique(cells, return_inverse=True)
-        totals = np.column_stack(
-            [
-                np.bincount(where, weights=loads[:, j], minlength=len(distinct))
-                for j in range(len(caps))
-            ]
+    split: set[int] = set()
+    while True:
+        placed = descend(cells, lat, lng, split)
+        distinct, where = np.unique(placed, return_inverse=True)
+        stats = pd.DataFrame({"cell": where, "lat": lat, "lng": lng})
+        for j in range(len(caps)):
+            stats[f"load{j}"] = loads[:, j]
+        table = stats.groupby("cell").agg(
+            **{f"load{j}": (f"load{j}", "sum") for j in range(len(caps))},
+            lat_min=("lat", "min"),
+            lat_max=("lat", "max"),
+            lng_min=("lng", "min"),
+            lng_max=("lng", "max"),
         )
-        pairs = np.unique(np.column_stack([where, spot]), axis=0)
-        spots = np.bincount(pairs[:, 0], minlength=len(distinct))
-        res = np.array([h3.get_resolution(int(c)) for c in distinct])
-        heavy = np.any(totals > caps, axis=1) & (spots > 1) & (res < MAX_RESOLUTION)
-        if not heavy.any():
-            break
-        split.append(distinct[heavy])
-        move = np.flatnonzero(heavy[where])
-        cells[move] = [
+        more = heavy_cells(distinct, table, caps)
+        if len(more) == 0:
+            return placed, np.sort(np.fromiter(split, dtype=np.uint64, count=len(split)))
+        split.update(int(c) for c in more)
+
+
+def heavy_cells(cells: np.ndarray, table: pd.DataFrame, caps: np.ndarray) -> np.ndarray:
+    """The cells to split: over a cap, with customers at more than one spot, not the finest.
+
+    ``table`` has, per cell (in the order of ``cells``), ``load0``... (the capped measures'
+    sums) and the ``lat_min``, ``lat_max``, ``lng_min``, ``lng_max`` of its customers. A
+    cell whose customers all sit at one spot cannot get lighter and stays whole.
+    """
+    totals = table[[f"load{j}" for j in range(len(caps))]].to_numpy(dtype=float)
+    spread = (table["lat_min"] != table["lat_max"]) | (table["lng_min"] != table["lng_max"])
+    finest = np.array([h3.get_resolution(int(c)) for c in cells]) >= MAX_RESOLUTION
+    over = np.any(totals > caps, axis=1) & spread.to_numpy() & ~finest
+    return cells[over]
+
+
+def descend(cells: np.ndarray, lat: np.ndarray, lng: np.ndarray, split: set[int]) -> np.ndarray:
+    """Move each customer out of split cells, down to the child holding it, until its cell is
+    not split. The result depends only on the customer and the split cells, so every path
+    (in memory, or partition by partition) places a customer in the same cell."""
+    cells = np.array(cells, dtype=np.uint64)
+    if not split:
+        return cells
+    marks = np.fromiter(split, dtype=np.uint64, count=len(split))
+    todo = np.flatnonzero(np.isin(cells, marks))
+    while len(todo):
+        cells[todo] = [
             _child_holding(int(c), y, x)
-            for c, y, x in zip(cells[move], lat[move], lng[move], strict=True)
+            for c, y, x in zip(cells[todo], lat[todo], lng[todo], strict=True)
         ]
-    return cells, (np.concatenate(split) if split else np.empty(0, dtype=np.uint64))
+        todo = todo[np.isin(cells[todo], marks)]
+    return cells
 
 
 def to_resolution(cells: np.ndarray, resolution: int) -> np.ndarray:

@@ -14,7 +14,7 @@ geoterr[dask]``.
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -27,13 +27,15 @@ from geoterr.hexes import (
     FINEST_CHOICE,
     check_resolution,
     check_target,
+    descend,
+    heavy_cells,
     latlng_to_cells,
     resolution_for,
 )
 from geoterr.polygons import Contiguity, join_customers, prepare_polygons
 from geoterr.projection import crs_for_extent, local_crs
 from geoterr.unit_kinds import DEFAULT_HEX_UNITS, hex_layout, polygon_layout
-from geoterr.units import COUNT, RESERVED, Units, assemble_units
+from geoterr.units import COUNT, RESERVED, Units, assemble_units, check_max_load
 
 __all__ = ["units_from_files"]
 
@@ -127,6 +129,7 @@ def units_from_files(
     n_units: int | None = None,
     fill_gaps: int = 2,
     boundary: Any = None,
+    max_load: Mapping[str, float] | None = None,
     polygons: gpd.GeoDataFrame | None = None,
     polygon_id: Hashable | None = None,
     contiguity: Contiguity = "queen",
@@ -151,9 +154,10 @@ def units_from_files(
     id_column : str, optional
         The customer id column: named in error messages, and written with each customer's
         unit to ``customer_units``. Default: the row labels of each partition.
-    resolution, n_units, fill_gaps, boundary
+    resolution, n_units, fill_gaps, boundary, max_load
         ``"hex"``: as in :func:`geoterr.build_units`; choosing the resolution from
-        ``n_units`` costs one more pass over the data.
+        ``n_units`` costs one more pass over the data, and ``max_load`` one pass per level
+        of splitting.
     polygons, polygon_id, contiguity, snap
         ``"polygons"``: as in :func:`geoterr.build_units`; the polygons go to every worker.
         Customers outside every polygon are an error naming them.
@@ -209,8 +213,14 @@ def units_from_files(
             _raise_bad(report_table, latitude, longitude, measures)
             resolution = resolution_for(np.unique(found.to_numpy(dtype=np.uint64)), target)
         res = check_resolution(resolution)
+        caps = check_max_load(max_load, measures)
+        split = _split_cells(dask, checked, latitude, longitude, res, caps) if caps else set()
         placed = checked.map_partitions(
-            lambda p: p.assign(unit=_cells(p, latitude, longitude, res)),
+            _place,
+            latitude,
+            longitude,
+            res,
+            frozenset(split),
             meta=checked._meta.assign(unit=np.uint64(0)),
         )
     else:
@@ -245,7 +255,14 @@ def units_from_files(
 
     if method == "hex":
         occupied = np.sort(counts.index.to_numpy(dtype=np.uint64))
-        layout = hex_layout(occupied, res, crs, fill_gaps=fill_gaps, boundary=boundary)
+        layout = hex_layout(
+            occupied,
+            res,
+            crs,
+            fill_gaps=fill_gaps,
+            boundary=boundary,
+            split=np.sort(np.fromiter(split, dtype=np.uint64, count=len(split))),
+        )
         position = np.searchsorted(layout.settings.pop("cells"), occupied)
     else:
         layout = polygon_layout(
@@ -264,6 +281,42 @@ def units_from_files(
     return assemble_units(
         layout, table, crs, kind=method, customers=None, measures=measures, islands=islands
     )
+
+
+def _place(
+    part: pd.DataFrame, lat: str, lon: str, resolution: int, split: frozenset[int]
+) -> pd.DataFrame:
+    """The partition with each customer's unit cell (below the split cells)."""
+    y, x = part[lat].to_numpy(dtype=float), part[lon].to_numpy(dtype=float)
+    return part.assign(unit=descend(latlng_to_cells(y, x, resolution), y, x, set(split)))
+
+
+def _split_cells(
+    dask: Any, frame: Any, lat: str, lon: str, resolution: int, caps: list[tuple[str, float]]
+) -> set[int]:
+    """The cells to split for ``max_load``: one pass over the data per level of splitting."""
+    split: set[int] = set()
+    limits = np.array([c for _, c in caps])
+    while True:
+        placed = frame.map_partitions(
+            _place,
+            lat,
+            lon,
+            resolution,
+            frozenset(split),
+            meta=frame._meta.assign(unit=np.uint64(0)),
+        )
+        loads = {f"load{j}": 1.0 if m == COUNT else placed[m] for j, (m, _) in enumerate(caps)}
+        grouped = placed.assign(**loads).groupby("unit")
+        sums, low, high = dask.compute(
+            grouped[list(loads)].sum(), grouped[[lat, lon]].min(), grouped[[lat, lon]].max()
+        )
+        table = sums.join(low.rename(columns={lat: "lat_min", lon: "lng_min"}))
+        table = table.join(high.rename(columns={lat: "lat_max", lon: "lng_max"}))
+        more = heavy_cells(table.index.to_numpy(dtype=np.uint64), table, limits)
+        if len(more) == 0:
+            return split
+        split.update(int(c) for c in more)
 
 
 def _cells(part: pd.DataFrame, lat: str, lon: str, resolution: int) -> np.ndarray:

@@ -34,7 +34,14 @@ from geoterr.polygons import Contiguity, Outside
 from geoterr.projection import local_crs
 from geoterr.unit_kinds import Layout, hex_layout_for, location_layout, polygon_layout
 
-__all__ = ["Units", "assemble_units", "build_units", "unit_cells", "unit_table"]
+__all__ = [
+    "Units",
+    "assemble_units",
+    "build_units",
+    "check_max_load",
+    "unit_cells",
+    "unit_table",
+]
 
 COUNT = "customers"
 # Columns geoterr itself writes on units or customers; never taken as measures.
@@ -157,29 +164,38 @@ def _check_customers(customers: Any, columns: list[str]) -> dict[str, pd.Series]
     return values
 
 
-def _caps(
-    max_load: Mapping[str, float] | None, values: Mapping[str, pd.Series], n: int
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The customers' loads (n, m) and the caps (m,) of ``max_load``, checked."""
+def check_max_load(
+    max_load: Mapping[str, float] | None, measures: Iterable[str]
+) -> list[tuple[str, float]]:
+    """``max_load`` as (measure or ``"customers"``, cap) pairs, checked."""
     if max_load is None:
-        return None, None
+        return []
     if not isinstance(max_load, Mapping) or not max_load:
         msg = f"`max_load` must map measures to the most one unit may hold, got {max_load!r}."
         raise InputError(msg)
-    problems = []
-    columns, caps = [], []
+    known = [COUNT, *measures]
+    problems, caps = [], []
     for name, cap in max_load.items():
-        if name != COUNT and name not in values:
-            problems.append(f"{name!r} is not a measure (measures: {', '.join(values)})")
+        if name not in known:
+            problems.append(f"{name!r} is not a measure (measures: {', '.join(known)})")
         elif isinstance(cap, bool) or not isinstance(cap, int | float) or not cap > 0:
             problems.append(f"the cap for {name!r} must be a positive number, got {cap!r}")
         else:
-            column = np.ones(n) if name == COUNT else values[name].to_numpy(dtype=float)
-            columns.append(column)
-            caps.append(float(cap))
+            caps.append((name, float(cap)))
     if problems:
         raise InputError(f"`max_load` has problems: {'; '.join(problems)}.")
-    return np.column_stack(columns), np.asarray(caps)
+    return caps
+
+
+def _caps(
+    max_load: Mapping[str, float] | None, values: Mapping[str, pd.Series], n: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The customers' loads (n, m) and the caps (m,) of ``max_load``."""
+    caps = check_max_load(max_load, values)
+    if not caps:
+        return None, None
+    loads = [np.ones(n) if m == COUNT else values[m].to_numpy(dtype=float) for m, _ in caps]
+    return np.column_stack(loads), np.array([c for _, c in caps])
 
 
 def unit_table(

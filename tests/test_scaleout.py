@@ -172,3 +172,20 @@ def test_sweep_checks_scenarios(table: pd.DataFrame) -> None:
         gt.sweep(units, [{"n_territories": 3, "resolution": 6}])
     result = gt.sweep(units, [{"n_territories": 3}], keep_plans=True)
     assert isinstance(result["plan"].iloc[0], gt.Plan)
+
+
+def test_split_hexagons_match_memory(table: pd.DataFrame, tmp_path: Path) -> None:
+    folder = write_parts(table, tmp_path / "split", "parquet", parts=3)
+    caps = {"workload": 300.0, "customers": 40}
+    far = gt.units_from_files(
+        folder, "hex", resolution=5, measures=["workload"], max_load=caps, id_column="account_id"
+    )
+    near = gt.build_units(
+        gt.read_customers(table), "hex", resolution=5, measures=["workload"], max_load=caps
+    )
+    assert near.settings["split_cells"] > 0
+    assert far.settings["split_cells"] == near.settings["split_cells"]
+    assert_same_units(far, near, ["workload"])
+    occupied = near.gdf["customers"] > 1
+    assert (near.gdf.loc[occupied, "workload"] <= 300).all()
+    assert (near.gdf["customers"] <= 40).all()
