@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from geoterr import __version__
@@ -135,7 +136,27 @@ def _design_options(p: argparse.ArgumentParser, default_balance: str | None = No
         default="",
         help="extra numeric columns to total per territory, comma-separated",
     )
-    p.add_argument("--units", choices=["voronoi", "points"], default="voronoi")
+    p.add_argument(
+        "--units",
+        choices=["voronoi", "points", "hex", "polygons"],
+        default="voronoi",
+        help="kind of basic unit (default voronoi; hex = H3 hexagons; polygons = --polygons)",
+    )
+    p.add_argument("--resolution", type=int, help="hex: H3 resolution (0-15)")
+    p.add_argument("--n-units", type=int, help="hex: choose the resolution for about this many")
+    p.add_argument(
+        "--max-load",
+        help="hex: split cells holding more than this, e.g. workload:500 (comma-separated)",
+    )
+    p.add_argument("--polygons", type=Path, help="polygons: file of areas (GeoPackage, GeoJSON)")
+    p.add_argument("--polygon-id", help="polygons: the column with the area ids")
+    p.add_argument(
+        "--islands",
+        choices=["connect", "separate", "raise"],
+        default="connect",
+        help="separate parts of the unit graph: link them (default), give each its own "
+        "territories, or stop",
+    )
     p.add_argument("--objective", choices=["distance", "inertia"], default="distance")
     p.add_argument("--solver", default="highs", help="highs (default) or cbc")
     p.add_argument("--time-limit", type=float, default=120.0, help="seconds (default 120)")
@@ -151,6 +172,22 @@ def _design_options(p: argparse.ArgumentParser, default_balance: str | None = No
     _map_options(p)
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+
+
+def _unit_options(args: argparse.Namespace) -> dict[str, Any]:
+    """build_units options from the command line (only those the unit kind takes)."""
+    options: dict[str, Any] = {"islands": getattr(args, "islands", "connect")}
+    kind = getattr(args, "units", "voronoi")
+    if kind == "hex":
+        options.update(resolution=args.resolution, n_units=args.n_units)
+        if args.max_load:
+            caps = parse_balance_text(args.max_load)
+            options["max_load"] = {name: float(cap) for name, cap in caps.items()}  # type: ignore[arg-type]
+    elif kind == "polygons":
+        if args.polygons is None:
+            raise InputError("--units polygons needs --polygons FILE (the areas).")
+        options.update(polygons=gpd.read_file(args.polygons), polygon_id=args.polygon_id)
+    return options
 
 
 def _say(message: str) -> None:
@@ -230,7 +267,7 @@ def _run(args: argparse.Namespace) -> Plan:
             )
             raise InputError(msg)
     log.info("%d customers read (id column %r)", len(customers), customers.index.name)
-    units = build_units(customers, method=args.units, measures=measures)
+    units = build_units(customers, method=args.units, measures=measures, **_unit_options(args))
     log.info(
         "%d %s units, %d neighbour links", len(units), args.units, units.graph.number_of_edges()
     )

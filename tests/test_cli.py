@@ -205,3 +205,43 @@ def test_bad_before_fails_before_the_design(tmp_path: Path) -> None:
     result = run("design", "c.csv", "-k", "3", "--before", "nope", "--out", "p", cwd=tmp_path)
     assert result.returncode == 1 and "not a customers column nor a plan folder" in result.stderr
     assert "designing" not in result.stderr and not (tmp_path / "p").exists()
+
+
+def test_hexagon_and_polygon_units_on_the_command_line(tmp_path: Path) -> None:
+    result = run(
+        "design",
+        str(gt.sample_path()),
+        "-k",
+        "6",
+        "--units",
+        "hex",
+        "--n-units",
+        "300",
+        "--max-load",
+        "workload:400",
+        "--balance",
+        "workload:0.1",
+        "--no-map",
+        "--out",
+        "hexplan",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assignments = pd.read_csv(tmp_path / "hexplan" / "assignments.csv")
+    assert len(assignments) == len(pd.read_csv(gt.sample_path()))
+    assert assignments["unit"].str.fullmatch(r"[0-9a-f]{15}").all()  # H3 cell names
+    summary = pd.read_csv(tmp_path / "hexplan" / "summary.csv")
+    assert summary["workload_deviation"].abs().max() <= 0.1 + 1e-9
+    missing = run(
+        "design",
+        str(gt.sample_path()),
+        "-k",
+        "6",
+        "--units",
+        "polygons",
+        "--out",
+        "p",
+        cwd=tmp_path,
+    )
+    assert missing.returncode != 0
+    assert "--polygons" in missing.stderr and "Traceback" not in missing.stderr
