@@ -396,3 +396,23 @@ def test_round_trip_keeps_every_customer(method: str) -> None:
     assert (
         plan.customers["territory"] == plan.assignment.loc[units.customer_unit].to_numpy()
     ).all()
+
+
+@pytest.mark.parametrize("method", ["points", "voronoi", "hex"])
+def test_real_places(method: str) -> None:
+    """The 3,676 real GeoNames places of the sample: every kind, traceable and connected."""
+    path = Path(gt.sample_path()).with_name("places_extract.csv")
+    places = gt.read_customers(pd.read_csv(path), id_col="geonameid")
+    kwargs = {"n_units": 1500, "max_load": {"population": 2_000_000}} if method == "hex" else {}
+    with warnings.catch_warnings():  # far places (Florida Keys, Maine islands) get links
+        warnings.simplefilter("ignore", gt.GeoterrWarning)
+        units = gt.build_units(places, method, measures=["population"], **kwargs)  # type: ignore[arg-type]
+    assert_traceable(units, places)
+    assert units.gdf["population"].sum() == pytest.approx(places["population"].sum())
+    assert nx.is_connected(units.graph)
+    if method == "hex":
+        occupied = units.gdf["customers"] > 1
+        assert (units.gdf.loc[occupied, "population"] <= 2_000_000).all()
+        assert 750 <= (units.gdf["customers"] > 0).sum() <= 3000
+    else:
+        assert len(units) == len(places)
