@@ -374,6 +374,9 @@ def build_units(
         if method != "polygons":
             msg = "`customers` is None: only method='polygons' builds units without customers."
             raise InputError(msg)
+        if aggregate:
+            msg = "`aggregate` needs customers to aggregate; give `customers` or drop it."
+            raise InputError(msg)
         assert polygons is not None
         areas = (
             pd.DataFrame(polygons.drop(columns="geometry"))

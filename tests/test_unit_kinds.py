@@ -289,6 +289,8 @@ def test_bad_polygons(counties: gpd.GeoDataFrame) -> None:
         gt.build_units(None, "polygons", polygons=pd.DataFrame(counties))  # type: ignore[arg-type]
     with pytest.raises(gt.InputError, match="only method='polygons'"):
         gt.build_units(None, "hex")
+    with pytest.raises(gt.InputError, match="`aggregate` needs customers"):
+        gt.build_units(None, "polygons", polygons=counties, aggregate={"n": ("NAME", "size")})
 
 
 # --- islands policies on the real counties --------------------------------------------
