@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from world_customers import world_customers  # noqa: E402
+from world_customers import world_customers
 
-import geoterr as gt  # noqa: E402
+import geoterr as gt
 
 
 def peak_gb() -> float:

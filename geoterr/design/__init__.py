@@ -36,6 +36,7 @@ from geoterr._errors import (
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import exact_applies, solve_exact
+from geoterr.design.highs_model import LP_MARGIN
 from geoterr.design.local_search import Search
 from geoterr.design.model import (
     engine_timed_out,
@@ -259,6 +260,8 @@ def design(
         pins = pin_units(locked, units, problem, centers, given_names)
         problem.locked = np.where(pins >= 0, pins, problem.locked)
     engine = lp_engine(problem, lp_solver)
+    if engine is not None:
+        engine.set_margin(LP_MARGIN)
     can_prove = fixed_names is None and exact_applies(problem) and is_highs(lp_solver)
     deadline = None if time_limit is None else start + time_limit
     best: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
@@ -349,6 +352,8 @@ def design(
     lower_bound = None
     scope = "plan centers"
     if not _out_of_time(start, time_limit):
+        if engine is not None:
+            engine.set_margin(0.0)  # the bound needs the exact ranges
         bound_lp = solve_lp(problem, costs, lp_solver, engine, deadline)
         lower_bound = bound_lp.objective if bound_lp is not None else None
     if can_prove and (prove or _broken(problem, labels) > 0):
