@@ -303,4 +303,9 @@ def hex_polygons(cells: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
         idx = offsets[rows][:, None] + np.arange(size)
         coords = np.stack([fx[idx], fy[idx]], axis=-1)
         polygons[rows] = shapely.polygons(coords)
+    # Far from the projection's center (across an ocean on a world map) a cell can come out
+    # twisted; repair those rather than fail when territories are drawn.
+    twisted = ~shapely.is_valid(polygons)
+    if twisted.any():
+        polygons[twisted] = shapely.make_valid(polygons[twisted])
     return polygons, np.column_stack([cx, cy])

@@ -83,7 +83,7 @@ def territory_table(
     geoms = []
     for name in names:
         members = assignment.index[assignment == name]
-        geoms.append(shapely.union_all(cells.loc[members].to_numpy()) if len(members) else None)
+        geoms.append(_union(cells.loc[members].to_numpy()) if len(members) else None)
     gdf = gpd.GeoDataFrame(table, geometry=geoms, crs=unit_gdf.crs)
     gdf["area_km2"] = gdf.geometry.area / 1e6
     gdf["polsby_popper"] = polsby_popper(gdf.geometry)
@@ -107,3 +107,11 @@ def territory_table(
         for members in (assignment.index[assignment == n] for n in names)
     ]
     return gdf
+
+
+def _union(shapes: np.ndarray) -> shapely.Geometry:
+    """The union of unit shapes; shapes a projection bent out of shape are repaired first."""
+    try:
+        return shapely.union_all(shapes)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(shapely.make_valid(shapes))

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS
 
-__all__ = ["crs_for_extent", "local_crs"]
+__all__ = ["crs_for_extent", "laea_distortion", "local_crs"]
 
 
 def local_crs(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> CRS:
@@ -57,3 +57,28 @@ def crs_for_extent(
     return CRS.from_proj4(
         f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +x_0=0 +y_0=0 +datum=WGS84 +units=m"
     )
+
+
+def laea_distortion(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> float:
+    """The largest scale error of a :func:`local_crs` projection at the given points.
+
+    In a Lambert azimuthal equal-area projection a point at angular distance ``c`` from the
+    center is stretched by ``1 / cos(c / 2)`` along the circles around the center (and shrunk
+    as much along the radii): about 4 % at 30 degrees, 15 % at 60, 41 % at 90.
+
+    Returns
+    -------
+    float
+        ``max(1 / cos(c / 2)) - 1`` over the points (0 for a CRS that is not such a
+        projection).
+    """
+    operation = crs.coordinate_operation
+    if operation is None or "Azimuthal Equal Area" not in operation.method_name or len(lon) == 0:
+        return 0.0
+    params = {p.name: p.value for p in operation.params}
+    lat0 = np.radians(params.get("Latitude of natural origin", 0.0))
+    lon0 = np.radians(params.get("Longitude of natural origin", 0.0))
+    phi, lam = np.radians(lat), np.radians(lon)
+    cos_c = np.sin(lat0) * np.sin(phi) + np.cos(lat0) * np.cos(phi) * np.cos(lam - lon0)
+    c = np.arccos(np.clip(cos_c, -1.0, 1.0))
+    return float(1.0 / max(np.cos(c.max() / 2), 1e-9) - 1.0)

@@ -35,7 +35,14 @@ from geoterr.hexes import (
 from geoterr.polygons import Contiguity, join_customers, prepare_polygons
 from geoterr.projection import crs_for_extent, local_crs
 from geoterr.unit_kinds import DEFAULT_HEX_UNITS, hex_layout, polygon_layout
-from geoterr.units import COUNT, RESERVED, Units, assemble_units, check_max_load
+from geoterr.units import (
+    COUNT,
+    RESERVED,
+    Units,
+    assemble_units,
+    check_max_load,
+    warn_distortion,
+)
 
 __all__ = ["units_from_files"]
 
@@ -252,6 +259,11 @@ def units_from_files(
         else areas.crs
     )
     totals = out[8] if sums is not None else pd.DataFrame(index=counts.index)
+    if method == "hex":  # corners and edge midpoints of the data's extent
+        lon_box = np.array([minx, (minx + maxx) / 2, maxx] * 3)
+        lat_box = np.repeat([miny, (miny + maxy) / 2, maxy], 3)
+        corners = gpd.GeoSeries(gpd.points_from_xy(lon_box, lat_box), crs=4326)
+        warn_distortion(corners, crs)
 
     if method == "hex":
         occupied = np.sort(counts.index.to_numpy(dtype=np.uint64))

@@ -16,6 +16,7 @@ customer can be traced to its unit (``Units.customer_unit``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,12 +27,12 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from geoterr._errors import InputError, format_ids
+from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr._validate import Problems, check_measure
 from geoterr.cells import boundary_region, voronoi_cells
 from geoterr.graph import IslandPolicy, connect_components, graph_from_edges, graph_from_pairs
 from geoterr.polygons import Contiguity, Outside
-from geoterr.projection import local_crs
+from geoterr.projection import laea_distortion, local_crs
 from geoterr.unit_kinds import Layout, hex_layout_for, location_layout, polygon_layout
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "check_max_load",
     "unit_cells",
     "unit_table",
+    "warn_distortion",
 ]
 
 COUNT = "customers"
@@ -185,6 +187,27 @@ def check_max_load(
     if problems:
         raise InputError(f"`max_load` has problems: {'; '.join(problems)}.")
     return caps
+
+
+# Above this scale error of the projection, distances far from its center are called out.
+MAX_DISTORTION = 0.10
+
+
+def warn_distortion(shapes: gpd.GeoSeries, crs: CRS) -> None:
+    """Warn when ``crs`` (chosen by geoterr) stretches distances much at ``shapes``."""
+    box = shapes.to_crs(4326).bounds if not shapes.crs.equals(4326) else shapes.bounds
+    lon = ((box["minx"] + box["maxx"]) / 2).to_numpy()
+    lat = ((box["miny"] + box["maxy"]) / 2).to_numpy()
+    error = laea_distortion(lon, lat, crs)
+    if error > MAX_DISTORTION:
+        warnings.warn(
+            f"the data spans so much of the globe that one map projection stretches distances "
+            f"by up to {error:.0%} far from its center; plans stay valid, but distances there "
+            "are approximate. Build units per region (a continent, a country) for exact ones, "
+            "or pass your own `crs=`.",
+            GeoterrWarning,
+            stacklevel=3,
+        )
 
 
 def _caps(
@@ -403,6 +426,8 @@ def build_units(
     if not target.is_projected:
         msg = f"`crs` must be a projected CRS in metres, got {target.name}."
         raise InputError(msg)
+    if crs is None:
+        warn_distortion(points if points is not None else polygons.geometry, target)  # type: ignore[union-attr]
 
     if method in ("points", "voronoi"):
         assert points is not None

@@ -418,3 +418,17 @@ def test_real_places(method: str) -> None:
         assert 750 <= (units.gdf["customers"] > 0).sum() <= 3000
     else:
         assert len(units) == len(places)
+
+
+def test_world_spanning_data_warns_about_distances() -> None:
+    df = pd.DataFrame(
+        {
+            "account_id": ["PARIS", "LYON", "SYDNEY", "PERTH", "LIMA"],
+            "latitude": [48.86, 45.76, -33.87, -31.95, -12.05],
+            "longitude": [2.35, 4.84, 151.21, 115.86, -77.04],
+            "workload": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    customers = gt.read_customers(df)
+    with pytest.warns(gt.GeoterrWarning, match=r"stretches distances by up to \d+%"):
+        gt.build_units(customers, "hex", resolution=3, fill_gaps=0, islands="separate")
