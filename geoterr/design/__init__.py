@@ -51,6 +51,7 @@ from geoterr.design.problem import (
     pieces_per_territory,
 )
 from geoterr.design.realign import before_by_customer, setup_realignment
+from geoterr.design.regions import partition_search
 from geoterr.design.seeds import kmeans_centers, nearest_units
 from geoterr.plan import Plan, build_plan, territory_name
 from geoterr.units import COUNT, Units
@@ -285,6 +286,8 @@ def design(
             score[0],
             time.perf_counter() - start,
         )
+        if rounds == 1 and score[0] > 0:
+            _prove_no_partition(problem)
         if best is None or score < best[0]:
             gain = (
                 1.0
@@ -460,6 +463,25 @@ def _repair(
         if exact is not None:
             labels = exact
     return labels
+
+
+def _prove_no_partition(problem: Problem) -> None:
+    """Raise :class:`InfeasibleError` when a small instance provably has no split into
+    contiguous territories within the loosest ranges (:func:`partition_search`)."""
+    answer, steps = partition_search(problem)
+    if answer is not False:
+        return
+    ranges = ", ".join(
+        f"{name} in [{_n(problem.lower[:, m].min())}, {_n(problem.upper[:, m].max())}]"
+        for m, name in enumerate(problem.names)
+    )
+    msg = (
+        f"No contiguous, balanced plan exists: the {problem.n} units cannot be split into "
+        f"{problem.k} connected territories with {ranges} (every territory that could hold "
+        f"the heaviest unit was tried, and what each leaves behind cannot be split; an "
+        f"exhaustive search of {steps:,} connected groups)."
+    )
+    raise InfeasibleError(msg)
 
 
 def _out_of_time(start: float, limit: float | None) -> bool:
