@@ -22,6 +22,7 @@ of steps and then conclude nothing.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -43,6 +44,10 @@ PARTITION_UNITS = 80
 PARTITION_STEPS = 30_000
 # Deepest group the searches grow (Python recursion).
 MAX_DEPTH = 600
+# Units walked at most when asking whether a group can still reach the lower bound.
+REACH = 64
+# Seconds at most for each of the two checks (a search stopped early proves nothing).
+SECONDS = 2.0
 
 
 class _OutOfSteps(Exception):
@@ -52,7 +57,9 @@ class _OutOfSteps(Exception):
 class _Groups:
     """Connected groups of units with every load within [low, up], around a unit."""
 
-    def __init__(self, problem: Problem, steps: int) -> None:
+    def __init__(self, problem: Problem, steps: int, seconds: float = SECONDS) -> None:
+        self.deadline = time.perf_counter() + seconds
+        self.late = False
         self.adj = problem.adjacency
         self.loads = problem.loads
         self.low = problem.lower.min(axis=0)
@@ -87,8 +94,15 @@ class _Groups:
         self.used += 1
         if self.used > self.steps or depth > MAX_DEPTH:
             raise _OutOfSteps
+        if self.used % 256 == 0 and time.perf_counter() > self.deadline:
+            self.late = True  # every later search stops too
+        if self.late:
+            raise _OutOfSteps
         yield members, load
-        cands = [u for u in frontier if np.all(load + self.loads[u] <= self.up)]
+        if not frontier:
+            return
+        near = np.fromiter(frontier, dtype=np.int64, count=len(frontier))
+        cands = near[np.all(self.loads[near] <= self.up - load, axis=1)].tolist()
         if not cands:
             return
         ruled = out | frontier  # units that do not fit are ruled out with the others
@@ -109,21 +123,19 @@ class _Groups:
         self, members: list[int], load: np.ndarray, ruled: set[int], allowed: set[int]
     ) -> bool:
         """Whether the units reachable from ``members`` avoiding ``ruled`` could bring every
-        load up to ``low`` (a breadth-first walk that stops as soon as they could)."""
-        total = load.copy()
+        load up to ``low``: a walk that stops as soon as they could, or after ``REACH``
+        units (then they might)."""
         seen = set(members) | ruled
         stack = list(members)
-        while stack:
+        walked: list[int] = []
+        while stack and len(walked) < REACH:
             a = stack.pop()
             for w in self.adj[a]:
-                if w in seen or w not in allowed:
-                    continue
-                seen.add(w)
-                total += self.loads[w]
-                if self.fits(total):
-                    return True
-                stack.append(w)
-        return self.fits(total)
+                if w not in seen and w in allowed:
+                    seen.add(w)
+                    walked.append(w)
+                    stack.append(w)
+        return len(walked) >= REACH or self.fits(load + self.loads[walked].sum(axis=0))
 
 
 def unplaceable_unit_reasons(
@@ -146,7 +158,7 @@ def unplaceable_unit_reasons(
     for v in groups.order.tolist():
         if placed[v]:
             continue
-        if groups.used >= total_steps:
+        if groups.used >= total_steps or groups.late:
             break
         groups.steps = min(total_steps, groups.used + unit_steps)
         best: tuple[float, list[int], np.ndarray] | None = None
