@@ -204,7 +204,10 @@ def _unplaceable_text(
 
 
 def partition_search(
-    problem: Problem, steps: int = PARTITION_STEPS, max_units: int = PARTITION_UNITS
+    problem: Problem,
+    steps: int = PARTITION_STEPS,
+    max_units: int = PARTITION_UNITS,
+    seconds: float = SECONDS,
 ) -> tuple[bool | None, int]:
     """Whether the units split into ``k`` connected groups that fit the range.
 
@@ -217,7 +220,7 @@ def partition_search(
     """
     if problem.n > max_units or np.any(problem.loads < 0):
         return None, 0
-    groups = _Groups(problem, steps)
+    groups = _Groups(problem, steps, seconds)
     memo: dict[tuple[frozenset[int], int], set[int]] = {}
     try:
         counts = _counts(groups, frozenset(range(problem.n)), problem.k, memo)
