@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -18,18 +19,21 @@ from geoterr.instances import read_districting_instance
 DATA = Path(__file__).parent / "data" / "hess"
 
 
-def _problem(graph: nx.Graph, loads: np.ndarray, k: int, low: float, high: float) -> Problem:
+def _problem(graph: nx.Graph, loads: np.ndarray, k: int, low: Any, high: Any) -> Problem:
     n = len(loads)
+    table = loads.reshape(n, -1).astype(float)
+    m = table.shape[1]
+    low_m, high_m = np.broadcast_to(low, (m,)), np.broadcast_to(high, (m,))
     return Problem(
         ids=pd.Index([f"u{i}" for i in range(n)]),
         xy=np.zeros((n, 2)),
-        weight=loads + 1e-3,
-        loads=loads[:, None].astype(float),
-        names=["w"],
-        bounds=[(low, high)],
-        target=np.full((k, 1), (low + high) / 2),
-        lower=np.full((k, 1), low),
-        upper=np.full((k, 1), high),
+        weight=table[:, 0] + 1e-3,
+        loads=table,
+        names=[f"w{j}" for j in range(m)],
+        bounds=[(float(a), float(b)) for a, b in zip(low_m, high_m, strict=True)],
+        target=np.tile((low_m + high_m) / 2, (k, 1)),
+        lower=np.tile(low_m, (k, 1)),
+        upper=np.tile(high_m, (k, 1)),
         neighbours=[np.array(sorted(graph[i]), dtype=np.int64) for i in range(n)],
         k=k,
         inertia=False,
@@ -50,11 +54,14 @@ def _random_case(rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray, int, f
     return graph, loads, k, mean * (1 - width), mean * (1 + width)
 
 
-def _fits(graph: nx.Graph, loads: np.ndarray, members: list[int], low: float, high: float) -> bool:
-    return nx.is_connected(graph.subgraph(members)) and low <= loads[members].sum() <= high
+def _fits(graph: nx.Graph, loads: np.ndarray, members: list[int], low: Any, high: Any) -> bool:
+    total = loads[members].sum(axis=0)
+    return nx.is_connected(graph.subgraph(members)) and bool(
+        np.all((low <= total) & (total <= high))
+    )
 
 
-def _brute_partition(graph: nx.Graph, loads: np.ndarray, k: int, low: float, high: float) -> bool:
+def _brute_partition(graph: nx.Graph, loads: np.ndarray, k: int, low: Any, high: Any) -> bool:
     n = len(loads)
     for labels in itertools.product(range(k), repeat=n - 1):
         full = (0, *labels)
@@ -64,7 +71,7 @@ def _brute_partition(graph: nx.Graph, loads: np.ndarray, k: int, low: float, hig
     return False
 
 
-def _brute_unit_fits(graph: nx.Graph, loads: np.ndarray, v: int, low: float, high: float) -> bool:
+def _brute_unit_fits(graph: nx.Graph, loads: np.ndarray, v: int, low: Any, high: Any) -> bool:
     others = [u for u in range(len(loads)) if u != v]
     for size in range(len(others) + 1):
         for extra in itertools.combinations(others, size):
@@ -83,6 +90,33 @@ def test_partition_search_agrees_with_brute_force() -> None:
         assert answer == expected, (sorted(graph.edges), loads.tolist(), k, low, high)
         answers.add(answer)
     assert answers == {True, False}  # both outcomes were exercised
+
+
+def test_two_measures_agree_with_brute_force() -> None:
+    # a group fits only when both measures are in range
+    rng = np.random.default_rng(3)
+    answers = set()
+    for _ in range(120):
+        graph, loads, k, low, high = _random_case(rng)
+        second = rng.integers(1, 10, len(loads)).astype(float)
+        mean2 = second.sum() / k
+        low2, high2 = mean2 * 0.8, mean2 * 1.2
+        table = np.column_stack([loads, second])
+        lows, highs = np.array([low, low2]), np.array([high, high2])
+        expected = _brute_partition(graph, table, k, lows, highs)
+        problem = _problem(graph, table, k, lows, highs)
+        answer, _ = partition_search(problem)
+        assert answer == expected
+        answers.add(answer)
+        named = {int(r.split()[1][1:]) for r in unplaceable_unit_reasons(problem)}
+        heavy = [
+            v
+            for v in range(len(loads))
+            if np.any(table[v] >= 0.25 * lows) and np.all(table[v] <= highs)
+        ]
+        unfit = {v for v in heavy if not _brute_unit_fits(graph, table, v, lows, highs)}
+        assert named <= unfit and bool(named) == bool(unfit)
+    assert answers == {True, False}
 
 
 def test_unplaceable_units_agree_with_brute_force() -> None:

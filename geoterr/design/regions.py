@@ -8,7 +8,7 @@ groups prove that no plan exists, with a reason a person can check:
   territory (say a big city whose neighbours are all too large to add, and too small
   without them);
 - :func:`partition_search`: for small instances, no split of all units into ``k`` such
-  groups exists (the territory holding the first free unit is enumerated, the rest is split
+  groups exists (the territory holding the heaviest unit is enumerated, the rest is split
   recursively; every piece left behind must itself hold a whole number of territories).
 
 Both grow groups by the usual reverse search for connected sets: a group holding unit
@@ -186,11 +186,15 @@ def _unplaceable_text(
     short = int(np.argmin(load / np.maximum(low, 1e-12)))
     name = problem.names[short]
     near = sorted(problem.adjacency[v], key=lambda u: -problem.loads[u, short])
-    above = f"above {_n(up[0])}" if len(up) == 1 else "some measure above its upper bound"
+    outside = (
+        f"{name} below {_n(low[0])} or above {_n(up[0])}"
+        if len(up) == 1
+        else "some measure outside its range"
+    )
     text = (
         f"unit {problem.ids[v]} ({name} {_n(problem.loads[v, short])}) fits in no territory: "
-        f"every connected group of units around it has {name} below {_n(low[short])} or "
-        f"{above} (all such groups searched); "
+        f"every connected group of units around it has {outside} (all such groups "
+        "searched); "
     )
     if len(members) > 1:
         text += (
