@@ -55,6 +55,7 @@ from geoterr.design.problem import (
     pieces_per_territory,
 )
 from geoterr.design.realign import before_by_customer, setup_realignment
+from geoterr.design.regions import partition_search
 from geoterr.design.seeds import kmeans_centers, nearest_units
 from geoterr.plan import Plan, build_plan, territory_name
 from geoterr.units import COUNT, Units
@@ -75,6 +76,11 @@ ROUND_FREE_VARS = 400
 # Rounds stop after two in a row improve the objective by less than this share.
 STALE_GAIN = 2e-4
 REPAIR_SECONDS = 10.0
+# Steps and seconds of the search for a split into contiguous territories (small instances,
+# design/regions.py): a short one before the first round, a longer one after a first round
+# that breaks a promise.
+QUICK_STEPS, QUICK_SECONDS = 3_000, 0.3
+PARTITION_STEPS, PARTITION_SECONDS = 30_000, 2.0
 
 
 def design(
@@ -264,6 +270,10 @@ def design(
         engine.set_margin(LP_MARGIN)
     can_prove = fixed_names is None and exact_applies(problem) and is_highs(lp_solver)
     deadline = None if time_limit is None else start + time_limit
+    # A short exhaustive search for a split of a small instance proves most infeasible ones
+    # at once; when it neither proves nor finds a split, a longer one follows a first round
+    # that breaks a promise.
+    split_exists = _prove_no_partition(problem, QUICK_STEPS, QUICK_SECONDS)
     best: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
     timed_out = False
     rounds = 0
@@ -309,6 +319,8 @@ def design(
             score[0],
             time.perf_counter() - start,
         )
+        if rounds == 1 and score[0] > 0 and split_exists is None:
+            _prove_no_partition(problem, PARTITION_STEPS, PARTITION_SECONDS)
         if best is None or score < best[0]:
             gain = (
                 1.0
@@ -486,6 +498,28 @@ def _repair(
         if exact is not None:
             labels = exact
     return labels
+
+
+def _prove_no_partition(problem: Problem, steps: int, seconds: float) -> bool | None:
+    """Raise :class:`InfeasibleError` when a small instance provably has no split into
+    contiguous territories within the loosest ranges (:func:`partition_search`); otherwise
+    say whether a split was found (None: not searched, or not to the end)."""
+    if problem.closed.any():  # kept territories are taken as they are, in range or not
+        return None
+    answer, used = partition_search(problem, steps=steps, seconds=seconds)
+    if answer is not False:
+        return answer
+    ranges = ", ".join(
+        f"{name} in [{_n(problem.lower[:, m].min())}, {_n(problem.upper[:, m].max())}]"
+        for m, name in enumerate(problem.names)
+    )
+    msg = (
+        f"No contiguous, balanced plan exists: the {problem.n} units cannot be split into "
+        f"{problem.k} connected territories with {ranges} (every territory that could hold "
+        f"the heaviest unit was tried, and what each leaves behind cannot be split; an "
+        f"exhaustive search of {used:,} connected groups)."
+    )
+    raise InfeasibleError(msg)
 
 
 def _out_of_time(start: float, limit: float | None) -> bool:

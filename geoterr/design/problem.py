@@ -389,8 +389,9 @@ def make_problem(
         cost_matrix=None if costs is None else _cost_matrix(costs, units),
     )
     from geoterr.design.diagnose import choke_point_reasons
+    from geoterr.design.regions import unplaceable_unit_reasons
 
-    reasons = choke_point_reasons(problem)
+    reasons = choke_point_reasons(problem) or unplaceable_unit_reasons(problem)
     if reasons:
         raise InfeasibleError("No contiguous, balanced plan exists: " + "; ".join(reasons) + ".")
     return problem
