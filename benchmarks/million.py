@@ -79,6 +79,8 @@ def main() -> None:
     print(f"contiguous           {table_t['contiguous'].mean():.0%}")
     print(f"gap                  {plan.gap if plan.gap is None else f'{plan.gap:.2%}'}")
     print(f"customers in plan    {plan.customers['territory'].notna().sum():,}")
+    for problem in plan.problems[:5]:
+        print(f"  problem: {problem}")
 
 
 if __name__ == "__main__":

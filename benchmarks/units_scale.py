@@ -48,7 +48,8 @@ def one_run(places: str, n: int, kind: str, as_places: bool) -> dict[str, float]
     customers = gt.read_customers(table)
     read = time.perf_counter() - start
     start = time.perf_counter()
-    options = {"n_units": 20_000} if kind == "hex" else {}
+    # hexagons: about one occupied cell per 10 customers, at most 20,000
+    options = {"n_units": min(20_000, max(n, len(table)) // 10)} if kind == "hex" else {}
     units = gt.build_units(customers, kind, measures=measures, **options)  # type: ignore[arg-type]
     build = time.perf_counter() - start
     return {

@@ -202,7 +202,7 @@ def warn_distortion(shapes: gpd.GeoSeries, crs: CRS) -> None:
     if error > MAX_DISTORTION:
         warnings.warn(
             f"the data spans so much of the globe that one map projection stretches distances "
-            f"by up to {error:.0%} far from its center; plans stay valid, but distances there "
+            f"by up to {error:,.0%} far from its center; plans stay valid, but distances there "
             "are approximate. Build units per region (a continent, a country) for exact ones, "
             "or pass your own `crs=`.",
             GeoterrWarning,

@@ -430,5 +430,5 @@ def test_world_spanning_data_warns_about_distances() -> None:
         }
     )
     customers = gt.read_customers(df)
-    with pytest.warns(gt.GeoterrWarning, match=r"stretches distances by up to \d+%"):
+    with pytest.warns(gt.GeoterrWarning, match=r"stretches distances by up to [\d,]+%"):
         gt.build_units(customers, "hex", resolution=3, fill_gaps=0, islands="separate")
