@@ -2,7 +2,8 @@
 
 The public entry point is :func:`design`. The steps (see ``DESIGN.md``):
 
-1. weighted k-means centers (scikit-learn) as a start;
+1. a start: the centers of a balanced recursive bisection of the units (weighted k-means,
+   scikit-learn, snapped to units, when centers are units under ``costs``);
 2. a balanced assignment LP to those centers (PuLP + HiGHS), its few fractional units decided
    by a small MIP (:mod:`geoterr.design.model`);
 3. repairs on the unit graph: detached pieces join a neighbour, border units move until every
@@ -56,7 +57,7 @@ from geoterr.design.problem import (
 )
 from geoterr.design.realign import before_by_customer, setup_realignment
 from geoterr.design.regions import partition_search
-from geoterr.design.seeds import kmeans_centers, nearest_units
+from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
 from geoterr.plan import Plan, build_plan, territory_name
 from geoterr.units import COUNT, Units
 
@@ -163,7 +164,8 @@ def design(
     max_iter : int
         At most this many rounds of "assign, repair, move centers".
     random_state : int or None
-        Seed of the k-means start; the same seed gives the same plan.
+        Seed of the k-means start used with ``costs`` (the bisection start of the other
+        designs has no randomness); the same seed gives the same plan.
     prove : bool
         Small instances whose centers are units (``costs`` given, at most 200 units, no
         ``locked`` or ``capacity``) are also solved by the exact model
@@ -243,7 +245,7 @@ def design(
         start_xy = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
         centers = nearest_units(problem.xy, start_xy)
     else:
-        centers = kmeans_centers(problem.xy, problem.weight, problem.k, random_state)
+        centers = bisection_centers(problem.xy, problem.weight, problem.k)
     given_names = fixed_names
     realign: dict[str, Any] = {}
     if current is not None:

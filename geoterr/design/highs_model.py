@@ -55,6 +55,10 @@ LP_BUDGET_SHARE = 0.9
 # territory, rounding to the exact ranges failed and the repairs could not recover
 # (1,000,000 customers, 13,000 hexagons, 200 territories: "violated" -> "feasible").
 LP_MARGIN = 0.3
+# The LP sees costs scaled so that the largest is this: continental distances times large
+# weights (1e7 and more) made HiGHS's dual simplex fail, and scaling down to 1 made it slow
+# (its tolerances are absolute).
+COST_TOP = 1e3
 
 
 def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any:
@@ -262,10 +266,9 @@ class HighsAssignment:
         p = self.problem
         n, k = p.n, p.k
         start = time.perf_counter()
-        # HiGHS works on costs scaled to at most 1: with continental distances times large
-        # weights (1e7 and more) its dual simplex fails on the raw numbers.
+        # HiGHS works on costs scaled to at most COST_TOP.
         raw = costs
-        costs = raw / max(float(np.abs(raw).max()), 1e-12)
+        costs = raw * (COST_TOP / max(float(np.abs(raw).max()), 1e-12))
         if len(self.col_unit):
             self.h.changeColsCost(
                 len(self.col_unit),
@@ -371,7 +374,7 @@ def assignment_mip(
     h = _new_highs(time_limit, mip_gap=mip_gap)
     _add_rows(h, lower, upper)
     pair_costs = costs[who, terr]
-    pair_costs = pair_costs / max(float(np.abs(pair_costs).max(initial=0.0)), 1e-12)
+    pair_costs = pair_costs * (COST_TOP / max(float(np.abs(pair_costs).max(initial=0.0)), 1e-12))
     _add_pair_columns(h, unit, terr, p.loads[who], pair_costs, count, budget)
     h.changeColsIntegrality(
         len(unit),
