@@ -29,7 +29,6 @@ from geoterr._errors import (
     InfeasibleError,
     InputError,
     SolverError,
-    format_ids,
 )
 from geoterr._errors import (
     format_number as _n,
@@ -53,8 +52,8 @@ from geoterr.design.problem import (
     Problem,
     make_problem,
     parse_balance,
-    pieces_per_territory,
 )
+from geoterr.design.promises import broken_promises, plan_score, trouble, violation
 from geoterr.design.realign import before_by_customer, setup_realignment
 from geoterr.design.regions import partition_search
 from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
@@ -313,7 +312,7 @@ def design(
         )
         if fixed_names is None:  # fixed centers never move
             centers = move_centers(problem, labels, centers)
-        score = _score(problem, labels, centers)
+        score = plan_score(problem, labels, centers)
         log.info(
             "round %d: objective %.6g, violation %.4f (%.1f s)",
             rounds,
@@ -370,7 +369,7 @@ def design(
             engine.set_margin(0.0)  # the bound needs the exact ranges
         bound_lp = solve_lp(problem, costs, lp_solver, engine, deadline)
         lower_bound = bound_lp.objective if bound_lp is not None else None
-    if can_prove and (prove or _broken(problem, labels) > 0):
+    if can_prove and (prove or violation(problem, labels) > 0):
         left = 3600.0 if time_limit is None else start + time_limit - time.perf_counter()
         exact = solve_exact(problem, labels, centers, max(left, 1.0))
         log.info(
@@ -381,7 +380,9 @@ def design(
         if exact.infeasible:
             raise InfeasibleError(f"No contiguous, balanced plan exists: {exact.infeasible}.")
         if exact.labels is not None and exact.centers is not None:
-            better = _score(problem, exact.labels, exact.centers) < _score(problem, labels, centers)
+            better = plan_score(problem, exact.labels, exact.centers) < plan_score(
+                problem, labels, centers
+            )
             if better:
                 labels, centers = exact.labels, exact.centers
                 costs = problem.costs(centers)
@@ -397,7 +398,7 @@ def design(
         problem.reorder(order)
     objective_value = float(costs[np.arange(problem.n), labels].sum())
     names = given_names or [territory_name(j, problem.k) for j in range(problem.k)]
-    problems = _broken_promises(problem, labels, names)
+    problems = broken_promises(problem, labels, names)
     if timed_out:
         warnings.warn(
             f"design stopped by the time limit ({time_limit:g} s) after {rounds} rounds; "
@@ -475,7 +476,7 @@ def _repair(
     search.improve()
     labels = search.labels
     small = problem.n * problem.k <= EXACT_VARS
-    broken = _broken(problem, labels) > 0
+    broken = violation(problem, labels) > 0
     if small or (broken and final):
         now = time.perf_counter()
         deadline = None if time_limit is None else start + time_limit
@@ -495,7 +496,7 @@ def _repair(
             timed,
             deadline=deadline,
             max_vars=FREE_VARS if final else ROUND_FREE_VARS,
-            focus=_trouble(problem, labels) if broken else None,
+            focus=trouble(problem, labels) if broken else None,
         )
         if exact is not None:
             labels = exact
@@ -532,73 +533,3 @@ def _describe(bound: Bound) -> str:
     if isinstance(bound, tuple):
         return f"in [{_n(bound[0])}, {_n(bound[1])}]"
     return f"+-{bound:.1%}"
-
-
-def _trouble(problem: Problem, labels: np.ndarray, rings: int = 2) -> np.ndarray:
-    """Territories that break a promise, with their neighbours ``rings`` deep."""
-    loads = problem.loads_of(labels)
-    bad = np.any(loads > problem.upper + 1e-9, axis=1) | np.any(
-        loads < problem.lower - 1e-9, axis=1
-    )
-    bad |= pieces_per_territory(problem, labels) != 1
-    src, dst = problem.edges
-    cross = labels[src] != labels[dst]
-    pairs = np.unique(np.column_stack([labels[src][cross], labels[dst][cross]]), axis=0)
-    for _ in range(rings):
-        near = pairs[bad[pairs[:, 0]], 1]
-        bad[near] = True
-    return np.flatnonzero(bad)
-
-
-def _broken(problem: Problem, labels: np.ndarray) -> float:
-    """Balance violation (in shares of the target) plus detached pieces: 0 keeps every promise."""
-    loads = problem.loads_of(labels)
-    scale = np.maximum(problem.target.mean(axis=0), 1e-12)
-    excess = np.maximum(loads - problem.upper, 0) + np.maximum(problem.lower - loads, 0)
-    viol = float((excess / scale).sum())
-    if np.isfinite(problem.budget):
-        over = max(problem.moved_amount(labels) - problem.budget, 0.0)
-        viol += over / max(float(problem.move_amount.mean()), 1e-12)
-    count = pieces_per_territory(problem, labels)
-    pieces = int(np.abs(count - 1).sum())  # extra pieces, and empty territories
-    return round(viol + pieces, 12)
-
-
-def _score(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> tuple[float, float]:
-    """(promises broken, objective): smaller is better."""
-    return (_broken(problem, labels), float(problem.assigned_costs(labels, centers).sum()))
-
-
-def _broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> list[str]:
-    """Say, in words, every balance or contiguity promise the labels break."""
-    out = []
-    loads = problem.loads_of(labels)
-    moved = np.flatnonzero((problem.locked >= 0) & (labels != problem.locked))
-    if len(moved):
-        out.append(
-            f"{len(moved)} locked units left their territory ({format_ids(problem.ids[moved])})"
-        )
-    pieces = pieces_per_territory(problem, labels)
-    if problem.moved_amount(labels) > problem.budget * (1 + 1e-9) + 1e-9:
-        out.append(
-            f"the plan moves {_n(problem.moved_amount(labels))}, more than the budget "
-            f"max_moved {_n(problem.budget)}"
-        )
-    for j in range(problem.k):
-        if pieces[j] == 0:
-            out.append(f"territory {names[j]} is empty")
-            continue
-        if pieces[j] > 1:
-            out.append(f"territory {names[j]} is in {pieces[j]} pieces (not contiguous)")
-        for m, name in enumerate(problem.names):
-            lo, up = problem.lower[j, m], problem.upper[j, m]
-            if loads[j, m] > up + 1e-9 or loads[j, m] < lo - 1e-9:
-                bound = problem.bounds[m]
-                where = (
-                    f"outside [{_n(lo)}, {_n(up)}]"
-                    if isinstance(bound, tuple)
-                    else f"{loads[j, m] / problem.target[j, m] - 1:+.2%} from its target "
-                    f"{_n(problem.target[j, m])}, outside the tolerance +-{bound:.1%}"
-                )
-                out.append(f"territory {names[j]} has {name} {_n(loads[j, m])}, {where}")
-    return out

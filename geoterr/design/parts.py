@@ -20,6 +20,7 @@ import pandas as pd
 from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_ids
 from geoterr._errors import format_number as _n
 from geoterr.design.problem import Bound, make_problem, parse_balance
+from geoterr.design.promises import broken_promises
 from geoterr.plan import Plan, build_plan, territory_name
 from geoterr.units import Units
 
@@ -82,7 +83,7 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
     options : mapping
         The other arguments of :func:`geoterr.design`.
     """
-    from geoterr.design import _broken_promises, design
+    from geoterr.design import design
 
     start = time.perf_counter()
     used = [name for name in WHOLE_PLAN_OPTIONS if options.get(name) is not None]
@@ -173,7 +174,7 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
         center_units = [center_units[i] for i in order]
     names = [territory_name(j, k) for j in range(k)]
     notes = [_rename(note, rank_of, names) for note in notes]
-    problems = notes + _broken_promises(whole, labels, names)
+    problems = notes + broken_promises(whole, labels, names)
     params = {
         **sub.params,
         "n_territories": k,
