@@ -344,6 +344,12 @@ def test_islands_separate_gives_each_part_its_territories(counties: gpd.GeoDataF
     ) == 12
     with pytest.raises(gt.InfeasibleError, match="5 separate parts"):
         gt.design(units, 4)
+    # absolute bounds: the islands still become their own territories, named in the problems
+    mean = float(counties["TOTPOP"].sum()) / 12
+    with pytest.warns(gt.GeoterrWarning, match="separate part"):
+        bounded = gt.design(units, 12, balance={"TOTPOP": (0.6 * mean, 1.4 * mean)}, time_limit=60)
+    assert bounded.status == "violated"
+    assert all(any(bounded.assignment[i] in p for p in bounded.problems) for i in ISLANDS)
 
 
 # --- custom aggregation ---------------------------------------------------------------

@@ -128,11 +128,12 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
     offset = 0
     for part, count, load in zip(parts, counts, part_loads, strict=True):
         fits = bool(np.all(count * low <= load + 1e-9) and np.all(load <= count * up + 1e-9))
-        # The common range when the part can hold it; otherwise balance within the part.
+        # The common range when the part can hold it; otherwise balance within the part,
+        # with the tolerance (absolute bounds become the tolerance they stand for).
         balance: dict[str, Bound] = (
             {m: (float(low[i]), float(up[i])) for i, m in enumerate(whole.names)}
             if fits
-            else dict(tolerances)
+            else {m: _as_tolerance(b) for m, b in tolerances.items()}
         )
         sub_options = dict(options)
         sub_options["balance"] = balance
@@ -205,6 +206,14 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
     return plan
 
 
+def _as_tolerance(bound: Bound) -> float:
+    """A relative tolerance for a bound; ``(low, high)`` means +-(high - low) / (high + low)."""
+    if isinstance(bound, tuple):
+        low, high = bound
+        return (high - low) / (high + low) if high + low > 0 else 0.0
+    return float(bound)
+
+
 def _costs_for(costs: Any, units: Units, part: list[Hashable]) -> Any:
     if isinstance(costs, pd.DataFrame):
         return costs.loc[part, part]
@@ -229,7 +238,8 @@ def _misfit(
     ]
     which = ", ".join(f"@{offset + j}@" for j in range(count))
     return (
-        f"{'territory' if count == 1 else 'territories'} {which} cover a separate part of "
+        f"{'territory' if count == 1 else 'territories'} {which} "
+        f"{'covers' if count == 1 else 'cover'} a separate part of "
         f"{len(part)} units ({format_ids(part, 5)}; islands='separate' keeps it apart) that "
         f"holds {'; '.join(bad)}, so {'it' if count == 1 else f'its {count} territories'} "
         "cannot be balanced with the rest; build the units with islands='connect' to let "
