@@ -181,13 +181,27 @@ def _unit_options(args: argparse.Namespace) -> dict[str, Any]:
     if kind == "hex":
         options.update(resolution=args.resolution, n_units=args.n_units)
         if args.max_load:
-            caps = parse_balance_text(args.max_load)
-            options["max_load"] = {name: float(cap) for name, cap in caps.items()}  # type: ignore[arg-type]
+            options["max_load"] = _max_load(args.max_load)
     elif kind == "polygons":
         if args.polygons is None:
             raise InputError("--units polygons needs --polygons FILE (the areas).")
         options.update(polygons=gpd.read_file(args.polygons), polygon_id=args.polygon_id)
     return options
+
+
+def _max_load(text: str) -> dict[str, float]:
+    """``"workload:500,customers:40"`` -> {"workload": 500.0, "customers": 40.0}."""
+    caps = {}
+    for part in text.split(","):
+        name, _, value = part.strip().rpartition(":")
+        try:
+            caps[name] = float(value)
+        except ValueError:
+            name = ""
+        if not name:
+            msg = f"--max-load {text!r}: give measure:cap pairs, e.g. workload:500,customers:40."
+            raise InputError(msg) from None
+    return caps
 
 
 def _say(message: str) -> None:

@@ -245,3 +245,18 @@ def test_hexagon_and_polygon_units_on_the_command_line(tmp_path: Path) -> None:
     )
     assert missing.returncode != 0
     assert "--polygons" in missing.stderr and "Traceback" not in missing.stderr
+    bad = run(
+        "design",
+        str(gt.sample_path()),
+        "-k",
+        "6",
+        "--units",
+        "hex",
+        "--max-load",
+        "workload",
+        "--out",
+        "p",
+        cwd=tmp_path,
+    )
+    assert bad.returncode != 0
+    assert "--max-load 'workload'" in bad.stderr and "Traceback" not in bad.stderr
