@@ -70,10 +70,6 @@ class Layout:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def _same_edges(edges: np.ndarray, others: np.ndarray, n: int) -> np.ndarray:
-    return np.isin(edges[:, 0] * n + edges[:, 1], others[:, 0] * n + others[:, 1])
-
-
 def location_layout(
     points: gpd.GeoSeries,
     crs: CRS,
@@ -87,29 +83,30 @@ def location_layout(
     n = len(xy)
     first_customer = pd.Series(points.index).groupby(member).first()
     ids = pd.Index(first_customer.sort_index().to_numpy(), name="unit")
+    if method == "points" and prune is not None and not prune > 0:
+        msg = f"`prune` must be a positive factor or None, got {prune!r}."
+        raise InputError(msg)
     edges = delaunay_edges(xy)
-    tree = spanning_edges(xy, edges)
     settings: dict[str, Any] = {}
+    keep = np.ones(len(edges), dtype=bool)
     if method == "points":
         geometry = shapely.points(xy)
-        keep = np.ones(len(edges), dtype=bool)
-        if prune is not None:
-            if not prune > 0:
-                msg = f"`prune` must be a positive factor or None, got {prune!r}."
-                raise InputError(msg)
-            # Long edges go, except those the graph needs to stay connected.
-            keep = ~long_edges(xy, edges, prune) | _same_edges(edges, tree, n)
-            settings["pruned_edges"] = int((~keep).sum())
+        if prune is not None:  # long edges cross empty space
+            keep = ~long_edges(xy, edges, prune)
     else:
         region = boundary_region(xy, boundary, crs)
         geometry, clipped = voronoi_cells(xy, region)
         # Whole Voronoi cells of Delaunay neighbours share a border; only pairs with a cell the
-        # boundary cut need the test. Where the boundary cut cells apart, the shortest links
-        # that join the parts again (the minimum spanning tree) stay.
-        keep = np.ones(len(edges), dtype=bool)
+        # boundary cut need the test.
         test = clipped[edges[:, 0]] | clipped[edges[:, 1]]
         keep[test] = touching_pairs(geometry, edges[test])
-        keep |= _same_edges(edges, tree, n)
+    if not keep.all():
+        # Dropped edges the graph needs to stay connected come back: the shortest links that
+        # join the parts again (the edges of the minimum spanning tree).
+        tree = spanning_edges(xy, edges)
+        keep |= np.isin(edges[:, 0] * n + edges[:, 1], tree[:, 0] * n + tree[:, 1])
+    if method == "points" and prune is not None:
+        settings["pruned_edges"] = int((~keep).sum())
     return Layout(ids, xy, geometry, edges[keep], member, settings)
 
 

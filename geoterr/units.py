@@ -131,10 +131,13 @@ def measure_columns(
     # Without an explicit list, only complete, non-negative numeric columns are summed
     # (a column with gaps is not a measure to balance on; name it to have it checked).
     return [
-        str(c)
-        for c in numeric
-        if c not in skip and c != COUNT and table[c].notna().all() and (table[c] >= 0).all()
+        str(c) for c in numeric if c not in skip and c != COUNT and _complete_nonnegative(table[c])
     ]
+
+
+def _complete_nonnegative(values: pd.Series) -> bool:
+    """A column that can be balanced: no gaps, nothing negative."""
+    return bool(values.notna().all() and (values >= 0).all())
 
 
 def _check_customers(customers: Any, columns: list[str]) -> dict[str, pd.Series]:
@@ -497,8 +500,7 @@ def assemble_units(
         for c in table.columns
         if c not in ("x", "y", COUNT, *measures)
         and pd.api.types.is_numeric_dtype(table[c])
-        and table[c].notna().all()
-        and (table[c] >= 0).all()
+        and _complete_nonnegative(table[c])
     ]
     if customers is not None and layout.member is not None:
         customer_unit = pd.Series(layout.ids[layout.member], index=customers.index, name="unit")
