@@ -83,37 +83,37 @@ def _read(source: Any, columns: list[str], blocksize: str | int | None) -> Any:
     return frame[columns]
 
 
-def _check_partition(
-    part: pd.DataFrame, lat: str, lon: str, measures: list[str], id_column: str | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a partition into good rows and a one-row report of the bad ones."""
-    ids = part[id_column] if id_column else pd.Series(part.index, index=part.index)
-    bad = pd.Series(False, index=part.index)
-    report: dict[str, Any] = {}
+def _mark(part: pd.DataFrame, lat: str, lon: str, measures: list[str]) -> pd.DataFrame:
+    """The partition with numeric coordinates and a flag column per check (``_bad0`` for the
+    location, ``_bad1``... for the measures): True where the row fails it."""
     y = pd.to_numeric(part[lat], errors="coerce")
     x = pd.to_numeric(part[lon], errors="coerce")
-    where = ~(y.between(-90, 90) & x.between(-180, 180))
-    report["location"] = (int(where.sum()), ids[where].astype(str).tolist()[:BAD_IDS])
-    bad |= where
-    for m in measures:
+    flags = {"_bad0": ~(y.between(-90, 90) & x.between(-180, 180))}
+    for i, m in enumerate(measures, start=1):
         v = pd.to_numeric(part[m], errors="coerce")
-        wrong = ~np.isfinite(v) | (v < 0)
-        report[m] = (int(wrong.sum()), ids[wrong].astype(str).tolist()[:BAD_IDS])
-        bad |= wrong
-    rows = {k: [v[0]] for k, v in report.items()}
-    rows.update({f"{k}_ids": [v[1]] for k, v in report.items()})
-    good = part.loc[~bad].assign(**{lat: y[~bad], lon: x[~bad]})
-    return good, pd.DataFrame(rows)
+        flags[f"_bad{i}"] = ~np.isfinite(v) | (v < 0)
+    return part.assign(**{lat: y.astype(float), lon: x.astype(float)}, **flags)
+
+
+def _report(part: pd.DataFrame, checks: int, id_column: str | None) -> pd.DataFrame:
+    """One row per partition: how many rows fail each check, and the first ids."""
+    ids = part[id_column] if id_column else pd.Series(part.index, index=part.index)
+    row: dict[str, list[Any]] = {}
+    for i in range(checks):
+        wrong = part[f"_bad{i}"].to_numpy(dtype=bool)
+        row[f"_bad{i}"] = [int(wrong.sum())]
+        row[f"_bad{i}_ids"] = [ids[wrong].astype(str).tolist()[:BAD_IDS]]
+    return pd.DataFrame(row)
 
 
 def _raise_bad(reports: pd.DataFrame, lat: str, lon: str, measures: list[str]) -> None:
     problems = []
-    checks = [("location", f"a missing or impossible {lat}/{lon}")]
-    checks += [(m, f"a missing, negative or non-numeric {m}") for m in measures]
-    for key, what in checks:
-        count = int(reports[key].sum())
+    checks = [f"a missing or impossible {lat}/{lon}"]
+    checks += [f"a missing, negative or non-numeric {m}" for m in measures]
+    for i, what in enumerate(checks):
+        count = int(reports[f"_bad{i}"].sum())
         if count:
-            ids = [i for row in reports[f"{key}_ids"] for i in row]
+            ids = [v for row in reports[f"_bad{i}_ids"] for v in row]
             problems.append(f"{count:,} rows with {what} ({format_ids(ids)})")
     if problems:
         msg = (
@@ -197,13 +197,12 @@ def units_from_files(
         raise InputError(msg)
     columns = [latitude, longitude, *measures] + ([id_column] if id_column else [])
     frame = _read(source, list(dict.fromkeys(columns)), blocksize)
-    checked = frame.map_partitions(
-        lambda p: _check_partition(p, latitude, longitude, measures, id_column)[0],
-        meta=frame._meta.astype({latitude: float, longitude: float}),
-    )
-    reports = frame.map_partitions(
-        lambda p: _check_partition(p, latitude, longitude, measures, id_column)[1],
-        meta=_check_partition(frame._meta, latitude, longitude, measures, id_column)[1],
+    # Each partition is checked once; the good rows go on, the bad ones are counted and named.
+    marked = frame.map_partitions(_mark, latitude, longitude, measures)
+    flags = [f"_bad{i}" for i in range(len(measures) + 1)]
+    checked = marked[~marked[flags].any(axis=1)][list(frame.columns)]
+    reports = marked.map_partitions(
+        _report, len(flags), id_column, meta=_report(marked._meta, len(flags), id_column)
     )
     lat, lon = checked[latitude], checked[longitude]
     rad = np.radians(lon)
