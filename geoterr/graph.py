@@ -194,14 +194,9 @@ def connect_components(
     if policy not in ISLAND_POLICIES:
         msg = f"`islands` must be one of {', '.join(map(repr, ISLAND_POLICIES))}, got {policy!r}."
         raise InputError(msg)
-    n = len(ids)
-    pos = {u: i for i, u in enumerate(ids.tolist())}
-    label = np.empty(n, dtype=np.int64)
     parts = sorted(nx.connected_components(graph), key=len, reverse=True)
     if len(parts) <= 1 or policy == "separate":
         return []
-    for p, part in enumerate(parts):
-        label[[pos[u] for u in part]] = p
     if policy == "raise":
         small = [sorted(map(str, c))[:3] for c in parts[1:6]]
         msg = (
@@ -211,6 +206,11 @@ def connect_components(
             "territories, or give the links with `adjacency=`."
         )
         raise InputError(msg)
+    n = len(ids)
+    pos = {u: i for i, u in enumerate(ids.tolist())}
+    label = np.empty(n, dtype=np.int64)
+    for p, part in enumerate(parts):
+        label[[pos[u] for u in part]] = p
     # The shortest links between parts are Delaunay edges (the Euclidean minimum spanning
     # tree lies in the triangulation), so a spanning tree over the parts, with the shortest
     # Delaunay edge between each pair of parts, gives the shortest set of links.

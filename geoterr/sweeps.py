@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoterr._errors import GeoterrError, GeoterrWarning, InputError
+from geoterr._errors import GeoterrError, GeoterrWarning, InfeasibleError, InputError
 from geoterr.design import design
 from geoterr.units import Units, build_units
 
@@ -69,7 +69,7 @@ def run_scenario(
             units = source if isinstance(source, Units) else build_units(source, **unit_args)
             plan = design(units, n_territories, **design_args)
     except GeoterrError as exc:
-        kind = "infeasible" if type(exc).__name__ == "InfeasibleError" else "error"
+        kind = "infeasible" if isinstance(exc, InfeasibleError) else "error"
         row.update(status=kind, message=str(exc), seconds=time.perf_counter() - start)
         return row
     table = plan.territories
