@@ -128,8 +128,8 @@ def split_heavy(
         The cells that were split (no longer units; their seven children are), sorted.
     """
     split: set[int] = set()
+    placed = np.array(cells, dtype=np.uint64)
     while True:
-        placed = descend(cells, lat, lng, split)
         distinct, where = np.unique(placed, return_inverse=True)
         stats = pd.DataFrame({"cell": where, "lat": lat, "lng": lng})
         for j in range(len(caps)):
@@ -144,7 +144,10 @@ def split_heavy(
         more = heavy_cells(distinct, table, caps)
         if len(more) == 0:
             return placed, np.sort(np.fromiter(split, dtype=np.uint64, count=len(split)))
-        split.update(int(c) for c in more)
+        # Only the customers of the newly split cells move (one level down, or more).
+        fresh = {int(c) for c in more}
+        placed = descend(placed, lat, lng, fresh)
+        split |= fresh
 
 
 def heavy_cells(cells: np.ndarray, table: pd.DataFrame, caps: np.ndarray) -> np.ndarray:
