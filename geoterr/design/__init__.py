@@ -34,6 +34,7 @@ from geoterr._errors import (
     format_number as _n,
 )
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
+from geoterr.design.columns import column_plan
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import exact_applies, solve_exact
 from geoterr.design.highs_model import LP_MARGIN
@@ -81,6 +82,15 @@ REPAIR_SECONDS = 10.0
 # that breaks a promise.
 QUICK_STEPS, QUICK_SECONDS = 3_000, 0.3
 PARTITION_STEPS, PARTITION_SECONDS = 30_000, 2.0
+# When centers are units (a cost matrix), the rounds stop once they stall or have used
+# HEURISTIC_SHARE of the time limit, for the territories LP and the tree model
+# (design/columns.py); the rounds then go on from the better plan. Those get COLUMN_FACTOR
+# times the time so far (an instance the rounds find hard is worth more), within
+# [COLUMN_MIN_SECONDS, COLUMN_SECONDS] and at most COLUMN_SHARE of the time left.
+HEURISTIC_SHARE = 0.1
+COLUMN_SHARE = 0.8
+COLUMN_FACTOR = 4.0
+COLUMN_MIN_SECONDS, COLUMN_SECONDS = 10.0, 120.0
 
 
 def design(
@@ -270,6 +280,8 @@ def design(
     if engine is not None:
         engine.set_margin(LP_MARGIN)
     can_prove = fixed_names is None and exact_applies(problem) and is_highs(lp_solver)
+    # The territories LP knows nothing of moves: not for realignments.
+    columns = can_prove and not np.any(problem.current >= 0) and max_iter > 1
     deadline = None if time_limit is None else start + time_limit
     # A short exhaustive search for a split of a small instance proves most infeasible ones
     # at once; when it neither proves nor finds a split, a longer one follows a first round
@@ -332,6 +344,30 @@ def design(
             stale = stale + 1 if gain < STALE_GAIN else 0
         else:
             stale += 1
+        if columns and (
+            stale >= 2
+            or (
+                time_limit is not None
+                and time.perf_counter() - start > HEURISTIC_SHARE * time_limit
+            )
+        ):
+            # Centers from the territories LP, a plan from the tree model; the rounds go on
+            # from its centers if it is better.
+            columns = False
+            elapsed = time.perf_counter() - start
+            seconds = min(COLUMN_SECONDS, max(COLUMN_MIN_SECONDS, COLUMN_FACTOR * elapsed))
+            if time_limit is not None:
+                seconds = min(seconds, COLUMN_SHARE * (time_limit - elapsed))
+            found = column_plan(
+                problem, seconds, start=(best[1], best[2]), random_state=random_state
+            )
+            if found is not None:
+                found_score = plan_score(problem, found.labels, found.centers)
+                log.info("territories LP and tree model: objective %.6g", found_score[1])
+                if found_score < best[0]:
+                    best = (found_score, found.labels, found.centers)
+                    centers, stale, swapping = found.centers, 0, False
+                    continue
         swaps = (
             fixed_names is None
             and problem.cost_matrix is not None

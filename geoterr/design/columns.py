@@ -1,0 +1,473 @@
+r"""Whole territories as columns: the set-partitioning LP, to tell which units make good centers.
+
+When centers are units (a cost matrix is given), a plan is a choice of :math:`k` territories
+:math:`S` (connected sets of units whose measures are inside their ranges), each with its
+cost :math:`c_S = \min_{j \in S} \sum_{i \in S} c_{ij}` (its best center). Its LP
+
+.. math::
+
+    \min \sum_S c_S y_S \quad\text{s.t.}\quad \sum_{S \ni i} y_S = 1 \;(\pi_i),\quad
+    \sum_S y_S = k \;(\mu),\quad y \ge 0
+
+is far tighter than the assignment model's (on Alabama's counties 0.94 of the optimum against
+0.85), so the centers its solution uses are where the optimum's centers are: on every published
+instance tried, the optimum's centers were among them. The LP starts from the given plan's
+territories (and penalised slack columns, so that it always has a solution) and grows by column
+generation: with the duals :math:`\pi, \mu`, a territory centred on :math:`j` improves the LP
+when
+
+.. math::
+
+    \sum_{i \in S} (c_{ij} - \pi_i) - \mu < 0 .
+
+Finding the best such :math:`S` is itself NP-hard (a connected knapsack), so it is searched
+heuristically from every unit as center: greedy growth from the center and from the
+territories of the current LP solution that hold it, then a descent over adding, removing and
+swapping border units that keeps the set connected (the measures' ranges as a penalty). The
+search stops when it finds no improving territory, or when the LP value stalls.
+
+Because the pricing is heuristic, the final LP value is an estimate of the optimum from below,
+not a proven bound; it is used only to choose candidate centers for
+:mod:`geoterr.design.tree_model`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from geoterr.design.highs_model import _new_highs
+from geoterr.design.problem import Problem
+from geoterr.design.tree_model import TreePlan, tree_plan
+
+__all__ = ["ColumnResult", "column_centers", "column_plan"]
+
+log = logging.getLogger(__name__)
+
+# The search stops when the LP value improved by less than STALL_GAIN over the last
+# STALL_ROUNDS passes over the centers, or did not move at all in FLAT_ROUNDS passes.
+STALL_GAIN = 2e-3
+STALL_ROUNDS = 4
+FLAT_ROUNDS = 15
+# A round (LP solve) comes after this many new territories (or 2k) are found.
+ROUND_COLUMNS = 10
+# Greedy growths per center and round (the first without noise).
+GROWTHS = 1
+# Relative noise on the greedy growth's choice.
+NOISE = 0.5
+# At most this many descent steps per start.
+MAX_STEPS = 200
+# Moves taking a unit out checked for connectivity per step and kind, best gain first.
+CHECKS = 6
+# Tolerance on the ranges (in units of each measure's upper bound) and on gains.
+TINY = 1e-12
+# Share of column_plan's time for the column generation (the tree model gets the rest).
+LP_SHARE = 0.4
+# The tree model first runs over the k + FIRST_EXTRA centers the LP uses most.
+FIRST_EXTRA = 5
+# Seconds for the best plan made of the generated territories.
+PLAN_SECONDS = 3.0
+
+
+@dataclass
+class ColumnResult:
+    """What the column generation found.
+
+    Attributes
+    ----------
+    value : float
+        The LP value over the territories found (an estimate, not a bound).
+    centers : ndarray
+        Center units (positions) of the territories in the LP solution, the most used first.
+    weight : ndarray
+        How much of a territory each of ``centers`` holds in the LP solution.
+    columns : int
+        Territories generated.
+    rounds : int
+        LP solves.
+    plan : (labels, centers) or None
+        The best plan made of the territories found (each unit's territory, each
+        territory's center unit), if they make one.
+    pairs : ndarray (n, n) of bool
+        Whether unit i is in some territory found with center j.
+    """
+
+    value: float
+    centers: np.ndarray
+    weight: np.ndarray
+    columns: int
+    rounds: int
+    plan: tuple[np.ndarray, np.ndarray] | None
+    pairs: np.ndarray
+
+
+class _Territories:
+    """Connected sets of units, their measures' ranges and the moves of the pricing search."""
+
+    def __init__(self, problem: Problem, cost: np.ndarray) -> None:
+        n = problem.n
+        self.n = n
+        self.cost = cost  # (n, n): unit i served from center j
+        self.adjacent = np.zeros((n, n), dtype=bool)
+        src, dst = problem.edges
+        self.adjacent[src, dst] = True
+        self.neighbours = problem.adjacency
+        scale = np.maximum(np.abs(problem.upper[0]), 1e-12)
+        self.loads = problem.loads / scale  # measures in units of their upper bound
+        self.low = problem.lower[0] / scale
+        self.high = problem.upper[0] / scale
+
+    def excess(self, totals: np.ndarray) -> np.ndarray:
+        """How far totals (..., m) are outside the ranges, summed over measures."""
+        return np.sum(
+            np.maximum(self.low - totals, 0.0) + np.maximum(totals - self.high, 0.0), axis=-1
+        )
+
+    def fits(self, members: np.ndarray) -> bool:
+        return bool(self.excess(self.loads[members].sum(axis=0)) <= 1e-9)
+
+    def price(self, members: np.ndarray) -> tuple[float, int]:
+        """Cost of the set with its best center, and that center."""
+        idx = np.flatnonzero(members)
+        totals = self.cost[np.ix_(idx, idx)].sum(axis=0)
+        best = int(np.argmin(totals))
+        return float(totals[best]), int(idx[best])
+
+    def _connected(self, members: np.ndarray, center: int) -> bool:
+        """Whether the set is connected (a search from the center reaches all of it)."""
+        inside = set(np.flatnonzero(members).tolist())
+        seen = {center}
+        stack = [center]
+        while stack:
+            a = stack.pop()
+            for b in self.neighbours[a]:
+                if b in inside and b not in seen:
+                    seen.add(b)
+                    stack.append(b)
+        return len(seen) == len(inside)
+
+    def descend(self, members: np.ndarray, center: int, w: np.ndarray) -> np.ndarray:
+        """Descent over adding, removing and swapping border units, keeping ``S`` connected
+        and holding ``center``: while ``S`` is outside its ranges, any move that brings it
+        closer (the least outside first, then the cheapest); once inside, the move that
+        lowers sum(w[S]) most among those that stay inside.
+
+        Moves are ranked first; only the best few that take a unit out are checked for
+        connectivity (most steps need no check at all).
+        """
+        members = members.copy()
+        totals = self.loads[members].sum(axis=0)
+        loads = self.loads
+        for _ in range(MAX_STEPS):
+            touching = self.adjacent[members].sum(axis=0)
+            border = np.flatnonzero((touching > 0) & ~members)
+            inside = np.flatnonzero(members)
+            movable = inside[inside != center]
+            now = float(self.excess(totals))
+            # each kind: gains, outside-ness after, and the (out, in) units of each move
+            kinds: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+            if len(border):
+                kinds.append(
+                    (
+                        w[border],
+                        self.excess(totals + loads[border]),
+                        np.full(len(border), -1),
+                        border,
+                    )
+                )
+            if len(movable):
+                kinds.append(
+                    (
+                        -w[movable],
+                        self.excess(totals - loads[movable]),
+                        movable,
+                        np.full(len(movable), -1),
+                    )
+                )
+            if len(movable) and len(border):
+                gain = -w[movable][:, None] + w[border][None, :]
+                after = self.excess(totals - loads[movable][:, None, :] + loads[border][None, :, :])
+                # the unit coming in must touch what stays
+                alone = touching[border][None, :] - self.adjacent[np.ix_(movable, border)] <= 0
+                after = np.where(alone, np.inf, after)
+                outs = np.repeat(movable, len(border))
+                ins = np.tile(border, len(movable))
+                kinds.append((gain.ravel(), after.ravel(), outs, ins))
+            moves: list[tuple[float, float, int, int]] = []
+            for gain, after, outs, ins in kinds:
+                if now > TINY:
+                    ok = np.flatnonzero(after < now - TINY)
+                    ok = ok[np.lexsort((gain[ok], after[ok]))][:CHECKS]
+                else:
+                    ok = np.flatnonzero((after <= TINY) & (gain < -TINY * np.abs(gain).max()))
+                    ok = ok[np.argsort(gain[ok])][:CHECKS]
+                moves += [
+                    (float(after[i]), float(gain[i]), int(outs[i]), int(ins[i]))
+                    for i in ok.tolist()
+                ]
+            moves.sort()
+            for _after, _gain, out, into in moves:
+                trial = members.copy()
+                if out >= 0:
+                    trial[out] = False
+                if into >= 0:
+                    trial[into] = True
+                if out < 0 or self._connected(trial, center):
+                    members = trial
+                    totals = loads[members].sum(axis=0)
+                    break
+            else:
+                break
+        return members
+
+    def grow(
+        self, center: int, w: np.ndarray, rng: np.random.Generator, noise: float
+    ) -> np.ndarray:
+        """Greedy growth from the center: the border unit of least w per unit of load joins
+        until the lower bounds are met."""
+        members = np.zeros(self.n, dtype=bool)
+        members[center] = True
+        totals = self.loads[center].copy()
+        size = np.maximum(self.loads.sum(axis=1), 1e-12)
+        while np.any(totals < self.low):
+            touching = self.adjacent[members].any(axis=0)
+            fits = np.all(totals + self.loads <= self.high + 1e-12, axis=1)
+            border = np.flatnonzero(touching & ~members & fits)
+            if not len(border):
+                break
+            score = w[border] / size[border]
+            if noise:
+                score = score + noise * np.abs(score) * rng.random(len(border))
+            v = int(border[np.argmin(score)])
+            members[v] = True
+            totals += self.loads[v]
+        return members
+
+
+def column_centers(
+    problem: Problem,
+    start_labels: np.ndarray | None,
+    seconds: float,
+    *,
+    random_state: int | None = None,
+) -> ColumnResult:
+    """Solve the territories LP by column generation and return the centers it uses.
+
+    Parameters
+    ----------
+    problem : Problem
+        With a cost matrix and the same ranges for every territory.
+    start_labels : ndarray (n,), optional
+        A plan (territory per unit) whose territories start the LP; territories outside
+        their ranges are left out. Without it, the LP starts from its slack columns.
+    seconds : float
+        Time for the whole search.
+    random_state : int, optional
+        Seed of the greedy growths' noise.
+    """
+    import highspy
+
+    assert problem.cost_matrix is not None
+    start = time.perf_counter()
+    rng = np.random.default_rng(random_state)
+    n, k = problem.n, problem.k
+    d = problem.cost_matrix
+    cost = problem.weight[:, None] * (d * d if problem.inertia else d)
+    scale = float(cost.max()) or 1.0
+    cost = cost / scale
+    terr = _Territories(problem, cost)
+    h = _new_highs(None)
+    inf = highspy.kHighsInf
+    none = np.empty(0, dtype=np.int32)
+    h.addRows(n, np.ones(n), np.ones(n), 0, none, none, np.empty(0))
+    h.addRow(float(k), float(k), 0, none, np.empty(0))
+    # Slack columns, dear enough never to stay in a solution that can do without them.
+    slack_cost = float(cost.sum()) + 1.0
+    h.addCols(
+        n + 1,
+        np.full(n + 1, slack_cost),
+        np.zeros(n + 1),
+        np.full(n + 1, inf),
+        n + 1,
+        np.arange(n + 1, dtype=np.int32),
+        np.arange(n + 1, dtype=np.int32),
+        np.ones(n + 1),
+    )
+    first = n + 1
+    sets: list[np.ndarray] = []
+    centers: list[int] = []
+    seen: set[bytes] = set()
+
+    def add(members: np.ndarray) -> bool:
+        key = np.packbits(members).tobytes()
+        if key in seen or not terr.fits(members):
+            return False
+        seen.add(key)
+        value, center = terr.price(members)
+        rows = np.append(np.flatnonzero(members), n).astype(np.int32)
+        h.addCol(value, 0.0, inf, len(rows), rows, np.ones(len(rows)))
+        sets.append(members.copy())
+        centers.append(center)
+        return True
+
+    if start_labels is not None:
+        for t in range(k):
+            add(start_labels == t)
+    # LP value after each round, and how many centers had been searched by then: the
+    # stopping rules count full passes over the centers (a round may search only some).
+    history: list[tuple[int, float]] = []
+    searched = 0
+    rounds = 0
+    y = np.zeros(0)
+    value = float("nan")
+    per_round = max(ROUND_COLUMNS, 2 * k)
+    visit = rng.permutation(n)
+    nxt = 0
+    quiet = 0  # centers searched in a row without finding a column
+    while True:
+        rounds += 1
+        h.run()
+        sol = h.getSolution()
+        value = float(h.getInfo().objective_function_value)
+        y = np.asarray(sol.col_value)[first:]
+        dual = np.asarray(sol.row_dual)
+        pi, mu = dual[:n], dual[n]
+        history.append((searched, value))
+        if time.perf_counter() - start > seconds or quiet >= n or _stalled(history, n):
+            break
+        used = [sets[i] for i in np.flatnonzero(y > 1e-9)]
+        added = 0
+        while added < per_round and quiet < n:
+            j = int(visit[nxt])
+            nxt = (nxt + 1) % n
+            searched += 1
+            w = cost[:, j] - pi
+            starts = [s for s in used if s[j]]
+            starts += [terr.grow(j, w, rng, NOISE * g) for g in range(GROWTHS)]
+            best: tuple[float, np.ndarray] | None = None
+            for s in starts:
+                members = terr.descend(s, j, w)
+                if not terr.fits(members):
+                    continue
+                reduced = float(w[members].sum() - mu)
+                if reduced < -1e-9 * max(abs(value), 1.0) and (best is None or reduced < best[0]):
+                    best = (reduced, members)
+            if best is not None and add(best[1]):
+                added += 1
+                quiet = 0
+            else:
+                quiet += 1
+            if time.perf_counter() - start > seconds:
+                break
+        log.debug("territories LP round %d: %.6g, %d territories added", rounds, value, added)
+    plan = _integer_plan(h, first, sets, centers, n, PLAN_SECONDS)
+    pairs = np.zeros((n, n), dtype=bool)
+    for members, c in zip(sets, centers, strict=True):
+        pairs[members, c] = True
+    weight: dict[int, float] = {}
+    for i in np.flatnonzero(y > 1e-9).tolist():
+        weight[centers[i]] = weight.get(centers[i], 0.0) + float(y[i])
+    order = sorted(weight, key=lambda c: -weight[c])
+    log.info(
+        "territories LP: %.6g after %d rounds, %d territories, %d centers used (%.1f s)",
+        value * scale,
+        rounds,
+        len(sets),
+        len(order),
+        time.perf_counter() - start,
+    )
+    return ColumnResult(
+        value=value * scale,
+        centers=np.array(order, dtype=np.int64),
+        weight=np.array([weight[c] for c in order]),
+        columns=len(sets),
+        rounds=rounds,
+        plan=plan,
+        pairs=pairs,
+    )
+
+
+def _stalled(history: list[tuple[int, float]], n: int) -> bool:
+    """Whether the LP value stopped falling: it fell and then gained less than STALL_GAIN
+    over the last STALL_ROUNDS passes over the centers, or never moved in FLAT_ROUNDS passes
+    (the value often stays at the start's for a while: the LP is degenerate)."""
+    searched, value = history[-1]
+    start_value = history[0][1]
+    gained = start_value - value > STALL_GAIN * abs(value)
+    if not gained:
+        return searched >= FLAT_ROUNDS * n
+    earlier = [v for s, v in history if s <= searched - STALL_ROUNDS * n]
+    return bool(earlier) and earlier[-1] - value < STALL_GAIN * abs(value)
+
+
+def _integer_plan(
+    h: object, first: int, sets: list[np.ndarray], centers: list[int], n: int, seconds: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The best plan made of the generated territories alone (the LP with whole territories
+    and no slack), or None if they make none within ``seconds``."""
+    import highspy
+
+    if not sets:
+        return None
+    count = len(sets)
+    cols = np.arange(first, first + count, dtype=np.int32)
+    h.changeColsIntegrality(count, cols, np.full(count, highspy.HighsVarType.kInteger))  # type: ignore[attr-defined]
+    slack = np.arange(first, dtype=np.int32)
+    h.changeColsBounds(first, slack, np.zeros(first), np.zeros(first))  # type: ignore[attr-defined]
+    h.setOptionValue("time_limit", seconds)  # type: ignore[attr-defined]
+    h.run()  # type: ignore[attr-defined]
+    if h.getInfo().primal_solution_status != 2:  # type: ignore[attr-defined]
+        return None
+    y = np.asarray(h.getSolution().col_value)[first:] > 0.5  # type: ignore[attr-defined]
+    labels = np.full(n, -1, dtype=np.int64)
+    chosen = np.flatnonzero(y)
+    for t, i in enumerate(chosen.tolist()):
+        labels[sets[i]] = t
+    return labels, np.array([centers[i] for i in chosen], dtype=np.int64)
+
+
+def column_plan(
+    problem: Problem,
+    seconds: float,
+    *,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
+    random_state: int | None = None,
+) -> TreePlan | None:
+    """A plan from the centers the territories LP uses, solved by the tree model of
+    :mod:`geoterr.design.tree_model`; None if it finds none in time.
+
+    The column generation gets at most :data:`LP_SHARE` of ``seconds``, the tree model the
+    rest: first over the ``k +`` :data:`FIRST_EXTRA` most used centers (and the start's),
+    then, starting from that plan, over all of them (each more candidate slows the model
+    down, and a good first solution speeds it up: on Alabama's counties 5.5 s + 6.4 s
+    instead of 19-31 s for all 19 candidates at once). Each center gets only the units
+    that some territory found around it holds (under half of all pairs on Alabama's counties,
+    which makes the model two to three times faster). ``start`` (labels, centers), a plan
+    to start from: its territories join the LP, its centers the candidates, and the tree
+    model gets it as a first solution when it fits.
+    """
+    begin = time.perf_counter()
+    found = column_centers(
+        problem,
+        None if start is None else start[0],
+        LP_SHARE * seconds,
+        random_state=random_state,
+    )
+    own = np.empty(0, dtype=np.int64) if start is None else start[1].astype(np.int64)
+    best: TreePlan | None = None
+    first = start if start is not None else found.plan
+    tiers = [found.centers[: problem.k + FIRST_EXTRA], found.centers]
+    for tier, centers in enumerate(tiers):
+        if tier > 0 and len(centers) == len(tiers[0]):
+            break
+        left = seconds - (time.perf_counter() - begin)
+        if left <= 0.5:
+            break
+        share = left / 2 if tier == 0 and len(tiers[1]) > len(tiers[0]) else left
+        plan = tree_plan(problem, np.union1d(centers, own), share, start=first, pairs=found.pairs)
+        if plan is not None:
+            best, first = plan, (plan.labels, plan.centers)
+    return best
