@@ -14,7 +14,7 @@ from geoterr.instances import DistrictingInstance, read_districting_instance
 DATA = Path(__file__).parent / "data" / "hess"
 
 
-@pytest.mark.parametrize("state", ["WV", "NM"])
+@pytest.mark.parametrize("state", ["WV", "NM", "AL"])
 def test_reaches_published_optimum(state: str) -> None:
     inst, plan = _published(state, time_limit=120)
     units = inst.units

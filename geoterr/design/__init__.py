@@ -9,7 +9,11 @@ The public entry point is :func:`design`. The steps (see ``DESIGN.md``):
 3. repairs on the unit graph: detached pieces join a neighbour, border units move until every
    territory is inside its range, then cheaper border moves (:mod:`geoterr.design.local_search`);
 4. centers move to the best point of their territory and steps 2-3 repeat while the plan
-   improves.
+   improves;
+5. when centers are units (``costs``) on small instances: new centers from the territories
+   LP (column generation, :mod:`geoterr.design.columns`) and a plan over them from the
+   shortest-path-tree model (:mod:`geoterr.design.tree_model`), after which the rounds go on
+   from the better plan.
 """
 
 from __future__ import annotations

@@ -1,0 +1,177 @@
+"""The territories LP (column generation) and the shortest-path-tree model on small graphs,
+checked against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import geoterr as gt
+from geoterr.design.columns import _Territories, column_centers, column_plan
+from geoterr.design.problem import Problem, make_problem
+from geoterr.design.promises import plan_score
+from geoterr.design.tree_model import tree_plan
+
+
+def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
+    """A grid of units with random loads, rook adjacency and a Manhattan cost matrix."""
+    rng = np.random.default_rng(seed)
+    xs, ys = np.meshgrid(np.arange(nx_), np.arange(ny))
+    n = nx_ * ny
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"G{i:02d}" for i in range(n)],
+            "latitude": 40 + 0.1 * ys.ravel(),
+            "longitude": -100 + 0.1 * xs.ravel(),
+            "workload": rng.integers(1, 10, n).astype(float),
+        }
+    )
+    customers = gt.read_customers(frame, measures=["workload"])
+    ids = customers.index
+    edges = [
+        (ids[a], ids[b])
+        for a in range(n)
+        for b in range(a + 1, n)
+        if abs(xs.ravel()[a] - xs.ravel()[b]) + abs(ys.ravel()[a] - ys.ravel()[b]) == 1
+    ]
+    units = gt.build_units(customers, "points", measures=["workload"], adjacency=edges)
+    cell = {i: (x, y) for i, x, y in zip(ids, xs.ravel(), ys.ravel(), strict=True)}
+    pos = np.array([cell[u] for u in units.gdf.index], dtype=float)
+    d = np.abs(pos[:, None, :] - pos[None, :, :]).sum(axis=2) * 10.0
+    costs = pd.DataFrame(d, index=units.gdf.index, columns=units.gdf.index)
+    return make_problem(units, k, {"workload": tol}, inertia=True, costs=costs)
+
+
+def _tree_optimum(problem: Problem, candidates: list[int]) -> float:
+    """Brute force over every choice of centers and every assignment of units to them that
+    the tree model allows (a neighbour closer to the center in the same territory)."""
+    assert problem.cost_matrix is not None
+    d = problem.cost_matrix
+    cost = problem.weight[:, None] * d * d
+    n, k = problem.n, problem.k
+    best = np.inf
+    for centers in itertools.combinations(candidates, k):
+        for labels in itertools.product(range(k), repeat=n):
+            lab = np.array(labels)
+            if any(lab[c] != t for t, c in enumerate(centers)):
+                continue
+            loads = problem.loads_of(lab)
+            if np.any(loads < problem.lower - 1e-9) or np.any(loads > problem.upper + 1e-9):
+                continue
+            if all(_tree_ok(problem, lab, centers, i) for i in range(n)):
+                best = min(best, float(cost[np.arange(n), np.array(centers)[lab]].sum()))
+    return best
+
+
+def _tree_ok(problem: Problem, labels: np.ndarray, centers: tuple[int, ...], i: int) -> bool:
+    assert problem.cost_matrix is not None
+    c = centers[labels[i]]
+    if i == c:
+        return True
+    d = problem.cost_matrix[:, c]
+    return any(
+        labels[v] == labels[i] and (d[v], v != c, v) < (d[i], True, i) for v in problem.adjacency[i]
+    )
+
+
+def _check_plan(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> None:
+    """Every unit once, each territory connected and holding its center, within its ranges."""
+    assert labels.shape == (problem.n,) and set(labels.tolist()) == set(range(problem.k))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(problem.n))
+    graph.add_edges_from(zip(*problem.edges, strict=True))
+    for t, c in enumerate(centers.tolist()):
+        members = np.flatnonzero(labels == t)
+        assert labels[c] == t
+        assert nx.is_connected(graph.subgraph(members.tolist()))
+    loads = problem.loads_of(labels)
+    assert np.all(loads >= problem.lower - 1e-9) and np.all(loads <= problem.upper + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tree_model_matches_brute_force(seed: int) -> None:
+    problem = _grid_problem(3, 3, 2, 0.25, seed)
+    candidates = list(range(problem.n))
+    expected = _tree_optimum(problem, candidates)
+    plan = tree_plan(problem, np.array(candidates), 30.0)
+    assert np.isfinite(expected)  # (seeds chosen so that a plan exists)
+    assert plan is not None and plan.optimal
+    _check_plan(problem, plan.labels, plan.centers)
+    for i in range(problem.n):
+        assert _tree_ok(problem, plan.labels, tuple(plan.centers.tolist()), i)
+    got = plan_score(problem, plan.labels, plan.centers)[1]
+    assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_tree_model_with_few_candidates_and_a_start() -> None:
+    problem = _grid_problem(4, 3, 2, 0.2, 7)
+    candidates = [0, 5, 6, 11]
+    expected = _tree_optimum(problem, candidates)
+    assert np.isfinite(expected)
+    first = tree_plan(problem, np.array(candidates), 30.0)
+    assert first is not None
+    assert set(first.centers.tolist()) <= set(candidates)
+    # the optimum offered as a start comes back unchanged
+    again = tree_plan(problem, np.array(candidates), 30.0, start=(first.labels, first.centers))
+    assert again is not None
+    assert plan_score(problem, again.labels, again.centers)[1] == pytest.approx(expected, rel=1e-6)
+
+
+def test_descent_keeps_territories_connected_and_in_range() -> None:
+    inside = 0
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        problem = _grid_problem(5, 4, 3, 0.15, seed)
+        assert problem.cost_matrix is not None
+        terr = _Territories(problem, problem.weight[:, None] * problem.cost_matrix**2)
+        center = int(rng.integers(problem.n))
+        w = rng.normal(size=problem.n) * 3
+        members = terr.grow(center, w, rng, 0.5)
+        result = terr.descend(members, center, w)
+        assert result[center]
+        assert terr._connected(result, center)
+        if terr.fits(members):
+            # a set inside its ranges stays inside and never gets dearer
+            inside += 1
+            assert terr.fits(result)
+            assert w[result].sum() <= w[members].sum() + 1e-9
+    assert inside >= 5
+
+
+def test_connectivity_check_matches_networkx() -> None:
+    problem = _grid_problem(5, 5, 2, 0.5, 3)
+    terr = _Territories(problem, np.zeros((problem.n, problem.n)))
+    graph = nx.Graph(list(zip(*problem.edges, strict=True)))
+    rng = np.random.default_rng(0)
+    answers = set()
+    for _ in range(50):
+        members = np.zeros(problem.n, dtype=bool)
+        members[rng.choice(problem.n, size=12, replace=False)] = True
+        center = int(np.flatnonzero(members)[0])
+        expected = nx.is_connected(graph.subgraph(np.flatnonzero(members).tolist()))
+        assert terr._connected(members, center) == expected
+        answers.add(expected)
+    assert answers == {True, False}  # both cases were met
+
+
+def test_column_generation_starts_from_a_plan_and_improves_it() -> None:
+    problem = _grid_problem(6, 5, 3, 0.1, 11)
+    # a start plan: the tree model over a few centers
+    start = tree_plan(problem, np.array([0, 2, 4, 12, 15, 27]), 30.0)
+    assert start is not None
+    start_score = plan_score(problem, start.labels, start.centers)
+    found = column_centers(problem, start.labels, 20.0, random_state=0)
+    assert found.columns >= problem.k
+    assert found.weight.sum() == pytest.approx(problem.k, rel=1e-6)
+    assert found.pairs.shape == (problem.n, problem.n)
+    assert found.pairs[found.centers, found.centers].all()
+    # the LP holds the start's territories, so it is no dearer than the start
+    assert found.value <= start_score[1] * (1 + 1e-9)
+    plan = column_plan(problem, 30.0, start=(start.labels, start.centers), random_state=0)
+    assert plan is not None
+    _check_plan(problem, plan.labels, plan.centers)
+    assert plan_score(problem, plan.labels, plan.centers) <= start_score
