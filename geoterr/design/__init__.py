@@ -520,9 +520,11 @@ def _repair(
     if small or (broken and final):
         now = time.perf_counter()
         deadline = None if time_limit is None else start + time_limit
-        if not (small and broken):
-            # Improving a plan that keeps its promises, or repairing a large one, gets a
-            # short budget of its own; only a broken small plan may use all remaining time.
+        if not (small and broken and final):
+            # Improving a plan that keeps its promises, repairing a large one, or a round
+            # before the final one gets a short budget of its own; only a broken small plan
+            # in the final round may use all remaining time (Nebraska's counties: the first
+            # round's centers admit no plan, and its repair used all 60 s).
             budget = REPAIR_SECONDS if time_limit is None else min(REPAIR_SECONDS, 0.2 * time_limit)
             deadline = min(deadline or np.inf, now + budget)
         timed = copy.copy(solver)

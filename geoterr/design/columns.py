@@ -9,25 +9,25 @@ cost :math:`c_S = \min_{j \in S} \sum_{i \in S} c_{ij}` (its best center). Its L
     \min \sum_S c_S y_S \quad\text{s.t.}\quad \sum_{S \ni i} y_S = 1 \;(\pi_i),\quad
     \sum_S y_S = k \;(\mu),\quad y \ge 0
 
-is far tighter than the assignment model's (on Alabama's counties 0.94 of the optimum against
-0.85), so the centers its solution uses are where the optimum's centers are: on every published
-instance tried, the optimum's centers were among them. The LP starts from the given plan's
-territories (and penalised slack columns, so that it always has a solution) and grows by column
-generation: with the duals :math:`\pi, \mu`, a territory centred on :math:`j` improves the LP
-when
+is far tighter than the assignment model's (on Alabama's counties about 0.95 of the optimum
+against 0.85), and the centers its solution uses are where the optimum's centers are: on the
+published instances tried, the optimum's centers were among them. The LP starts from the
+given plan's territories (and penalised slack columns, so that it always has a solution) and
+grows by column generation: with the duals :math:`\pi, \mu`, a territory centred on
+:math:`j` improves the LP when
 
 .. math::
 
     \sum_{i \in S} (c_{ij} - \pi_i) - \mu < 0 .
 
 Finding the best such :math:`S` is itself NP-hard (a connected knapsack), so it is searched
-heuristically from every unit as center: greedy growth from the center and from the
-territories of the current LP solution that hold it, then a descent over adding, removing and
-swapping border units that keeps the set connected (the measures' ranges as a penalty). The
+heuristically around every unit as center: from a greedy growth and from the territories of
+the current LP solution that hold the center, a descent over adding, removing and swapping
+border units that keeps the set connected and, once inside its ranges, inside them. The
 search stops when it finds no improving territory, or when the LP value stalls.
 
-Because the pricing is heuristic, the final LP value is an estimate of the optimum from below,
-not a proven bound; it is used only to choose candidate centers for
+Because the pricing is heuristic, the final LP value may lie above the LP's true optimum: it
+is an estimate, not a lower bound on plans, and is used only to choose candidate centers for
 :mod:`geoterr.design.tree_model`.
 """
 
@@ -372,11 +372,12 @@ def column_centers(
         weight[centers[i]] = weight.get(centers[i], 0.0) + float(y[i])
     order = sorted(weight, key=lambda c: -weight[c])
     log.info(
-        "territories LP: %.6g after %d rounds, %d territories, %d centers used (%.1f s)",
+        "territories LP: %.6g after %d rounds, %d territories, %d centers used, %s (%.1f s)",
         value * scale,
         rounds,
         len(sets),
         len(order),
+        "a plan of them" if plan is not None else "no plan of them",
         time.perf_counter() - start,
     )
     return ColumnResult(
@@ -440,7 +441,8 @@ def column_plan(
     :mod:`geoterr.design.tree_model`; None if it finds none in time.
 
     The column generation gets at most :data:`LP_SHARE` of ``seconds``, the tree model the
-    rest: first over the ``k +`` :data:`FIRST_EXTRA` most used centers (and the start's),
+    rest (when it finds nothing, the best plan made of the LP's territories is returned, if
+    any): first over the ``k +`` :data:`FIRST_EXTRA` most used centers (and the start's),
     then, starting from that plan, over all of them (each more candidate slows the model
     down, and a good first solution speeds it up: on Alabama's counties 5.5 s + 6.4 s
     instead of 19-31 s for all 19 candidates at once). Each center gets only the units
@@ -458,7 +460,8 @@ def column_plan(
     )
     own = np.empty(0, dtype=np.int64) if start is None else start[1].astype(np.int64)
     best: TreePlan | None = None
-    first = start if start is not None else found.plan
+    # the LP's own plan keeps every promise; the start may not
+    first = found.plan if found.plan is not None else start
     tiers = [found.centers[: problem.k + FIRST_EXTRA], found.centers]
     for tier, centers in enumerate(tiers):
         if tier > 0 and len(centers) == len(tiers[0]):
@@ -470,4 +473,10 @@ def column_plan(
         plan = tree_plan(problem, np.union1d(centers, own), share, start=first, pairs=found.pairs)
         if plan is not None:
             best, first = plan, (plan.labels, plan.centers)
+    left = seconds - (time.perf_counter() - begin)
+    if best is None and left > 1.0:
+        # the pairs the LP's territories left out may be needed after all
+        best = tree_plan(problem, np.union1d(found.centers, own), left, start=first)
+    if best is None and found.plan is not None:
+        best = TreePlan(found.plan[0], found.plan[1], optimal=False)
     return best
