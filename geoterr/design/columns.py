@@ -274,8 +274,7 @@ def column_centers(
     start = time.perf_counter()
     rng = np.random.default_rng(random_state)
     n, k = problem.n, problem.k
-    d = problem.cost_matrix
-    cost = problem.weight[:, None] * (d * d if problem.inertia else d)
+    cost = problem.costs(np.arange(n))  # (n, n): unit i to the center at unit j
     scale = float(cost.max()) or 1.0
     cost = cost / scale
     terr = _Territories(problem, cost)

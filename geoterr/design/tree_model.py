@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,21 +42,20 @@ log = logging.getLogger(__name__)
 GAP = 1e-6
 
 
+@dataclass(frozen=True)
 class TreePlan:
     """A plan of the tree model: territory of each unit, center unit of each territory, and
     whether it is optimal for the model (those candidate centers and trees)."""
 
-    def __init__(self, labels: np.ndarray, centers: np.ndarray, optimal: bool) -> None:
-        self.labels = labels
-        self.centers = centers
-        self.optimal = optimal
+    labels: np.ndarray
+    centers: np.ndarray
+    optimal: bool
 
 
-def _reachable(problem: Problem, center: int, order: np.ndarray) -> np.ndarray:
-    """Units that reach ``center`` through ever-closer neighbours within the upper bounds."""
+def _reachable(problem: Problem, center: int, order: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Units that reach ``center`` through ever-closer neighbours within the upper bounds
+    (``order``: units from the center outwards, ``rank``: each unit's place in it)."""
     n = problem.n
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
     upper = problem.upper[0]
     path = np.full((n, problem.loads.shape[1]), np.inf)
     path[center] = problem.loads[center]
@@ -100,7 +100,7 @@ def tree_plan(
     assert problem.cost_matrix is not None
     begin = time.perf_counter()
     d = problem.cost_matrix
-    cost = problem.weight[:, None] * (d * d if problem.inertia else d)
+    cost = problem.costs(np.arange(problem.n))  # (n, n): unit i to the center at unit j
     scale = float(cost.max()) or 1.0
     cands = np.unique(np.asarray(candidates, dtype=np.int64))
     n, m = problem.n, problem.loads.shape[1]
@@ -113,7 +113,7 @@ def tree_plan(
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
         ranks.append(rank)
-        fits = _reachable(problem, j, order)
+        fits = _reachable(problem, j, order, rank)
         if pairs is not None:
             fits &= pairs[:, j]
         ok = np.flatnonzero(fits)
