@@ -175,3 +175,37 @@ def test_column_generation_starts_from_a_plan_and_improves_it() -> None:
     assert plan is not None
     _check_plan(problem, plan.labels, plan.centers)
     assert plan_score(problem, plan.labels, plan.centers) <= start_score
+
+
+def test_column_generation_without_a_start_finds_a_plan() -> None:
+    # From the slack columns alone, with many small territories (k = n / 2): every round
+    # must price with its own duals, not stop after a round of repeated finds.
+    problem = _grid_problem(4, 4, 8, 1.0, 0)
+    found = column_centers(problem, None, 10.0, random_state=0)
+    assert found.plan is not None
+    _check_plan(problem, *found.plan)
+    assert len(found.centers) == problem.k
+
+
+def test_tree_model_keeps_a_candidate_no_territory_was_centred_on() -> None:
+    problem = _grid_problem(4, 4, 2, 0.3, 1)
+    alone = tree_plan(problem, np.array([0, 15]), 10.0)
+    assert alone is not None
+    pairs = np.ones((problem.n, problem.n), dtype=bool)
+    pairs[:, 5] = False  # unit 5 was never a center of a territory found
+    plan = tree_plan(problem, np.array([0, 5, 15]), 10.0, pairs=pairs)
+    assert plan is not None
+    _check_plan(problem, plan.labels, plan.centers)
+    score = plan_score(problem, plan.labels, plan.centers)
+    assert score <= plan_score(problem, alone.labels, alone.centers)
+
+
+def test_start_territories_in_pieces_stay_out_of_the_lp() -> None:
+    problem = _grid_problem(4, 4, 2, 0.6, 3)
+    checkerboard = np.array([(i // 4 + i % 4) % 2 for i in range(problem.n)])
+    assert np.all(problem.loads_of(checkerboard) <= problem.upper)  # in range, in pieces
+    found = column_centers(problem, checkerboard, 0.0, random_state=0)
+    assert found.columns == 0 and found.plan is None
+    plan = column_plan(problem, 5.0, start=(checkerboard, np.array([0, 1])), random_state=0)
+    assert plan is not None
+    _check_plan(problem, plan.labels, plan.centers)

@@ -41,6 +41,7 @@ import numpy as np
 
 from geoterr.design.highs_model import _new_highs
 from geoterr.design.problem import Problem
+from geoterr.design.promises import plan_score
 from geoterr.design.tree_model import TreePlan, tree_plan
 
 __all__ = ["ColumnResult", "column_centers", "column_plan"]
@@ -302,8 +303,14 @@ def column_centers(
 
     def add(members: np.ndarray) -> bool:
         key = np.packbits(members).tobytes()
-        if key in seen or not terr.fits(members):
-            return False
+        inside = np.flatnonzero(members)
+        if (
+            key in seen
+            or not len(inside)
+            or not terr.fits(members)
+            or not terr._connected(members, int(inside[0]))
+        ):
+            return False  # (a start territory may be out of range or in pieces)
         seen.add(key)
         value, center = terr.price(members)
         rows = np.append(np.flatnonzero(members), n).astype(np.int32)
@@ -325,7 +332,7 @@ def column_centers(
     per_round = max(ROUND_COLUMNS, 2 * k)
     visit = rng.permutation(n)
     nxt = 0
-    quiet = 0  # centers searched in a row without finding a column
+    quiet = 0  # centers searched in a row, with the same duals, without a new territory
     while True:
         rounds += 1
         h.run()
@@ -362,6 +369,8 @@ def column_centers(
             if time.perf_counter() - start > seconds:
                 break
         log.debug("territories LP round %d: %.6g, %d territories added", rounds, value, added)
+        if added:
+            quiet = 0  # new duals: the next pass starts afresh
     plan = _integer_plan(h, first, sets, centers, n, PLAN_SECONDS)
     pairs = np.zeros((n, n), dtype=bool)
     for members, c in zip(sets, centers, strict=True):
@@ -459,8 +468,10 @@ def column_plan(
     )
     own = np.empty(0, dtype=np.int64) if start is None else start[1].astype(np.int64)
     best: TreePlan | None = None
-    # the LP's own plan keeps every promise; the start may not
-    first = found.plan if found.plan is not None else start
+    # the first solution offered: the better of the start and the LP's own plan (which
+    # keeps every promise; the start may not)
+    offers = [plan for plan in (start, found.plan) if plan is not None]
+    first = min(offers, key=lambda plan: plan_score(problem, *plan)) if offers else None
     tiers = [found.centers[: problem.k + FIRST_EXTRA], found.centers]
     for tier, centers in enumerate(tiers):
         if tier > 0 and len(centers) == len(tiers[0]):

@@ -116,6 +116,7 @@ def tree_plan(
         fits = _reachable(problem, j, order, rank)
         if pairs is not None:
             fits &= pairs[:, j]
+            fits[j] = True  # a candidate holds itself, even if no territory had it as center
         ok = np.flatnonzero(fits)
         var[ok, c] = np.arange(count, count + len(ok))
         count += len(ok)
