@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -313,7 +314,7 @@ def column_centers(
             return False  # (a start territory may be out of range or in pieces)
         seen.add(key)
         value, center = terr.price(members)
-        rows = np.append(np.flatnonzero(members), n).astype(np.int32)
+        rows = np.append(inside, n).astype(np.int32)
         h.addCol(value, 0.0, inf, len(rows), rows, np.ones(len(rows)))
         sets.append(members.copy())
         centers.append(center)
@@ -413,7 +414,7 @@ def _stalled(history: list[tuple[int, float]], n: int) -> bool:
 
 
 def _integer_plan(
-    h: object, first: int, sets: list[np.ndarray], centers: list[int], n: int, seconds: float
+    h: Any, first: int, sets: list[np.ndarray], centers: list[int], n: int, seconds: float
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The best plan made of the generated territories alone (the LP with whole territories
     and no slack), or None if they make none within ``seconds``."""
@@ -423,14 +424,14 @@ def _integer_plan(
         return None
     count = len(sets)
     cols = np.arange(first, first + count, dtype=np.int32)
-    h.changeColsIntegrality(count, cols, np.full(count, highspy.HighsVarType.kInteger))  # type: ignore[attr-defined]
+    h.changeColsIntegrality(count, cols, np.full(count, highspy.HighsVarType.kInteger))
     slack = np.arange(first, dtype=np.int32)
-    h.changeColsBounds(first, slack, np.zeros(first), np.zeros(first))  # type: ignore[attr-defined]
-    h.setOptionValue("time_limit", seconds)  # type: ignore[attr-defined]
-    h.run()  # type: ignore[attr-defined]
-    if h.getInfo().primal_solution_status != 2:  # type: ignore[attr-defined]
+    h.changeColsBounds(first, slack, np.zeros(first), np.zeros(first))
+    h.setOptionValue("time_limit", seconds)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
         return None
-    y = np.asarray(h.getSolution().col_value)[first:] > 0.5  # type: ignore[attr-defined]
+    y = np.asarray(h.getSolution().col_value)[first:] > 0.5
     labels = np.full(n, -1, dtype=np.int64)
     chosen = np.flatnonzero(y)
     for t, i in enumerate(chosen.tolist()):

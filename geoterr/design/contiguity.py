@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from geoterr.design.highs_model import _status, add_sparse_rows, assignment_mip
+from geoterr.design.highs_model import _status, add_sparse_rows, assignment_mip, offer_solution
 from geoterr.design.model import add_budget, is_highs
 from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 
@@ -243,17 +243,12 @@ class _HighsModel(_Model):
             self.start = np.array([float(start[i] == j) for i, j in pairs])
 
     def solve(self, seconds: float | None) -> list[tuple[int, int]] | None:
-        import highspy
-
         if seconds is not None:
             if seconds <= 0:
                 return None
             self.h.setOptionValue("time_limit", max(seconds, 0.05))
         if self.start is not None:
-            sol = highspy.HighsSolution()
-            sol.col_value = list(self.start)
-            sol.value_valid = True
-            self.h.setSolution(sol)
+            offer_solution(self.h, self.start)
         self.h.run()
         if self.h.getInfo().primal_solution_status != 2:
             log.debug("contiguous assignment: no solution (%s)", _status(self.h))

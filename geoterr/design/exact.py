@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows
+from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows, offer_solution
 from geoterr.design.problem import Problem, territory_pieces
 
 __all__ = ["ExactResult", "exact_applies", "solve_exact"]
@@ -154,10 +154,7 @@ def solve_exact(
     if start_labels is not None and start_centers is not None:
         x = np.zeros((n, n))
         x[np.arange(n), start_centers[start_labels]] = 1.0
-        sol = highspy.HighsSolution()
-        sol.col_value = list(x.ravel())
-        sol.value_valid = True
-        h.setSolution(sol)
+        offer_solution(h, x.ravel())
     neighbours = problem.neighbours
     rounds = 0
     cuts_added = 0

@@ -78,6 +78,17 @@ def _status(h: Any) -> str:
     return str(h.modelStatusToString(h.getModelStatus()))
 
 
+def offer_solution(h: Any, values: Any) -> None:
+    """Give HiGHS a starting solution (column values in order); it ignores one that does
+    not fit the model."""
+    import highspy
+
+    sol = highspy.HighsSolution()
+    sol.col_value = list(values)
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
 def _add_rows(h: Any, lower: np.ndarray, upper: np.ndarray) -> None:
     """Add empty ranged rows (their entries come with the columns)."""
     h.addRows(

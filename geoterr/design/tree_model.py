@@ -29,10 +29,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows
+from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows, offer_solution
 from geoterr.design.problem import Problem
 
 __all__ = ["TreePlan", "tree_plan"]
@@ -94,6 +95,9 @@ def tree_plan(
         Time limit of the solve.
     start : (labels, centers), optional
         A plan offered to the solver as its first solution (ignored when it does not fit).
+    pairs : ndarray (n, n) of bool, optional
+        Only pairs (unit i, center j) with ``pairs[i, j]`` become variables (a candidate
+        always holds itself).
     """
     import highspy
 
@@ -108,6 +112,8 @@ def tree_plan(
     var = np.full((n, len(cands)), -1, dtype=np.int64)
     ranks = []
     count = 0
+    unit_parts: list[np.ndarray] = []  # unit and candidate of every variable, in order
+    cand_parts: list[np.ndarray] = []
     for c, j in enumerate(cands.tolist()):
         order = _closer_order(d[:, j], j)
         rank = np.empty(n, dtype=np.int64)
@@ -120,14 +126,12 @@ def tree_plan(
         ok = np.flatnonzero(fits)
         var[ok, c] = np.arange(count, count + len(ok))
         count += len(ok)
+        unit_parts.append(ok)
+        cand_parts.append(np.full(len(ok), c))
     if np.any((var >= 0).sum(axis=1) == 0):
         return None  # some unit reaches no candidate
-    unit_of, cand_of = np.nonzero(var >= 0)
-    order_vars = var[unit_of, cand_of]
-    units = np.empty(count, dtype=np.int64)
-    where = np.empty(count, dtype=np.int64)
-    units[order_vars] = unit_of
-    where[order_vars] = cand_of
+    units = np.concatenate(unit_parts)
+    where = np.concatenate(cand_parts)
     h = _new_highs(seconds, mip_gap=GAP)
     inf = highspy.kHighsInf
     h.addVars(count, np.zeros(count), np.ones(count))
@@ -188,7 +192,7 @@ def tree_plan(
 
 
 def _offer(
-    h: object,
+    h: Any,
     var: np.ndarray,
     cands: np.ndarray,
     count: int,
@@ -196,8 +200,6 @@ def _offer(
     centers: np.ndarray,
 ) -> None:
     """Give the solver a starting plan when every pair it uses is a variable."""
-    import highspy
-
     pos = {int(c): p for p, c in enumerate(cands.tolist())}
     if any(int(c) not in pos for c in centers):
         return
@@ -206,7 +208,4 @@ def _offer(
         return
     x = np.zeros(count)
     x[cols] = 1.0
-    sol = highspy.HighsSolution()
-    sol.col_value = list(x)
-    sol.value_valid = True
-    h.setSolution(sol)  # type: ignore[attr-defined]
+    offer_solution(h, x)
