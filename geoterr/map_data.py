@@ -31,6 +31,7 @@ __all__ = [
     "PALETTE",
     "moved_customers",
     "plan_payload",
+    "plan_status",
     "rep_table",
     "script_json",
     "territory_colours",
@@ -300,6 +301,20 @@ def _simplified(geoms: Sequence[Any], tolerance: float) -> list[Any]:
     return [next(simple) if g is not None and not g.is_empty else g for g in geoms]
 
 
+def _on_land(geoms: Sequence[Any], land: Any) -> list[Any]:
+    """Each territory outline clipped to ``land``, kept whole where that leaves nothing."""
+    shapely.prepare(land)
+    out = []
+    for g in geoms:
+        if g is None or g.is_empty or not shapely.intersects(land, g):
+            out.append(g)
+            continue
+        clipped = shapely.intersection(g, land)
+        parts = [p for p in getattr(clipped, "geoms", [clipped]) if isinstance(p, Polygon)]
+        out.append(MultiPolygon(parts) if len(parts) > 1 else (parts[0] if parts else g))
+    return out
+
+
 def label_point(geom: Any) -> list[float]:
     if isinstance(geom, MultiPolygon):
         geom = max(geom.geoms, key=lambda g: g.area)
@@ -394,6 +409,7 @@ def plan_payload(
     popup_columns: Sequence[str] | None = None,
     simplify: float | None = None,
     title: str | None = None,
+    land: Any = None,
 ) -> dict[str, Any]:
     """Everything the page script needs to draw ``plan``, as JSON-ready data.
 
@@ -401,7 +417,10 @@ def plan_payload(
     old plan of a before | after page) mark the customers that move, both aligned to
     ``plan.customers``. ``simplify`` is the tolerance in degrees for the territory outlines
     (default: 1/4000 of the plan's extent, a few hundred metres for a country; 0 keeps
-    every vertex).
+    every vertex). ``land`` (a polygon geometry, see :func:`geoterr.geography.outlines_near`)
+    clips the territories' drawn outlines to the land, so that they follow the coast instead
+    of reaching into the sea (the plan's own polygons are unchanged); a territory with no
+    land in it is drawn as it is.
     """
     table = plan.territories
     names = [str(n) for n in table.index]
@@ -422,9 +441,12 @@ def plan_payload(
         x0, y0, x1, y1 = table.total_bounds
         simplify = math.hypot(x1 - x0, y1 - y0) / 4000
     outlines = _simplified(list(table.geometry), simplify)
+    if land is not None and not land.is_empty:
+        outlines = _on_land(outlines, land)
     territories = []
     balance = list(plan.params.get("balance") or {})
     legend_measure = balance[0] if balance else None
+    outside = territories_outside(plan)
     for j, (_, row) in enumerate(table.iterrows()):
         # A territory without a shape (none in a designed plan) keeps its place in the list:
         # customers refer to territories by position.
@@ -442,7 +464,9 @@ def plan_payload(
                     plan, row, rep_of.get(names[j]), moves.get(names[j]) if moves else None
                 ),
                 "legend": legend,
-                "label_at": label_point(table.geometry.iloc[j]) if present else None,
+                "label_at": label_point(outlines[j]) if present else None,
+                "area": round(float(table.geometry.iloc[j].area), 6) if present else 0.0,
+                "off": names[j] in outside,
                 "geometry": _outline(outlines[j]) if present else None,
             }
         )
@@ -491,6 +515,56 @@ def plan_payload(
                 "direction": "in" if before is not None else "out",
             }
     return data
+
+
+def _tolerance(value: Any) -> str:
+    if isinstance(value, int | float) and math.isfinite(value):
+        return f"\u00b1{value:.1%}".replace(".0%", "%")
+    return str(value)
+
+
+def territories_outside(plan: Plan) -> set[str]:
+    """Territories whose deviation from the mean of a balanced measure exceeds its
+    tolerance, or that are not contiguous."""
+    out: set[str] = set()
+    table = plan.territories
+    for measure, tolerance in (plan.params.get("balance") or {}).items():
+        column = f"{measure}_deviation"
+        if column in table.columns and isinstance(tolerance, int | float):
+            dev = pd.to_numeric(table[column], errors="coerce").abs()
+            out |= {str(n) for n in table.index[dev > tolerance * (1 + 1e-6) + 1e-9]}
+    if "contiguous" in table.columns:
+        out |= {str(n) for n in table.index[~table["contiguous"].astype(bool)]}
+    return out
+
+
+def plan_status(plan: Plan) -> dict[str, Any]:
+    """The plan's status for the page: ``status``, ``problems`` (each broken promise in
+    words) and ``summary``, one sentence of what the plan keeps or breaks.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> plan = SimpleNamespace(status="feasible", problems=(),
+    ...                        params={"balance": {"workload": 0.05}})
+    >>> plan_status(plan)["summary"]
+    'Every customer in one territory, every territory contiguous, workload within ±5% of the mean.'
+    """
+    balance = plan.params.get("balance") or {}
+    kept = ", ".join(f"{label(m).lower()} within {_tolerance(t)} of the mean" for m, t in balance.items())
+    problems = [str(p) for p in plan.problems]
+    if not problems and plan.status == "feasible":
+        summary = "Every customer in one territory, every territory contiguous" + (
+            f", {kept}." if kept else "."
+        )
+    else:
+        n = len(problems)
+        summary = (
+            f"This plan breaks {n} promise{'s' if n != 1 else ''}"
+            + (f" (asked: {kept})" if kept else "")
+            + ": see the banner above the map."
+        )
+    return {"status": str(plan.status), "problems": problems, "summary": summary}
 
 
 def _rep_data(reps: pd.DataFrame, index_of: dict[str, int]) -> list[dict[str, Any]]:

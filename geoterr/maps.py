@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +24,13 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geoterr._errors import InputError
+from geoterr.geography import geojson_of, outlines_near
 from geoterr.map_data import (
     PALETTE,
     moved_customers,
     plan_payload,
     rep_table,
+    plan_status,
     script_json,
     territory_colours,
 )
@@ -39,6 +42,7 @@ __all__ = ["PALETTE", "before_after_map", "plan_map", "territory_colours"]
 
 # Overlays in the layer control: (key in the page script's layers, name, shown at first).
 OVERLAYS = (
+    ("geography", "Land, coasts and borders", True),
     ("territories", "Territories", True),
     ("labels", "Territory labels", True),
     ("customers", "Customers", True),
@@ -128,14 +132,14 @@ class PlanLayer(folium.map.Layer):
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "var {{ this.get_name() }} = {{ this.source }}.layers[{{ this.key|tojson }}];"
+        "var {{ this.get_name() }} = {{ this.source.get_name() }}.layers[{{ this.key|tojson }}];"
         "{% endmacro %}"
     )
 
     def __init__(self, source: PlanLayers, key: str, name: str, *, show: bool = True) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "GeoterrLayer"
-        self.source = source.get_name()
+        self.source = source
         self.key = key
 
 
@@ -143,12 +147,39 @@ class SyncViews(MacroElement):
     """Keep two maps of one page on the same view."""
 
     _template = Template(
-        "{% macro script(this, kwargs) %}geoterrSync({{ this.a }}, {{ this.b }});{% endmacro %}"
+        "{% macro script(this, kwargs) %}"
+        "geoterrSync({{ this.a.get_name() }}, {{ this.b.get_name() }});"
+        "{% endmacro %}"
     )
 
     def __init__(self, a: folium.Map, b: folium.Map) -> None:
         super().__init__()
-        self.a, self.b = a.get_name(), b.get_name()
+        self.a, self.b = a, b
+
+
+def _elements(element: Element) -> Iterator[Element]:
+    """``element`` and everything under it, depth first in the order they were added."""
+    yield element
+    for child in list(element._children.values()):
+        yield from _elements(child)
+
+
+def number_elements(root: Element) -> None:
+    """Give every element under ``root`` an id from its place in the page, not a random one.
+
+    folium names each element (``map_<32 random hex digits>``, the names in the page's
+    script); numbered ids make the same plan give the same file, byte for byte. The
+    children's keys, which are their names, are renamed with them.
+    """
+    elements = list(_elements(root))
+    for n, element in enumerate(elements):
+        old = element.get_name()
+        element._id = f"geoterr{n:04d}"
+        parent = element._parent
+        if parent is not None and old in parent._children and parent._children[old] is element:
+            parent._children = type(parent._children)(
+                ((element.get_name() if k == old else k), v) for k, v in parent._children.items()
+            )
 
 
 def plan_map(
@@ -162,6 +193,7 @@ def plan_map(
     popup_columns: Sequence[str] | None = None,
     simplify: float | None = None,
     title: str | None = None,
+    outlines: bool | None = None,
     **map_options: Any,
 ) -> folium.Map:
     """An interactive map of a plan, as one self-contained HTML page.
@@ -202,6 +234,10 @@ def plan_map(
         shared). Default: 1/4000 of the plan's extent; 0 keeps every vertex.
     title : str, optional
         A title shown on the map.
+    outlines : bool, optional
+        Draw land, coastlines, country borders and US state borders under the territories
+        (shipped with geoterr, no network; see :mod:`geoterr.geography`). Default: when
+        there are no ``tiles``.
     **map_options
         Passed to :class:`folium.Map` (e.g. ``width``, ``height``, ``attr``).
 
@@ -241,9 +277,11 @@ def plan_map(
         popup_columns=popup_columns,
         simplify=simplify,
         title=title,
+        outlines=tiles is None if outlines is None else outlines,
     )
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     _page_title(m.get_root(), title or f"Territory plan: {len(plan.territories)} territories")  # type: ignore[arg-type]
+    number_elements(m.get_root())
     return m
 
 
@@ -277,10 +315,16 @@ def _draw(
     fullscreen_page: bool = False,
     colours: dict[str, str] | None = None,
     after: Plan | None = None,
+    outlines: bool = True,
     **options: Any,
 ) -> PlanLayers:
+    geography = None
+    if outlines:
+        x0, y0, x1, y1 = (float(v) for v in plan.territories.total_bounds)
+        geography = outlines_near((x0, y0, x1, y1), margin=0.5)
     data = plan_payload(
         plan,
+        land=None if geography is None else geography["land"],
         colours=colours or territory_colours(plan),
         before=None if before is False else moved_customers(plan, before),
         after=None if after is None else moved_customers(plan, after),
@@ -289,13 +333,26 @@ def _draw(
     )
     data["tiles"] = tiles is not None
     data["fullscreen_page"] = fullscreen_page
+    data["status"] = plan_status(plan)
+    data["frame"] = {
+        side: "".join(map(_size_text, getattr(m, side))) for side in ("width", "height", "left", "top")
+    }
+    data["frame"]["position"] = m.position
+    data["geography"] = None if geography is None else geojson_of(geography)
     source = PlanLayers(data)
     source.add_to(m)
     for key, name, show in OVERLAYS:
-        present = data.get(key) if key in ("customers", "moved", "reps") else True
+        present = data.get(key) if key in ("customers", "moved", "reps", "geography") else True
         if present:
             PlanLayer(source, key, name, show=show).add_to(m)
     return source
+
+
+def _size_text(part: Any) -> str:
+    """A part of folium's parsed size, ``(50.0, "%")`` -> ``"50"``, ``"%"``."""
+    if isinstance(part, float) and math.isfinite(part) and part.is_integer():
+        return str(int(part))
+    return str(part)
 
 
 def before_after_map(
@@ -306,6 +363,7 @@ def before_after_map(
     reps: Any = None,
     customers: bool = True,
     titles: tuple[str, str] = ("Before", "After"),
+    outlines: bool | None = None,
 ) -> Figure:
     """The old and the new plan side by side, in one page with two synchronised maps.
 
@@ -323,6 +381,8 @@ def before_after_map(
         As for :func:`plan_map`.
     titles : (str, str)
         The titles shown on the two maps.
+    outlines : bool, optional
+        As for :func:`plan_map`.
 
     Returns
     -------
@@ -351,9 +411,11 @@ def before_after_map(
             title=title,
             fullscreen_page=True,
             colours=colours,
+            outlines=tiles is None if outlines is None else outlines,
         )
         folium.LayerControl(collapsed=True).add_to(m)
         maps.append(m)
     SyncViews(maps[0], maps[1]).add_to(maps[1])
     _page_title(figure, f"Territory plans: {titles[0]} | {titles[1]}")
+    number_elements(figure)
     return figure

@@ -256,34 +256,225 @@
     },
   });
 
-  function legendControl(data, extra) {
-    var control = L.control({ position: "bottomright" });
-    control.onAdd = function () {
-      var outer = L.DomUtil.create("details", "geoterr-legend");
-      outer.open = true;
-      L.DomEvent.disableClickPropagation(outer);
-      L.DomEvent.disableScrollPropagation(outer);
-      outer.appendChild(el("summary", "geoterr-legend-title", data.legend.title));
-      var box = el("div", "geoterr-legend-body");
-      outer.appendChild(box);
-      data.territories.forEach(function (t) {
-        var row = el("div", "geoterr-legend-row");
-        var swatch = el("span", "geoterr-swatch");
-        swatch.style.background = t.colour;
-        row.appendChild(swatch);
-        row.appendChild(el("span", "geoterr-legend-name", t.name));
-        if (t.legend) row.appendChild(el("span", "geoterr-legend-value", t.legend));
-        box.appendChild(row);
+  /* The page around a map: a banner above it when the plan broke a promise, and a side
+   * panel beside it (title, status, legend), so that neither covers the data. The map's
+   * container moves into a frame that takes its place and size. */
+  function layout(map, data, layers) {
+    var container = map.getContainer();
+    var f = data.frame || {};
+    var frame = el("div", "geoterr-frame");
+    frame.style.position = f.position || "relative";
+    frame.style.width = f.width || "100%";
+    frame.style.height = f.height || "100%";
+    frame.style.left = f.left || "0";
+    frame.style.top = f.top || "0";
+    container.parentNode.insertBefore(frame, container);
+    var status = data.status || { status: "feasible", problems: [] };
+    if (status.problems.length) frame.appendChild(banner(status));
+    var row = el("div", "geoterr-row");
+    frame.appendChild(row);
+    row.appendChild(container);
+    ["position", "width", "height", "left", "top"].forEach(function (k) {
+      container.style[k] = k === "position" ? "relative" : "auto";
+    });
+    container.style.left = container.style.top = "0";
+    container.classList.add("geoterr-map-area");
+    var panel = sidePanel(map, data, status, layers);
+    row.appendChild(panel);
+    // A narrow frame (one side of a before | after page): the panel starts folded.
+    panel.geoterrFold(frame.getBoundingClientRect().width < 800);
+    map.invalidateSize();
+    return { frame: frame, panel: panel };
+  }
+
+  /* The broken promises in words, above the map. */
+  function banner(status) {
+    var box = el("div", "geoterr-banner");
+    box.setAttribute("role", "alert");
+    var n = status.problems.length;
+    box.appendChild(
+      el("div", "geoterr-banner-title", "This plan breaks " + (n === 1 ? "a promise" : n + " promises") + " (status: " + status.status + ")")
+    );
+    var shown = 3;
+    var list = el("ul", "geoterr-banner-list");
+    status.problems.slice(0, shown).forEach(function (p) {
+      list.appendChild(el("li", null, p));
+    });
+    box.appendChild(list);
+    if (n > shown) {
+      var more = el("details", "geoterr-banner-more");
+      more.appendChild(el("summary", null, (n - shown) + " more"));
+      var rest = el("ul", "geoterr-banner-list");
+      status.problems.slice(shown).forEach(function (p) {
+        rest.appendChild(el("li", null, p));
       });
-      extra.forEach(function (item) {
-        var row = el("div", "geoterr-legend-row");
-        row.appendChild(el("span", "geoterr-symbol " + item[0]));
-        row.appendChild(el("span", "geoterr-legend-name", item[1]));
-        box.appendChild(row);
-      });
-      return outer;
+      more.appendChild(rest);
+      box.appendChild(more);
+    }
+    return box;
+  }
+
+  function sidePanel(map, data, status, layers) {
+    var panel = el("aside", "geoterr-panel");
+    var toggle = el("button", "geoterr-panel-toggle");
+    toggle.type = "button";
+    panel.appendChild(toggle);
+    var body = el("div", "geoterr-panel-body");
+    panel.appendChild(body);
+    panel.geoterrFold = function (folded) {
+      panel.classList.toggle("geoterr-folded", folded);
+      toggle.textContent = folded ? "\u2039" : "\u203a";
+      toggle.title = folded ? "Show the legend" : "Hide the legend";
+      toggle.setAttribute("aria-label", toggle.title);
+      map.invalidateSize();
     };
-    return control;
+    toggle.addEventListener("click", function () {
+      panel.geoterrFold(!panel.classList.contains("geoterr-folded"));
+    });
+    if (data.title) body.appendChild(el("div", "geoterr-title", data.title));
+    var ok = !status.problems.length;
+    var badge = el("div", "geoterr-status " + (ok ? "geoterr-status-ok" : "geoterr-status-bad"));
+    badge.appendChild(el("span", "geoterr-status-word", ok ? "\u2713 " + status.status : "\u2717 " + status.status));
+    badge.appendChild(el("div", "geoterr-status-text", status.summary));
+    body.appendChild(badge);
+    body.appendChild(el("div", "geoterr-legend-title", data.legend.title));
+    var legend = el("div", "geoterr-legend");
+    data.territories.forEach(function (t, j) {
+      var row = el("div", "geoterr-legend-row");
+      row.setAttribute("data-territory", String(j));
+      var swatch = el("span", "geoterr-swatch");
+      swatch.style.background = t.colour;
+      row.appendChild(swatch);
+      row.appendChild(el("span", "geoterr-legend-name", t.name));
+      if (t.legend) row.appendChild(el("span", "geoterr-legend-value", t.legend));
+      if (t.off) row.classList.add("geoterr-legend-off");
+      var layer = layers[j];
+      if (layer) {
+        row.title = "Show " + t.name + " on the map";
+        row.addEventListener("click", function () {
+          map.fitBounds(layer.getBounds(), { maxZoom: map.getZoom() + 3, animate: false });
+          layer.geoterrOpen(L.latLng(t.label_at));
+        });
+      }
+      legend.appendChild(row);
+    });
+    body.appendChild(legend);
+    panel.geoterrSymbols = el("div", "geoterr-legend geoterr-symbols");
+    body.appendChild(panel.geoterrSymbols);
+    if (data.geography) {
+      body.appendChild(
+        el("div", "geoterr-credit", "Land, coasts and borders: Natural Earth and US Census Bureau (public domain)")
+      );
+    }
+    return panel;
+  }
+
+  function addSymbols(panel, extra) {
+    extra.forEach(function (item) {
+      var row = el("div", "geoterr-legend-row");
+      row.appendChild(el("span", "geoterr-symbol " + item[0]));
+      row.appendChild(el("span", "geoterr-legend-name", item[1]));
+      panel.geoterrSymbols.appendChild(row);
+    });
+  }
+
+  /* Land fill under the territories; coasts and borders as thin lines above their fill.
+   * Nothing here takes the mouse. */
+  function geographyLayer(map, geo) {
+    var group = L.featureGroup();
+    var below = L.canvas({ pane: "geoterrLand" });
+    var above = L.canvas({ pane: "geoterrBorders" });
+    var styles = {
+      land: { renderer: below, stroke: false, fillColor: "#fbfaf5", fillOpacity: 1 },
+      coast: { renderer: above, color: "#6f8796", weight: 0.9, opacity: 0.9, fill: false },
+      country: { renderer: above, color: "#444444", weight: 1.4, opacity: 0.75, dashArray: "6 3", fill: false },
+      state: { renderer: above, color: "#555555", weight: 0.8, opacity: 0.55, fill: false },
+    };
+    ["land", "coast", "country", "state"].forEach(function (kind) {
+      if (!geo[kind]) return;
+      var opts = styles[kind];
+      opts.interactive = false;
+      group.addLayer(L.geoJSON(geo[kind], { style: opts, interactive: false, renderer: opts.renderer }));
+    });
+    return group;
+  }
+
+  /* Point in a (multi)polygon's rings (lat/lng arrays as Leaflet keeps them). */
+  function inside(latlngs, p) {
+    var hit = false;
+    (function walk(a) {
+      if (!a.length) return;
+      if (a[0] instanceof L.LatLng) {
+        for (var i = 0, j = a.length - 1; i < a.length; j = i++) {
+          var yi = a[i].lat, yj = a[j].lat, xi = a[i].lng, xj = a[j].lng;
+          if (yi > p.lat !== yj > p.lat && p.lng < ((xj - xi) * (p.lat - yi)) / (yj - yi) + xi) hit = !hit;
+        }
+      } else a.forEach(walk);
+    })(latlngs);
+    return hit;
+  }
+
+  function overlaps(a, b, pad) {
+    return !(a.right + pad <= b.left || b.right + pad <= a.left || a.bottom + pad <= b.top || b.bottom + pad <= a.top);
+  }
+
+  /* Place the territory labels without collisions at the current view: smallest territories
+   * first, each at its anchor, else shifted (staying inside its territory), else without
+   * the rep's name, else hidden until the user zooms in (the legend and tooltips still name
+   * it). Markers (centers, rep homes) are avoided when possible. */
+  function placeLabels(map, items, markerLayers) {
+    var box = map.getContainer().getBoundingClientRect();
+    var markers = [];
+    markerLayers.forEach(function (group) {
+      if (!group || !map.hasLayer(group)) return;
+      group.eachLayer(function (m) {
+        if (m._icon) markers.push(m._icon.getBoundingClientRect());
+      });
+    });
+    var placed = [];
+    var shown = 0;
+    var order = items.slice().sort(function (a, b) {
+      return a.area - b.area || a.index - b.index;
+    });
+    order.forEach(function (item) {
+      var text = item.node;
+      if (!text) return;
+      text.style.visibility = "visible";
+      var anchor = map.latLngToContainerPoint(item.at);
+      var h = 14;
+      var best = null;
+      var variants = item.rep ? [true, false] : [false];
+      for (var pass = 0; pass < 2 && !best; pass++) {
+        for (var v = 0; v < variants.length && !best; v++) {
+          if (item.rep) item.rep.style.display = variants[v] ? "" : "none";
+          var rect0 = text.getBoundingClientRect();
+          var w = rect0.width;
+          var ht = rect0.height;
+          var shifts = [[0, 0], [0, -(ht / 2 + h / 2)], [0, ht / 2 + h / 2], [w / 2 + 6, 0], [-(w / 2 + 6), 0], [0, -ht], [0, ht]];
+          for (var s = 0; s < shifts.length && !best; s++) {
+            var dx = shifts[s][0];
+            var dy = shifts[s][1];
+            var r = { left: rect0.left + dx, right: rect0.right + dx, top: rect0.top + dy, bottom: rect0.bottom + dy };
+            if (r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom) continue;
+            if (s > 0 && item.layer) {
+              var c = map.containerPointToLatLng([anchor.x + dx, anchor.y + dy]);
+              if (!inside(item.layer.getLatLngs(), c)) continue;
+            }
+            if (placed.some(function (p) { return overlaps(p, r, 2); })) continue;
+            if (pass === 0 && markers.some(function (m) { return overlaps(m, r, 0); })) continue;
+            best = { dx: dx, dy: dy, rect: r };
+          }
+        }
+      }
+      if (best) {
+        text.style.transform = "translate(calc(-50% + " + best.dx + "px), calc(-50% + " + best.dy + "px))";
+        placed.push(best.rect);
+        shown++;
+      } else {
+        text.style.visibility = "hidden";
+      }
+    });
+    return shown;
   }
 
   function markerIcon(cls, colour) {
@@ -303,7 +494,7 @@
     });
     var handle = { map: map, layers: {}, territoryLayers: [], data: data };
     // Customers above the territories, labels above every marker; neither takes the mouse.
-    [["geoterrPoints", 450], ["geoterrLabels", 640]].forEach(function (p) {
+    [["geoterrLand", 250], ["geoterrBorders", 420], ["geoterrPoints", 450], ["geoterrLabels", 640]].forEach(function (p) {
       var pane = map.createPane(p[0]);
       pane.style.zIndex = p[1];
       pane.style.pointerEvents = "none";
@@ -312,6 +503,9 @@
     // Territories: one polygon (or multipolygon) each, tooltip on hover, popup on click.
     var territories = L.featureGroup();
     var labels = L.featureGroup();
+    var labelItems = [];
+    var layerOf = {};
+    var popupOpen = false;
     data.territories.forEach(function (t, j) {
       if (!t.geometry) return; // no shape to draw (its customers still have its colour)
       var rows = function () {
@@ -326,21 +520,31 @@
         },
       }).getLayers()[0];
       layer.geoterrTerritory = j;
+      layerOf[j] = layer;
       layer.bindTooltip(rows, { sticky: true, className: "geoterr-tooltip" });
+      // No tooltip while a popup is open: it would sit under or over the popup.
+      layer.on("tooltipopen", function () {
+        if (popupOpen) layer.closeTooltip();
+      });
       layer.on("mouseover", function () {
         layer.setStyle({ weight: 3 });
       });
       layer.on("mouseout", function () {
         layer.setStyle({ weight: 1.2 });
       });
+      layer.geoterrOpen = function (latlng) {
+        L.popup({ maxWidth: 360 }).setLatLng(latlng).setContent(rows()).openOn(map);
+      };
       layer.on("click", function (e) {
         if (customerClick(e)) return;
-        L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(rows()).openOn(map);
+        layer.geoterrOpen(e.latlng);
       });
       territories.addLayer(layer);
       handle.territoryLayers.push(layer);
       var label = el("div", "geoterr-label-text", t.name);
-      if (t.rep) label.appendChild(el("div", "geoterr-label-rep", t.rep));
+      var rep = t.rep ? el("div", "geoterr-label-rep", t.rep) : null;
+      if (rep) label.appendChild(rep);
+      labelItems.push({ index: j, area: t.area || 0, at: L.latLng(t.label_at), node: label, rep: rep, layer: layer });
       labels.addLayer(
         L.marker(t.label_at, {
           icon: L.divIcon({ className: "geoterr-label", html: label, iconSize: null }),
@@ -352,6 +556,16 @@
     });
     handle.layers.territories = territories;
     handle.layers.labels = labels;
+    if (data.geography) handle.layers.geography = geographyLayer(map, data.geography);
+    map.on("popupopen", function () {
+      popupOpen = true;
+      territories.eachLayer(function (l) {
+        l.closeTooltip();
+      });
+    });
+    map.on("popupclose", function () {
+      popupOpen = false;
+    });
 
     var customers = data.customers ? new Customers(data.customers) : null;
     handle.customers = customers;
@@ -444,16 +658,23 @@
     if (handle.layers.moved) extra.push(["geoterr-ring", "moved customer (" + data.moved.index.length + ")"]);
     if (handle.layers.reps) extra.push(["geoterr-rep", "rep home"]);
     extra.push(["geoterr-center" + (data.fixed_centers ? " geoterr-fixed" : ""), data.fixed_centers ? "fixed center" : "territory center"]);
-    legendControl(data, extra).addTo(map);
-    new FullscreenControl({ target: data.fullscreen_page ? document.documentElement : null }).addTo(map);
-    if (data.title) {
-      var titleControl = L.control({ position: "topright" });
-      titleControl.onAdd = function () {
-        return el("div", "geoterr-title", data.title);
-      };
-      titleControl.addTo(map);
-    }
+    var page = layout(map, data, layerOf);
+    addSymbols(page.panel, extra);
+    handle.panel = page.panel;
+    handle.frame = page.frame;
+    new FullscreenControl({ target: data.fullscreen_page ? document.documentElement : page.frame }).addTo(map);
     if (!data.tiles) L.DomUtil.addClass(map.getContainer(), "geoterr-no-tiles");
+    if (territories.getLayers().length) map.fitBounds(territories.getBounds(), { animate: false });
+    handle.labelsShown = 0;
+    var relabel = function () {
+      if (!map.hasLayer(labels)) return;
+      handle.labelsShown = placeLabels(map, labelItems, [handle.layers.centers, handle.layers.reps]);
+    };
+    handle.placeLabels = relabel;
+    map.on("zoomend moveend resize overlayadd", function () {
+      window.requestAnimationFrame(relabel);
+    });
+    window.requestAnimationFrame(relabel);
 
     handle.stats = function () {
       return {
@@ -462,6 +683,7 @@
         customersDrawn: handle.layers.customers && map.hasLayer(handle.layers.customers) ? handle.layers.customers.drawn : 0,
         movedDrawn: handle.layers.moved && map.hasLayer(handle.layers.moved) ? handle.layers.moved.drawn : 0,
         drawnAt: handle.layers.customers ? handle.layers.customers.drawnAt : null,
+        labelsShown: handle.labelsShown,
       };
     };
     window.geoterrMaps.push(handle);

@@ -1,0 +1,108 @@
+"""Land, coastlines, country and US state borders around a plan, drawn offline under maps.
+
+The outlines come with geoterr (``geoterr/_assets/outlines.geojson``, built by
+``geoterr/_assets/make_outlines.py`` from the npm packages ``world-atlas`` (Natural Earth
+1:50m, public domain) and ``us-atlas`` (US Census Bureau 1:10m state boundaries, public
+domain)). A map carries only the part around its plan, clipped to a window a few times the
+plan's size and simplified to the plan's scale, so a map of one country stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import box, mapping, shape
+
+__all__ = ["outlines_near"]
+
+KINDS = ("land", "coast", "country", "state")
+
+
+@lru_cache(maxsize=1)
+def _outlines() -> dict[str, np.ndarray]:
+    """The shipped outlines by kind (``land`` polygons, ``country`` and ``state`` lines)."""
+    path = resources.files("geoterr") / "_assets" / "outlines.geojson"
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    kinds: dict[str, list[Any]] = {"land": [], "country": [], "state": []}
+    for feature in collection["features"]:
+        kinds[feature["properties"]["kind"]].append(shape(feature["geometry"]))
+    return {k: np.asarray(v, dtype=object) for k, v in kinds.items()}
+
+
+def window(bounds: tuple[float, float, float, float], margin: float = 1.0) -> Any:
+    """The box around ``bounds`` (lon/lat) widened by ``margin`` times its size on each
+    side (at least 2 degrees), within the world."""
+    x0, y0, x1, y1 = bounds
+    dx = max((x1 - x0) * margin, 2.0)
+    dy = max((y1 - y0) * margin, 2.0)
+    return box(max(x0 - dx, -180.0), max(y0 - dy, -90.0), min(x1 + dx, 180.0), min(y1 + dy, 90.0))
+
+
+def outlines_near(
+    bounds: tuple[float, float, float, float],
+    *,
+    margin: float = 1.0,
+    tolerance: float | None = None,
+    digits: int | None = None,
+) -> dict[str, Any]:
+    """Land, coastlines, country and state borders around ``bounds``, as shapely geometries.
+
+    Parameters
+    ----------
+    bounds : (float, float, float, float)
+        ``(min lon, min lat, max lon, max lat)`` of the plan.
+    margin : float
+        How far around ``bounds`` to keep, as a multiple of its width and height.
+    tolerance : float, optional
+        Simplification in degrees; default 1/4000 of the window's diagonal.
+    digits : int, optional
+        Decimals kept in the coordinates; default: enough for ``tolerance`` (2 to 5).
+
+    Returns
+    -------
+    dict
+        ``land`` (a MultiPolygon, for a fill), and ``coast``, ``country``, ``state`` (line
+        geometries), each clipped to the window; empty geometries where there is nothing.
+
+    Examples
+    --------
+    >>> parts = outlines_near((-100.0, 35.0, -95.0, 40.0))  # Kansas and around
+    >>> sorted(parts)
+    ['coast', 'country', 'land', 'state']
+    >>> parts["state"].length > 10 and parts["country"].is_empty
+    True
+    """
+    area = window(bounds, margin)
+    x0, y0, x1, y1 = area.bounds
+    if tolerance is None:
+        tolerance = math.hypot(x1 - x0, y1 - y0) / 4000
+    if digits is None:
+        digits = min(5, max(2, math.ceil(-math.log10(max(tolerance, 1e-9)))))
+    data = _outlines()
+    out: dict[str, Any] = {}
+    for kind in ("land", "country", "state"):
+        geoms = data[kind]
+        near = geoms[shapely.intersects(geoms, area)]
+        clipped = shapely.clip_by_rect(near, x0, y0, x1, y1)
+        if kind == "land":
+            out["coast"] = shapely.clip_by_rect(
+                shapely.union_all(shapely.boundary(near)), x0, y0, x1, y1
+            )
+        out[kind] = shapely.union_all(clipped)
+    for kind in KINDS:
+        geom = out[kind]
+        if tolerance > 0:
+            geom = shapely.simplify(geom, tolerance, preserve_topology=kind == "land")
+        out[kind] = shapely.set_precision(geom, 10.0**-digits, mode="pointwise")
+    return out
+
+
+def geojson_of(parts: dict[str, Any]) -> dict[str, Any]:
+    """:func:`outlines_near`'s result as GeoJSON geometries (None for an empty kind)."""
+    return {kind: None if geom.is_empty else dict(mapping(geom)) for kind, geom in parts.items()}
