@@ -551,7 +551,9 @@ def plan_status(plan: Plan) -> dict[str, Any]:
     'Every customer in one territory, every territory contiguous, workload within ±5% of the mean.'
     """
     balance = plan.params.get("balance") or {}
-    kept = ", ".join(f"{label(m).lower()} within {_tolerance(t)} of the mean" for m, t in balance.items())
+    kept = ", ".join(
+        f"{label(m).lower()} within {_tolerance(t)} of the mean" for m, t in balance.items()
+    )
     problems = [str(p) for p in plan.problems]
     if not problems and plan.status == "feasible":
         summary = "Every customer in one territory, every territory contiguous" + (

@@ -29,8 +29,8 @@ from geoterr.map_data import (
     PALETTE,
     moved_customers,
     plan_payload,
-    rep_table,
     plan_status,
+    rep_table,
     script_json,
     territory_colours,
 )
@@ -335,7 +335,8 @@ def _draw(
     data["fullscreen_page"] = fullscreen_page
     data["status"] = plan_status(plan)
     data["frame"] = {
-        side: "".join(map(_size_text, getattr(m, side))) for side in ("width", "height", "left", "top")
+        side: "".join(map(_size_text, getattr(m, side)))
+        for side in ("width", "height", "left", "top")
     }
     data["frame"]["position"] = m.position
     data["geography"] = None if geography is None else geojson_of(geography)

@@ -7,6 +7,7 @@ The browser tests open the saved HTML from the file system in headless Chromium 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import re
@@ -117,6 +118,34 @@ class Page:
         )
         return float(x), float(y)
 
+    def hover_at(self, lat: float, lon: float) -> None:
+        x, y = self.point(lat, lon)
+        self.page.mouse.move(x - 5, y - 5)
+        self.page.mouse.move(x, y)
+        self.page.wait_for_timeout(150)
+
+    def labels(self, i: int = 0) -> list[dict[str, Any]]:
+        """The territory labels on map ``i``: text, visible or not, and page rectangle."""
+        return list(
+            self.page.evaluate(
+                f"""() => Array.from(window.geoterrMaps[{i}].map.getContainer()
+                .querySelectorAll('.geoterr-label-text')).map(n => {{
+                  const r = n.getBoundingClientRect();
+                  return {{text: n.textContent, visible: getComputedStyle(n).visibility
+                    !== 'hidden', left: r.left, right: r.right, top: r.top, bottom: r.bottom}};
+                }})"""
+            )
+        )
+
+    def rect(self, selector: str) -> dict[str, float]:
+        return dict(
+            self.page.evaluate(
+                f"""() => {{ const r = document.querySelector({json.dumps(selector)})
+                .getBoundingClientRect(); return {{left: r.left, right: r.right, top: r.top,
+                bottom: r.bottom}}; }}"""
+            )
+        )
+
     def hover(self, lat: float, lon: float) -> str:
         x, y = self.point(lat, lon)
         self.page.mouse.move(x - 5, y - 5)
@@ -133,6 +162,48 @@ class Page:
 
     def pwned(self) -> bool:
         return bool(self.page.evaluate("window.__pwned !== undefined"))
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+def page_layout_is_clear(page: Page, i: int = 0) -> None:
+    """No two visible labels overlap; the side panel and the banner lie outside the map."""
+    labels = [r for r in page.labels(i) if r["visible"]]
+    assert labels, "no label shown"
+    for a, b in itertools.combinations(labels, 2):
+        assert not overlap(a, b), (a["text"], b["text"])
+    area = page.page.evaluate(
+        f"""() => {{ const r = window.geoterrMaps[{i}].map.getContainer()
+        .getBoundingClientRect(); return {{left: r.left, right: r.right, top: r.top,
+        bottom: r.bottom}}; }}"""
+    )
+    for r in labels:  # shown labels lie inside the map
+        assert area["left"] <= r["left"] and r["right"] <= area["right"]
+    panel = page.page.evaluate(
+        f"""() => {{ const r = window.geoterrMaps[{i}].panel.getBoundingClientRect();
+        return {{left: r.left, right: r.right, top: r.top, bottom: r.bottom}}; }}"""
+    )
+    assert not overlap(panel, area) and panel["left"] >= area["right"] - 0.5
+    if page.page.locator(".geoterr-banner").count():
+        banner = page.rect(".geoterr-banner")
+        assert banner["bottom"] <= area["top"] + 0.5
+
+
+def assert_geography_drawn(page: Page, i: int = 0) -> None:
+    """Land, coasts and borders are on the map, in panes under the customers."""
+    kinds = page.page.evaluate(
+        f"""() => {{ const h = window.geoterrMaps[{i}]; const g = h.layers.geography;
+        return g && h.map.hasLayer(g) ? Object.keys(h.data.geography)
+          .filter(k => h.data.geography[k] !== null) : []; }}"""
+    )
+    assert {"land", "state"} <= set(kinds)
 
 
 def inside(plan: gt.Plan, name: str) -> tuple[float, float]:
@@ -156,13 +227,34 @@ def test_demo_map_in_browser(browser: Any, demo_dir: Path) -> None:
     name = str(plan.territories.index[5])
     tip = page.hover(*inside(plan, name))
     assert name in tip and "Workload vs mean" in tip
-    legend = page.page.inner_text(".geoterr-legend")
-    assert "Territories" in legend and all(t in legend for t in plan.territories.index)
-    control = page.page.inner_text(".leaflet-control-layers")
-    for layer in ("Territories", "Territory labels", "Customers", "Territory centers"):
+    panel = page.page.inner_text(".geoterr-panel")
+    assert "Territories: Workload vs mean" in panel
+    assert all(t in panel for t in plan.territories.index)
+    assert "Feasible" in panel and "within \u00b15% of the mean" in panel
+    assert page.page.locator(".geoterr-banner").count() == 0  # nothing broken, no banner
+    control = page.page.text_content(".leaflet-control-layers")
+    for layer in (
+        "Land, coasts and borders",
+        "Territories",
+        "Territory labels",
+        "Customers",
+        "Territory centers",
+    ):
         assert layer in control
     assert page.page.locator(".leaflet-control-scale").count() == 1
     assert page.page.locator(".geoterr-label").count() == 12
+    page_layout_is_clear(page)
+    assert_geography_drawn(page)
+    # An open popup closes the hover tooltip and keeps it closed.
+    page.click(*inside(plan, name))
+    page.hover_at(*inside(plan, str(plan.territories.index[6])))
+    assert not page.page.locator(".geoterr-tooltip").is_visible()
+    page.page.keyboard.press("Escape")  # closes the popup: tooltips come back
+    page.page.mouse.click(*page.point(*inside(plan, str(plan.territories.index[6]))))
+    page.page.evaluate("window.geoterrMaps[0].map.closePopup()")
+    assert "geoterr-popup-open" not in page.page.evaluate(
+        "window.geoterrMaps[0].map.getContainer().className"
+    )
     # A customer's popup on click.
     customer = plan.customers.iloc[100]
     popup = page.click(customer.geometry.y, customer.geometry.x)
@@ -303,7 +395,7 @@ def test_moved_customers_and_side_by_side(browser: Any, two_plans: Any, tmp_path
     page = Page(browser, html)
     assert page.errors == [] and page.requests == []
     assert page.stats()["movedDrawn"] == len(moved)
-    assert "Moved customers" in page.page.inner_text(".leaflet-control-layers")
+    assert "Moved customers" in page.page.text_content(".leaflet-control-layers")
     cid = moved.index[0]
     row = new.customers.loc[cid]
     popup = page.click(row.geometry.y, row.geometry.x)
@@ -397,3 +489,133 @@ def test_territory_without_shape_keeps_its_place(two_plans: Any) -> None:
     assert data["territories"][1]["geometry"] is None
     assert all(t["geometry"] is not None for i, t in enumerate(data["territories"]) if i != 1)
     assert max(data["customers"]["territory"]) == 3  # customers still point at all four
+
+
+def violated(plan: gt.Plan, *problems: str) -> gt.Plan:
+    """``plan`` as a plan that broke its promises: a tolerance it does not keep, and
+    ``problems`` in words (as ``design`` reports them)."""
+    measure = next(iter(plan.params["balance"]))
+    return dataclasses.replace(
+        plan,
+        status="violated",
+        problems=problems,
+        params={**plan.params, "balance": {measure: 0.001}},
+    )
+
+
+def test_violated_plan_says_so(
+    browser: Any, two_plans: Any, hostile_plan: Any, tmp_path: Path
+) -> None:
+    old, new = two_plans
+    problems = (
+        "territory T01 has workload 376, +0.91% from its target 372.6, outside the tolerance "
+        "+-0.1%",
+        "territory T02 is in 2 pieces",
+        "territory T03 has workload 369, -0.97% from its target 372.6, outside the tolerance "
+        "+-0.1%",
+        "territory T04 has workload 380, +2.0% from its target 372.6, outside the tolerance +-0.1%",
+    )
+    plan = violated(new, *problems)
+    html = tmp_path / "map.html"
+    gt.plan_map(plan).save(str(html))
+    page = Page(browser, html)
+    assert page.errors == [] and page.requests == []
+    banner = page.page.inner_text(".geoterr-banner")
+    assert "This plan breaks 4 promises (status: violated)" in banner
+    assert all(p in banner for p in problems[:3]) and "1 more" in banner
+    page.page.click(".geoterr-banner-more summary")
+    assert problems[3] in page.page.inner_text(".geoterr-banner")
+    assert "Violated" in page.page.inner_text(".geoterr-status")
+    assert page.page.locator(".geoterr-legend-off").count() == len(plan.territories)
+    page_layout_is_clear(page)
+    page.page.screenshot(path=str(ARTIFACTS / "violated_map.png"))
+    # The before | after page: the new plan's side says so, the old plan's does not.
+    side = tmp_path / "before_after.html"
+    gt.before_after_map(old, plan).save(str(side))
+    page = Page(browser, side)
+    page.page.wait_for_function("window.geoterrMaps.length === 2")
+    assert page.errors == [] and page.requests == []
+    frames = page.page.evaluate(
+        "window.geoterrMaps.map(h => h.frame.querySelectorAll('.geoterr-banner').length)"
+    )
+    assert frames == [0, 1]
+    assert problems[0] in page.page.inner_text("body")
+    page_layout_is_clear(page, 1)
+    # Problems are user text too: they stay text.
+    hostile, _ = hostile_plan
+    html = tmp_path / "hostile.html"
+    gt.plan_map(violated(hostile, *INJECTIONS)).save(str(html))
+    assert not any(raw in html.read_text() for raw in INJECTIONS)
+    page = Page(browser, html)
+    assert page.errors == [] and page.requests == []
+    banner = page.page.inner_text(".geoterr-banner")
+    assert all(raw in banner for raw in INJECTIONS)
+    assert page.page.evaluate("document.querySelectorAll('img, b, svg[onload]').length") == 0
+    assert not page.pwned()
+
+
+def test_map_files_are_byte_identical(two_plans: Any, tmp_path: Path) -> None:
+    """The same plan gives the same map.html and before_after.html, byte for byte."""
+    old, new = two_plans
+    reps = gt.sample_path("reps.csv")
+    first = gt.plan_map(new, reps=reps, title="Plan").get_root().render()
+    second = gt.plan_map(new, reps=reps, title="Plan").get_root().render()
+    assert first == second
+    assert not re.search(r"_[0-9a-f]{32}\b", first)  # no random folium ids left
+    pages = [gt.before_after_map(old, new).render() for _ in range(2)]
+    assert pages[0] == pages[1]
+    a = new.save(tmp_path / "a", before=old)
+    b = new.save(tmp_path / "b", before=old)
+    for name in ("map.html", "before_after.html"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def fifty() -> gt.Plan:
+    """50 territories in a small box: crowded labels and a long legend."""
+    customers = gt.read_customers(make_customers(1500, seed=5), measures=["workload"])
+    units = gt.build_units(customers, measures=["workload"])
+    return gt.design(units, 50, balance={"workload": 0.15}, time_limit=20, random_state=0)
+
+
+def test_fifty_territories_legend_and_labels(browser: Any, fifty: gt.Plan, tmp_path: Path) -> None:
+    html = tmp_path / "map.html"
+    gt.plan_map(fifty).save(str(html))
+    page = Page(browser, html)
+    assert page.errors == [] and page.requests == []
+    assert page.territory_polygons() == 50
+    assert page.page.locator(".geoterr-legend-row[data-territory]").count() == 50
+    page_layout_is_clear(page)  # the long legend scrolls beside the map, never over it
+    shown = page.stats()["labelsShown"]
+    assert 0 < shown <= 50
+    # Zoomed in, more labels fit; still none overlaps another.
+    page.page.evaluate("window.geoterrMaps[0].map.zoomIn(2, {animate: false})")
+    page.page.wait_for_timeout(300)
+    page_layout_is_clear(page)
+    # A click on a legend row shows that territory (its popup).
+    page.page.locator(".geoterr-legend-row[data-territory='7']").click()
+    page.page.wait_for_selector(".leaflet-popup-content")
+    assert str(fifty.territories.index[7]) in page.page.inner_text(".leaflet-popup-content")
+    page.page.screenshot(path=str(ARTIFACTS / "fifty_territories.png"))
+
+
+def test_outlines_are_small_and_optional(two_plans: Any) -> None:
+    old, _ = two_plans
+    with_outlines = gt.plan_map(old).get_root().render()
+    without = gt.plan_map(old, outlines=False).get_root().render()
+    assert '"geography":null' in without and '"geography":{' in with_outlines
+    assert len(with_outlines) - len(without) < 200_000
+    tiled = gt.plan_map(old, tiles="OpenStreetMap").get_root().render()
+    assert '"geography":null' in tiled  # tiles show the geography themselves
+
+
+def test_outlines_near() -> None:
+    from geoterr.geography import outlines_near
+
+    kansas = outlines_near((-100.0, 37.0, -95.0, 40.0))
+    assert kansas["state"].length > 10 and kansas["coast"].is_empty
+    assert kansas["land"].contains(gt.read_customers(make_customers(5)).geometry.iloc[0])
+    maine = outlines_near((-71.0, 43.0, -67.0, 47.0))  # sea, coast, the Canadian border
+    assert not maine["coast"].is_empty and not maine["country"].is_empty
+    x0, _, x1, _ = maine["land"].bounds
+    assert x0 >= -75 - 1e-9 and x1 <= -63 + 1e-9  # clipped to the window around the plan

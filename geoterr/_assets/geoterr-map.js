@@ -270,6 +270,7 @@
     frame.style.top = f.top || "0";
     container.parentNode.insertBefore(frame, container);
     var status = data.status || { status: "feasible", problems: [] };
+    if (data.title) frame.appendChild(el("div", "geoterr-title", data.title));
     if (status.problems.length) frame.appendChild(banner(status));
     var row = el("div", "geoterr-row");
     frame.appendChild(row);
@@ -331,7 +332,6 @@
     toggle.addEventListener("click", function () {
       panel.geoterrFold(!panel.classList.contains("geoterr-folded"));
     });
-    if (data.title) body.appendChild(el("div", "geoterr-title", data.title));
     var ok = !status.problems.length;
     var badge = el("div", "geoterr-status " + (ok ? "geoterr-status-ok" : "geoterr-status-bad"));
     badge.appendChild(el("span", "geoterr-status-word", ok ? "\u2713 " + status.status : "\u2717 " + status.status));
@@ -431,7 +431,13 @@
         if (m._icon) markers.push(m._icon.getBoundingClientRect());
       });
     });
-    var placed = [];
+    // The map's own controls (zoom, layers, scale, attribution) are never covered.
+    var placed = Array.prototype.map.call(
+      map.getContainer().querySelectorAll(".leaflet-control"),
+      function (c) {
+        return c.getBoundingClientRect();
+      }
+    );
     var shown = 0;
     var order = items.slice().sort(function (a, b) {
       return a.area - b.area || a.index - b.index;
@@ -522,9 +528,8 @@
       layer.geoterrTerritory = j;
       layerOf[j] = layer;
       layer.bindTooltip(rows, { sticky: true, className: "geoterr-tooltip" });
-      // No tooltip while a popup is open: it would sit under or over the popup.
       layer.on("tooltipopen", function () {
-        if (popupOpen) layer.closeTooltip();
+        if (popupOpen) window.setTimeout(function () { layer.closeTooltip(); }, 0);
       });
       layer.on("mouseover", function () {
         layer.setStyle({ weight: 3 });
@@ -557,14 +562,17 @@
     handle.layers.territories = territories;
     handle.layers.labels = labels;
     if (data.geography) handle.layers.geography = geographyLayer(map, data.geography);
+    // While a popup is open, no tooltip shows (it would sit under or over the popup).
     map.on("popupopen", function () {
       popupOpen = true;
+      L.DomUtil.addClass(map.getContainer(), "geoterr-popup-open");
       territories.eachLayer(function (l) {
         l.closeTooltip();
       });
     });
     map.on("popupclose", function () {
       popupOpen = false;
+      L.DomUtil.removeClass(map.getContainer(), "geoterr-popup-open");
     });
 
     var customers = data.customers ? new Customers(data.customers) : null;
@@ -664,7 +672,9 @@
     handle.frame = page.frame;
     new FullscreenControl({ target: data.fullscreen_page ? document.documentElement : page.frame }).addTo(map);
     if (!data.tiles) L.DomUtil.addClass(map.getContainer(), "geoterr-no-tiles");
-    if (territories.getLayers().length) map.fitBounds(territories.getBounds(), { animate: false });
+    if (territories.getLayers().length) {
+      map.fitBounds(territories.getBounds(), { animate: false, padding: [8, 8] });
+    }
     handle.labelsShown = 0;
     var relabel = function () {
       if (!map.hasLayer(labels)) return;
