@@ -619,3 +619,35 @@ def test_outlines_near() -> None:
     assert not maine["coast"].is_empty and not maine["country"].is_empty
     x0, _, x1, _ = maine["land"].bounds
     assert x0 >= -75 - 1e-9 and x1 <= -63 + 1e-9  # clipped to the window around the plan
+
+
+def test_static_figure_outlines_labels_legend_status(fifty: gt.Plan, two_plans: Any) -> None:
+    """plan.plot(): geography behind the plan, labels apart, the legend beside the map, a
+    violated plan's status under it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = Figure(figsize=(8, 6), layout="tight")
+    canvas = FigureCanvasAgg(figure)
+    ax = fifty.plot(figure.add_subplot())
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (back,) = ax.child_axes  # the geography, behind the plan
+    assert back.get_zorder() < 0 and len(back.patches) == 1 and back.collections
+    shown = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible()]
+    assert 0 < len(shown) <= 50
+    for a, b in itertools.combinations(shown, 2):
+        assert not a.overlaps(b)
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # beside the map, not on it
+    _, new = two_plans
+    figure = Figure()
+    ax = violated(new, "territory T01 is in 2 pieces", "$x$ <b>").plot(figure.add_subplot())
+    status = [t for t in ax.texts if t.get_gid() == "status"]
+    assert len(status) == 1 and "Status: violated, 2 broken promises" in status[0].get_text()
+    assert r"\$x\$ <b>" in status[0].get_text()
+    assert not new.plot(Figure().add_subplot(), outlines=False).child_axes
