@@ -8,7 +8,8 @@ lognormal workload) with a name and a segment each, one Voronoi unit per custome
 ``geoterr.design`` balancing the workload within 5 %. The plan is saved with its map
 (``plan.save``), then the map is opened from the file system in headless Chromium (Debian's
 ``chromium``, driven by Playwright) with every network request blocked, ``--runs`` times in
-fresh pages. Printed: the HTML size, the time to write the map, and per run the seconds
+fresh pages. Printed: the HTML size (and what the land, coast and border outlines add), the time to
+write the map, and per run the seconds
 from the start of navigation until the territories and every customer are drawn (the page
 script records the moment its canvas first holds all customers), with the count drawn.
 """
@@ -118,6 +119,12 @@ def main() -> None:
     print(
         f"{len(plan.customers):,} customers, {len(plan.territories)} territories, "
         f"{plan.status}: map.html {size / 1e6:.1f} MB, written in {written:.1f} s"
+    )
+    bare = args.out / "map_without_outlines.html"
+    gt.plan_map(plan, outlines=False).save(str(bare))
+    print(
+        f"the outlines (land, coasts, borders) add {(size - bare.stat().st_size) / 1e6:.2f} MB "
+        f"(without them: {bare.stat().st_size / 1e6:.1f} MB)"
     )
     runs = open_times(html, args.runs)
     for r in runs:

@@ -21,7 +21,7 @@ from shapely.geometry import box, mapping, shape
 
 __all__ = ["outlines_near"]
 
-KINDS = ("land", "coast", "country", "state")
+KINDS = ("world", "land", "coast", "country", "state")
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +29,7 @@ def _outlines() -> dict[str, np.ndarray]:
     """The shipped outlines by kind (``land`` polygons, ``country`` and ``state`` lines)."""
     path = resources.files("geoterr") / "_assets" / "outlines.geojson"
     collection = json.loads(path.read_text(encoding="utf-8"))
-    kinds: dict[str, list[Any]] = {"land": [], "country": [], "state": []}
+    kinds: dict[str, list[Any]] = {"land": [], "country": [], "state": [], "world": []}
     for feature in collection["features"]:
         kinds[feature["properties"]["kind"]].append(shape(feature["geometry"]))
     return {k: np.asarray(v, dtype=object) for k, v in kinds.items()}
@@ -68,13 +68,14 @@ def outlines_near(
     -------
     dict
         ``land`` (a MultiPolygon, for a fill), and ``coast``, ``country``, ``state`` (line
-        geometries), each clipped to the window; empty geometries where there is nothing.
+        geometries), each clipped to the window; ``world``, the world's land at 1:110m
+        outside the window; empty geometries where there is nothing.
 
     Examples
     --------
     >>> parts = outlines_near((-100.0, 37.0, -95.0, 40.0), margin=0)  # Kansas and around
     >>> sorted(parts)
-    ['coast', 'country', 'land', 'state']
+    ['coast', 'country', 'land', 'state', 'world']
     >>> parts["state"].length > 10 and parts["country"].is_empty and parts["coast"].is_empty
     True
     """
@@ -95,7 +96,12 @@ def outlines_near(
                 shapely.union_all(shapely.boundary(near)), x0, y0, x1, y1
             )
         out[kind] = shapely.union_all(clipped)
+    # Beyond the window, the coarse land (zoomed out, the map still shows the continents).
+    world = shapely.difference(shapely.union_all(data["world"]), area)
+    out["world"] = shapely.make_valid(world)
     for kind in KINDS:
+        if kind == "world":
+            continue
         geom = out[kind]
         if tolerance > 0:
             geom = shapely.simplify(geom, tolerance, preserve_topology=kind == "land")

@@ -627,9 +627,8 @@ def test_static_figure_outlines_labels_legend_status(fifty: gt.Plan, two_plans: 
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8, 6), layout="tight")
     canvas = FigureCanvasAgg(figure)

@@ -385,12 +385,13 @@
     var below = L.canvas({ pane: "geoterrLand" });
     var above = L.canvas({ pane: "geoterrBorders" });
     var styles = {
+      world: { renderer: below, stroke: false, fillColor: "#fbfaf5", fillOpacity: 1 },
       land: { renderer: below, stroke: false, fillColor: "#fbfaf5", fillOpacity: 1 },
       coast: { renderer: above, color: "#6f8796", weight: 0.9, opacity: 0.9, fill: false },
       country: { renderer: above, color: "#444444", weight: 1.4, opacity: 0.75, dashArray: "6 3", fill: false },
       state: { renderer: above, color: "#555555", weight: 0.8, opacity: 0.55, fill: false },
     };
-    ["land", "coast", "country", "state"].forEach(function (kind) {
+    ["world", "land", "coast", "country", "state"].forEach(function (kind) {
       if (!geo[kind]) return;
       var opts = styles[kind];
       opts.interactive = false;

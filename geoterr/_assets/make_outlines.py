@@ -12,6 +12,7 @@ topologies itself (quantized, delta-encoded arcs), keeps
 - ``land``: the land polygons (filled under the territories),
 - ``country``: the arcs two countries share (land borders),
 - ``state``: the arcs two US states share (state borders),
+- ``world``: the land at 1:110m, coarser, filled beyond the part of the map around a plan,
 
 simplifies them (``--tolerance`` degrees) and rounds coordinates to ``--digits`` decimals.
 Coastlines are the land polygons' boundaries, so they are not stored twice. The maps clip
@@ -33,8 +34,10 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon,
 
 SOURCES = {
     "world": ("world-atlas", "2.0.2", "countries-50m.json"),
+    "coarse": ("world-atlas", "2.0.2", "land-110m.json"),
     "us": ("us-atlas", "3.0.1", "states-10m.json"),
 }
+COARSE_TOLERANCE = 0.1  # degrees, for the land far from a plan
 
 
 def decode_arcs(topology: dict[str, Any]) -> list[np.ndarray]:
@@ -113,17 +116,20 @@ def build(world: Path, us: Path, *, tolerance: float, digits: int) -> dict[str, 
     """The outlines as a GeoJSON FeatureCollection (see the module docstring)."""
     countries = json.loads((world / SOURCES["world"][2]).read_text(encoding="utf-8"))
     states = json.loads((us / SOURCES["us"][2]).read_text(encoding="utf-8"))
+    coarse = json.loads((world / SOURCES["coarse"][2]).read_text(encoding="utf-8"))
     layers = {
-        "land": land(countries),
-        "country": shared_borders(countries, "countries"),
-        "state": shared_borders(states, "states"),
+        "land": (land(countries), tolerance),
+        "country": (shared_borders(countries, "countries"), tolerance),
+        "state": (shared_borders(states, "states"), tolerance),
+        "world": (land(coarse), COARSE_TOLERANCE),
     }
     features = []
-    for kind, geom in layers.items():
+    for kind, (geom, simplify) in layers.items():
         parts = geom.geoms if hasattr(geom, "geoms") else [geom]
         for part in parts:
-            simple = _rounded(part, tolerance, digits)
-            if simple.is_empty or (kind == "land" and simple.area < tolerance**2 * 4):
+            simple = _rounded(part, simplify, digits if kind != "world" else 2)
+            polygonal = kind in ("land", "world")
+            if simple.is_empty or (polygonal and simple.area < simplify**2 * 4):
                 continue
             features.append(
                 {"type": "Feature", "properties": {"kind": kind}, "geometry": mapping(simple)}
