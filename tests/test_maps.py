@@ -313,6 +313,9 @@ def test_user_text_is_inert(browser: Any, hostile_plan: Any, tmp_path: Path) -> 
     tip = page.hover(*inside(plan, territory))
     assert territory in tip
     assert INJECTIONS[1] in page.page.inner_text(".geoterr-legend")
+    labels = " ".join(r["text"] for r in page.labels())  # names and rep names, as text
+    assert all(raw in labels for raw in INJECTIONS)
+    assert page.page.locator(".geoterr-label-rep").count() == 3
     # Customer name, id and segment show as text in the customer's popup.
     for cid, expected in (("C0000", INJECTIONS[0]), ("<b>bold-id</b>", "<b>bold-id</b>")):
         row = plan.customers.loc[cid]
@@ -413,7 +416,9 @@ def test_moved_customers_and_side_by_side(browser: Any, two_plans: Any, tmp_path
     colour = "window.geoterrMaps[{}].data.territories.map(t => t.name + t.colour).join()"
     assert page.page.evaluate(colour.format(0)) == page.page.evaluate(colour.format(1))
     page.page.evaluate("void window.geoterrMaps[0].map.setView([37.9, -98.1], 9, {animate: false})")
-    page.page.wait_for_timeout(100)
+    page.page.wait_for_timeout(200)
+    page_layout_is_clear(page, 0)  # labels placed again on both maps after the move
+    page_layout_is_clear(page, 1)
     center = page.page.evaluate(
         "(() => { const m = window.geoterrMaps[1].map;"
         " return [m.getCenter().lat, m.getCenter().lng, m.getZoom()]; })()"

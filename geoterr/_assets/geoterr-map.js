@@ -682,10 +682,14 @@
       handle.labelsShown = placeLabels(map, labelItems, [handle.layers.centers, handle.layers.reps]);
     };
     handle.placeLabels = relabel;
-    map.on("zoomend moveend resize overlayadd", function () {
-      window.requestAnimationFrame(relabel);
-    });
-    window.requestAnimationFrame(relabel);
+    // Once the view has settled (markers moved, sizes known): a short debounce.
+    var pending = null;
+    var later = function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(relabel, 40);
+    };
+    map.on("zoomend moveend viewreset resize overlayadd", later);
+    later();
 
     handle.stats = function () {
       return {
