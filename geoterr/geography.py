@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import box, mapping, shape
+from shapely.geometry import box, mapping
 
 __all__ = ["outlines_near"]
 
@@ -26,13 +26,19 @@ KINDS = ("world", "land", "coast", "country", "state")
 
 @lru_cache(maxsize=1)
 def _outlines() -> dict[str, np.ndarray]:
-    """The shipped outlines by kind (``land`` polygons, ``country`` and ``state`` lines)."""
+    """The shipped outlines by kind (``land`` polygons, ``country`` and ``state`` lines,
+    ``world`` the coarse land), read once per process."""
     path = resources.files("geoterr") / "_assets" / "outlines.geojson"
-    collection = json.loads(path.read_text(encoding="utf-8"))
-    kinds: dict[str, list[Any]] = {"land": [], "country": [], "state": [], "world": []}
-    for feature in collection["features"]:
-        kinds[feature["properties"]["kind"]].append(shape(feature["geometry"]))
-    return {k: np.asarray(v, dtype=object) for k, v in kinds.items()}
+    text = path.read_text(encoding="utf-8")
+    kinds = np.asarray([f["properties"]["kind"] for f in json.loads(text)["features"]])
+    # GEOS parses the geometries (a FeatureCollection becomes a GeometryCollection in order).
+    geoms = shapely.get_parts(shapely.from_geojson(text))
+    if len(geoms) != len(kinds):  # pragma: no cover - a damaged asset
+        msg = f"{path}: {len(kinds)} features but {len(geoms)} geometries; reinstall geoterr"
+        raise RuntimeError(msg)
+    out = {k: geoms[kinds == k] for k in ("land", "country", "state")}
+    out["world"] = np.asarray([shapely.union_all(geoms[kinds == "world"])], dtype=object)
+    return out
 
 
 def window(bounds: tuple[float, float, float, float], margin: float = 1.0) -> Any:
@@ -97,7 +103,7 @@ def outlines_near(
             )
         out[kind] = shapely.union_all(clipped)
     # Beyond the window, the coarse land (zoomed out, the map still shows the continents).
-    world = shapely.difference(shapely.union_all(data["world"]), area)
+    world = shapely.difference(data["world"][0], area)
     out["world"] = shapely.make_valid(world)
     for kind in KINDS:
         if kind == "world":
