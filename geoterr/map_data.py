@@ -561,11 +561,12 @@ def plan_status(plan: Plan) -> dict[str, Any]:
         )
     else:
         n = len(problems)
-        summary = (
+        broken = (
             f"This plan breaks {n} promise{'s' if n != 1 else ''}"
-            + (f" (asked: {kept})" if kept else "")
-            + ": see the banner above the map."
+            if n
+            else f"This plan's status is {plan.status}: not every promise is kept"
         )
+        summary = broken + (f" (asked: {kept})" if kept else "") + ": see the banner above the map."
     return {"status": str(plan.status), "problems": problems, "summary": summary}
 
 

@@ -545,6 +545,14 @@ def test_violated_plan_says_so(
     assert frames == [0, 1]
     assert problems[0] in page.page.inner_text("body")
     page_layout_is_clear(page, 1)
+    # A status other than feasible shows the banner even without a list of problems.
+    html = tmp_path / "unknown.html"
+    gt.plan_map(dataclasses.replace(new, status="stopped")).save(str(html))
+    page = Page(browser, html)
+    assert page.errors == [] and page.requests == []
+    banner = page.page.inner_text(".geoterr-banner")
+    assert "does not keep every promise (status: stopped)" in banner
+    assert "stopped" in page.page.inner_text(".geoterr-status").lower()
     # Problems are user text too: they stay text.
     hostile, _ = hostile_plan
     html = tmp_path / "hostile.html"

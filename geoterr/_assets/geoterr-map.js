@@ -271,7 +271,8 @@
     container.parentNode.insertBefore(frame, container);
     var status = data.status || { status: "feasible", problems: [] };
     if (data.title) frame.appendChild(el("div", "geoterr-title", data.title));
-    if (status.problems.length) frame.appendChild(banner(status));
+    var broken = status.problems.length > 0 || status.status !== "feasible";
+    if (broken) frame.appendChild(banner(status));
     var row = el("div", "geoterr-row");
     frame.appendChild(row);
     row.appendChild(container);
@@ -293,9 +294,8 @@
     var box = el("div", "geoterr-banner");
     box.setAttribute("role", "alert");
     var n = status.problems.length;
-    box.appendChild(
-      el("div", "geoterr-banner-title", "This plan breaks " + (n === 1 ? "a promise" : n + " promises") + " (status: " + status.status + ")")
-    );
+    var head = n === 0 ? "This plan does not keep every promise" : "This plan breaks " + (n === 1 ? "a promise" : n + " promises");
+    box.appendChild(el("div", "geoterr-banner-title", head + " (status: " + status.status + ")"));
     var shown = 3;
     var list = el("ul", "geoterr-banner-list");
     status.problems.slice(0, shown).forEach(function (p) {
@@ -332,7 +332,7 @@
     toggle.addEventListener("click", function () {
       panel.geoterrFold(!panel.classList.contains("geoterr-folded"));
     });
-    var ok = !status.problems.length;
+    var ok = !status.problems.length && status.status === "feasible";
     var badge = el("div", "geoterr-status " + (ok ? "geoterr-status-ok" : "geoterr-status-bad"));
     badge.appendChild(el("span", "geoterr-status-word", ok ? "\u2713 " + status.status : "\u2717 " + status.status));
     badge.appendChild(el("div", "geoterr-status-text", status.summary));
