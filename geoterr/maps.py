@@ -198,11 +198,15 @@ def plan_map(
 ) -> folium.Map:
     """An interactive map of a plan, as one self-contained HTML page.
 
-    Territories in colour-blind-safe colours with labels, a tooltip on hover and a popup on
-    click (rep, customers, every measure, deviation from the mean, moves, area, compactness);
-    customers coloured by territory with their own popups; rep homes and territory centers
-    (fixed centers drawn as squares); moved customers; a legend, a layer control, a
-    fullscreen button and a scale bar.
+    Land, coasts, country and US state borders (shipped with geoterr, no network) under
+    territories in colour-blind-safe colours, with labels placed so that none overlaps
+    another, a tooltip on hover and a popup on click (rep, customers, every measure,
+    deviation from the mean, moves, area, compactness); customers coloured by territory
+    with their own popups; rep homes and territory centers (fixed centers drawn as
+    squares); moved customers. Beside the map, a panel with the plan's status and the
+    legend; above it, when the plan broke a promise, a banner with each broken promise in
+    words (``plan.problems``). A layer control, a fullscreen button and a scale bar. The
+    same plan and options give the same file, byte for byte.
 
     Parameters
     ----------
@@ -369,6 +373,8 @@ def before_after_map(
     """The old and the new plan side by side, in one page with two synchronised maps.
 
     Panning or zooming one map moves the other; a territory has the same colour on both.
+    Each side shows its plan's status: a banner above the map of a plan that broke a
+    promise, and a folded panel (status, legend) beside each map.
     Both maps mark the customers whose territory changes (matched by customer id), with
     ``from -> to`` in their popups: where they are now on the left, where they go on the
     right.
