@@ -554,6 +554,11 @@ def plan_status(plan: Plan) -> dict[str, Any]:
     kept = ", ".join(
         f"{label(m).lower()} within {_tolerance(t)} of the mean" for m, t in balance.items()
     )
+    budget = plan.params.get("max_moved_meaning")
+    if plan.params.get("max_moved") is not None and budget:
+        moved = plan.params.get("moved_customers")
+        done = f" ({moved:,} moved)" if isinstance(moved, int) else ""
+        kept = ", ".join(x for x in (kept, f"at most {budget} moved{done}") if x)
     problems = [str(p) for p in plan.problems]
     if not problems and plan.status == "feasible":
         summary = "Every customer in one territory, every territory contiguous" + (

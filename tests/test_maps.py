@@ -662,3 +662,23 @@ def test_static_figure_outlines_labels_legend_status(fifty: gt.Plan, two_plans: 
     assert len(status) == 1 and "Status: violated, 2 broken promises" in status[0].get_text()
     assert r"\$x\$ <b>" in status[0].get_text()
     assert not new.plot(Figure().add_subplot(), outlines=False).child_axes
+
+
+def test_plan_status_in_words(two_plans: Any) -> None:
+    from geoterr.map_data import plan_status
+
+    _, new = two_plans
+    status = plan_status(new)
+    assert status == {
+        "status": "feasible",
+        "problems": [],
+        "summary": "Every customer in one territory, every territory contiguous, workload "
+        "within \u00b13% of the mean.",
+    }
+    budget = {**new.params, "max_moved": 40, "max_moved_meaning": "40 customers"}
+    budget["moved_customers"] = 31
+    text = plan_status(dataclasses.replace(new, params=budget))["summary"]
+    assert text.endswith("at most 40 customers moved (31 moved).")
+    broken = plan_status(violated(new, "territory T01 is in 2 pieces"))
+    assert broken["problems"] == ["territory T01 is in 2 pieces"]
+    assert broken["summary"].startswith("This plan breaks 1 promise (asked: workload within")
