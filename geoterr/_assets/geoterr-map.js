@@ -447,6 +447,7 @@
       var text = item.node;
       if (!text) return;
       text.style.visibility = "visible";
+      text.style.transform = ""; // measured at its anchor; shifts are added below
       var anchor = map.latLngToContainerPoint(item.at);
       var h = 14;
       var best = null;
