@@ -74,7 +74,7 @@ def cli_reference() -> str:
 
 
 @event_priority(100)  # before mkdocs-jupyter wraps the notebooks
-def on_files(files: Files, config) -> Files:  # noqa: ANN001
+def on_files(files: Files, config) -> Files:
     for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
         files.append(
             File(
@@ -88,7 +88,7 @@ def on_files(files: Files, config) -> Files:  # noqa: ANN001
     return files
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
+def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri != "reference/api.md":
         return markdown
     import geoterr
