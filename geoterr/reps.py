@@ -1,0 +1,909 @@
+"""Sales reps: reading a roster, assigning reps to territories, designing around reps.
+
+:func:`assign_reps` gives finished territories to reps with an assignment model solved by
+HiGHS; :func:`design_for_reps` designs the territories around the reps' homes in one call.
+Both return a :class:`~geoterr.plan.Plan` whose ``roster`` says who covers what.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from geoterr._errors import (
+    GeoterrWarning,
+    InfeasibleError,
+    InputError,
+    format_ids,
+)
+from geoterr._errors import format_number as _n
+
+__all__ = [
+    "OPEN_TERRITORY",
+    "assign_reps",
+    "design_for_reps",
+    "read_reps",
+    "rep_homes",
+    "travel_costs",
+]
+
+OPEN_TERRITORY = "open territory"
+EARTH_KM = 6371.0088
+ROSTER_COLUMNS = (
+    "rep",
+    "name",
+    "territory",
+    "customers",
+    "workload",
+    "revenue",
+    "travel_km",
+    "fte",
+    "size",
+    "current_territory",
+    "kept",
+    "status",
+)
+_ID = ("rep_id", "id", "rep", "user_id")
+_NAME = ("name", "rep_name", "full_name")
+_LAT = ("home_latitude", "latitude", "lat", "home_lat")
+_LON = ("home_longitude", "longitude", "lon", "lng", "home_lon")
+_FTE = ("capacity_fte", "fte", "capacity")
+_SKILLS = ("skills", "segments", "segment", "serves")
+_CURRENT = ("current_territory", "territory")
+
+
+def _pick(table: pd.DataFrame, given: str | None, options: Sequence[str], what: str) -> Any:
+    if given is not None:
+        if given not in table.columns:
+            msg = (
+                f"`reps` has no column {given!r} for {what}; columns: "
+                f"{', '.join(map(str, table.columns))}."
+            )
+            raise InputError(msg)
+        return given
+    lower = {str(c).lower(): c for c in table.columns}
+    return next((lower[o] for o in options if o in lower), None)
+
+
+def _skill_set(value: Any) -> frozenset[str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return frozenset()
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(str(v).strip() for v in value if str(v).strip())
+    parts = str(value).replace("|", ";").replace(",", ";").split(";")
+    return frozenset(p.strip() for p in parts if p.strip())
+
+
+def read_reps(
+    reps: Any,
+    *,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    lat: str | None = None,
+    lon: str | None = None,
+    fte_col: str | None = None,
+    skills_col: str | None = None,
+    current_col: str | None = None,
+) -> pd.DataFrame:
+    """Read and check a reps table: one row per rep with a home location.
+
+    Parameters
+    ----------
+    reps : path, DataFrame or GeoDataFrame
+        A CSV (or frame) like ``data/reps.csv``. Columns are found from common names unless
+        given: an id (``rep_id``), a ``name``, the home (``home_latitude`` /
+        ``home_longitude``, ``latitude`` / ``longitude`` or point geometry), the capacity in
+        FTE (``capacity_fte``, default 1), skills or segments served (``skills``,
+        ``segments``; several separated by ``;``) and the current territory
+        (``current_territory``).
+    id_col, name_col, lat, lon, fte_col, skills_col, current_col : str, optional
+        Column names when they are not the usual ones.
+
+    Returns
+    -------
+    DataFrame
+        Index ``rep`` (the rep id as text), columns ``name``, ``latitude``, ``longitude``,
+        ``fte``, ``skills`` (frozensets), ``current_territory``, then the other input columns.
+
+    Raises
+    ------
+    InputError
+        Every problem at once: missing columns, homes missing or out of range (with a hint
+        when latitude and longitude look swapped), duplicate ids, FTE missing, zero or
+        negative.
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> reps = gt.read_reps(gt.sample_path("reps.csv"))
+    >>> len(reps), reps.loc["R12", "fte"]
+    (12, 0.5)
+    """
+    if isinstance(reps, str | os.PathLike):
+        reps = pd.read_csv(reps, dtype=str, keep_default_na=False, na_values=[""])
+    if not isinstance(reps, pd.DataFrame):
+        msg = f"`reps` must be a CSV path or a DataFrame, got {type(reps).__name__}."
+        raise InputError(msg)
+    table = pd.DataFrame(reps).copy()
+    geometry = getattr(reps, "geometry", None) if hasattr(reps, "crs") else None
+    if geometry is not None:
+        points = geometry.to_crs(4326) if reps.crs is not None else geometry
+        table = table.drop(columns=[geometry.name])
+        table["latitude"], table["longitude"] = points.y.to_numpy(), points.x.to_numpy()
+    cols = {
+        "id": _pick(table, id_col, _ID, "the rep id"),
+        "name": _pick(table, name_col, _NAME, "the rep name"),
+        "lat": _pick(table, lat, _LAT, "the home latitude"),
+        "lon": _pick(table, lon, _LON, "the home longitude"),
+        "fte": _pick(table, fte_col, _FTE, "the FTE"),
+        "skills": _pick(table, skills_col, _SKILLS, "skills"),
+        "current": _pick(table, current_col, _CURRENT, "the current territory"),
+    }
+    missing = [w for w in ("id", "lat", "lon") if cols[w] is None]
+    if cols["id"] is None and cols["name"] is not None:
+        cols["id"] = cols["name"]
+        missing.remove("id")
+    if missing:
+        msg = (
+            f"`reps` has no column for the rep {' and '.join(missing)} (columns: "
+            f"{', '.join(map(str, table.columns))}); expected rep_id, name, home_latitude, "
+            "home_longitude as in data/reps.csv, or pass id_col=, lat=, lon=."
+        )
+        raise InputError(msg)
+    return _checked_reps(table, cols)
+
+
+def _checked_reps(table: pd.DataFrame, cols: dict[str, Any]) -> pd.DataFrame:
+    rows = pd.Series(np.arange(2, len(table) + 2), index=table.index)  # file line numbers
+    ids = table[cols["id"]].astype("string").str.strip()
+    latitude = pd.to_numeric(table[cols["lat"]], errors="coerce")
+    longitude = pd.to_numeric(table[cols["lon"]], errors="coerce")
+    problems = []
+    if ids.isna().any() or (ids == "").any():
+        bad = rows[ids.isna() | (ids == "")]
+        problems.append(f"{len(bad)} reps have no id (lines {format_ids(bad)}); give every rep one")
+    dup = ids[ids.duplicated(keep=False) & ids.notna()]
+    if len(dup):
+        where = "; ".join(
+            f"{rep!r} on lines {format_ids(rows[dup.index[dup == rep]])}" for rep in dup.unique()
+        )
+        problems.append(f"duplicate rep ids ({where}); each rep needs its own id")
+    no_home = latitude.isna() | longitude.isna()
+    if no_home.any():
+        problems.append(
+            f"{int(no_home.sum())} reps have no home coordinates (lines "
+            f"{format_ids(rows[no_home])}, reps {format_ids(ids[no_home])}); fill "
+            f"{cols['lat']} and {cols['lon']} in degrees"
+        )
+    outside = ~no_home & ((latitude.abs() > 90) | (longitude.abs() > 180))
+    if outside.any():
+        swapped = outside & (longitude.abs() <= 90) & (latitude.abs() <= 180)
+        hint = " (they look swapped: latitude and longitude exchanged)" if swapped.any() else ""
+        problems.append(
+            f"{int(outside.sum())} reps have a home outside latitude [-90, 90] or longitude "
+            f"[-180, 180] (lines {format_ids(rows[outside])}){hint}; fix {cols['lat']} and "
+            f"{cols['lon']} or pass lat= and lon="
+        )
+    if cols["fte"] is not None:
+        fte = pd.to_numeric(table[cols["fte"]], errors="coerce")
+        bad_fte = fte.isna() | ~(fte > 0) | ~np.isfinite(fte)
+        if bad_fte.any():
+            values = table[cols["fte"]][bad_fte].astype(str).tolist()
+            problems.append(
+                f"{int(bad_fte.sum())} reps have a missing, zero or negative FTE in "
+                f"{cols['fte']!r} (lines {format_ids(rows[bad_fte])}: {format_ids(values)}); "
+                "give each rep a positive capacity (1 = full time, 0.5 = half time) or drop "
+                "the rep"
+            )
+    else:
+        fte = pd.Series(1.0, index=table.index)
+    if problems:
+        raise InputError("`reps` cannot be used: " + "; ".join(problems) + ".")
+    out = pd.DataFrame(index=pd.Index(ids.astype(str).to_numpy(), name="rep"))
+    out["name"] = (
+        table[cols["name"]].astype(str).to_numpy() if cols["name"] else out.index.to_numpy()
+    )
+    out["latitude"] = latitude.to_numpy(dtype=float)
+    out["longitude"] = longitude.to_numpy(dtype=float)
+    out["fte"] = fte.to_numpy(dtype=float)
+    skills = table[cols["skills"]] if cols["skills"] else pd.Series(None, index=table.index)
+    out["skills"] = [_skill_set(v) for v in skills]
+    current = table[cols["current"]] if cols["current"] else pd.Series(None, index=table.index)
+    out["current_territory"] = [None if pd.isna(v) else str(v) for v in current]
+    used = {c for c in cols.values() if c is not None}
+    for column in table.columns:
+        if column not in used and column not in out.columns:
+            out[column] = table[column].to_numpy()
+    return out
+
+
+def check_homes_near(reps: pd.DataFrame, lonlat: np.ndarray, *, what: str = "customers") -> None:
+    """Refuse rep homes far outside the customers' extent that would fit it swapped.
+
+    Raises
+    ------
+    InputError
+        Naming the reps whose home lies more than 10 degrees outside the customers' bounding
+        box while the swapped coordinates lie inside it.
+    """
+    if len(lonlat) == 0:
+        return
+    lo, hi = lonlat.min(axis=0) - 10, lonlat.max(axis=0) + 10
+
+    def inside(x: pd.Series, y: pd.Series) -> pd.Series:
+        return (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
+
+    lon, lat = reps["longitude"], reps["latitude"]
+    swapped = ~inside(lon, lat) & inside(lat, lon)
+    if swapped.any():
+        msg = (
+            f"`reps` has {int(swapped.sum())} homes far from every one of the {what} that "
+            f"would sit among them with latitude and longitude swapped (reps "
+            f"{format_ids(reps.index[swapped])}); swap the two columns for these reps."
+        )
+        raise InputError(msg)
+
+
+def rep_homes(plan: Any) -> pd.DataFrame | None:
+    """The reps of a plan's roster as :func:`geoterr.plan_map` draws them (``reps=``).
+
+    Vacancies are listed as ``open territory`` without a home, so the map names them.
+    """
+    roster = getattr(plan, "roster", None)
+    if roster is None or len(roster) == 0:
+        return None
+    frame = pd.DataFrame(
+        {
+            "name": roster["name"].astype(str),
+            "territory": roster["territory"],
+            "home_latitude": roster.get("home_latitude"),
+            "home_longitude": roster.get("home_longitude"),
+            "rep_id": roster["rep"],
+        }
+    )
+    return frame.reset_index(drop=True)
+
+
+# --- travel ------------------------------------------------------------------------------
+
+
+def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> Any:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat = p2 - p1
+    dlon = np.radians(lon2 - lon1)
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _plan_points(plan: Any, visits: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lon/lat of each customer or unit, its territory, its visit weight)."""
+    if plan.customers is not None and len(plan.customers):
+        c = plan.customers
+        lonlat = np.column_stack([c.geometry.x.to_numpy(), c.geometry.y.to_numpy()])
+        territory = c["territory"].astype(str).to_numpy()
+        if visits is None:
+            visits = "visits_per_year" if "visits_per_year" in c.columns else None
+        if visits is not None and visits not in c.columns:
+            msg = f"`visits` {visits!r} is not a customers column."
+            raise InputError(msg)
+        weight = (
+            np.ones(len(c))
+            if visits is None
+            else pd.to_numeric(c[visits], errors="coerce").fillna(0).to_numpy(float)
+        )
+        return lonlat, territory, weight
+    centers = plan.territories.geometry.representative_point()
+    lonlat = np.column_stack([centers.x.to_numpy(), centers.y.to_numpy()])
+    weight = plan.territories["customers"].to_numpy(float)
+    return lonlat, plan.territories.index.astype(str).to_numpy(), weight
+
+
+def travel_costs(
+    plan: Any, reps: pd.DataFrame, *, visits: str | None = None, chunk: int = 2_000_000
+) -> pd.DataFrame:
+    """Visit-weighted travel (km) from each rep's home to each territory's customers.
+
+    Parameters
+    ----------
+    plan : Plan
+    reps : DataFrame
+        From :func:`read_reps`.
+    visits : str, optional
+        Customers column with visits per customer (default ``visits_per_year`` when present,
+        else one per customer).
+    chunk : int
+        Rep x customer distances computed at a time (memory).
+
+    Returns
+    -------
+    DataFrame
+        Rep x territory: the sum over the territory's customers of visits x great-circle km
+        from the rep's home.
+    """
+    lonlat, territory, weight = _plan_points(plan, visits)
+    names = [str(t) for t in plan.territories.index]
+    column = pd.Index(names).get_indexer(territory)
+    keep = column >= 0
+    lonlat, column, weight = lonlat[keep], column[keep], weight[keep]
+    members = sparse.csr_matrix(
+        (weight, (np.arange(len(column)), column)), shape=(len(column), len(names))
+    )
+    out = np.zeros((len(reps), len(names)))
+    home_lon = reps["longitude"].to_numpy(float)
+    home_lat = reps["latitude"].to_numpy(float)
+    step = max(1, chunk // max(len(lonlat), 1))
+    for start in range(0, len(reps), step):
+        stop = min(start + step, len(reps))
+        d = _haversine(
+            home_lon[start:stop, None], home_lat[start:stop, None], lonlat[:, 0], lonlat[:, 1]
+        )
+        out[start:stop] = np.asarray(members.T @ d.T).T
+    return pd.DataFrame(out, index=reps.index, columns=pd.Index(names, name="territory"))
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+
+def _as_reps(reps: Any) -> pd.DataFrame:
+    """Reps already read by :func:`read_reps` are used as they are; anything else is read."""
+    if (
+        isinstance(reps, pd.DataFrame)
+        and reps.index.name == "rep"
+        and {"name", "latitude", "longitude", "fte", "skills"} <= set(reps.columns)
+    ):
+        return reps
+    return read_reps(reps)
+
+
+def _territory_requirements(plan: Any, requires: Any) -> dict[str, frozenset[str]]:
+    """Territory -> the skills its rep must have."""
+    names = [str(t) for t in plan.territories.index]
+    if requires is None:
+        return {t: frozenset() for t in names}
+    if isinstance(requires, Mapping):
+        unknown = [str(t) for t in requires if str(t) not in names]
+        if unknown:
+            msg = (
+                f"`requires` names territories the plan does not have: {format_ids(unknown)}; "
+                f"the plan's territories are {format_ids(names)}."
+            )
+            raise InputError(msg)
+        given = {str(t): _skill_set(v) for t, v in requires.items()}
+        return {t: given.get(t, frozenset()) for t in names}
+    if isinstance(requires, str):
+        if requires in plan.territories.columns:
+            values = plan.territories[requires]
+            return {str(t): _skill_set(v) for t, v in values.items()}
+        if plan.customers is not None and requires in plan.customers.columns:
+            c = plan.customers
+            groups = c[requires].dropna().astype(str).groupby(c["territory"].astype(str))
+            found = {str(t): frozenset(v.unique()) for t, v in groups}
+            return {t: found.get(t, frozenset()) for t in names}
+        msg = (
+            f"`requires` {requires!r} is neither a territories column nor a customers column; "
+            "give a column whose values are the skills (segments) a territory needs, or a "
+            "mapping territory -> skills."
+        )
+        raise InputError(msg)
+    msg = f"`requires` must be a column name or a mapping territory -> skills, got {requires!r}."
+    raise InputError(msg)
+
+
+def _user_costs(costs: Any, reps: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """A user's rep x territory cost matrix, checked against the reps and territories."""
+    if isinstance(costs, str | os.PathLike):
+        costs = pd.read_csv(costs, index_col=0)
+    if not isinstance(costs, pd.DataFrame):
+        msg = "`costs` must be a DataFrame (index rep ids, columns territory names) or a CSV."
+        raise InputError(msg)
+    table = costs.copy()
+    table.index = table.index.astype(str)
+    table.columns = table.columns.astype(str)
+    problems = []
+    for what, have, want in (
+        ("rep ids (rows)", list(table.index), list(reps.index)),
+        ("territories (columns)", list(table.columns), names),
+    ):
+        missing = [w for w in want if w not in set(have)]
+        extra = [h for h in have if h not in set(want)]
+        if missing:
+            problems.append(f"no {what} for {format_ids(missing)}")
+        if extra:
+            problems.append(f"unknown {what} {format_ids(extra)}")
+    if problems:
+        msg = (
+            "`costs` does not match the reps and territories: " + "; ".join(problems) + ". "
+            "Its index must be the reps' ids and its columns the plan's territory names."
+        )
+        raise InputError(msg)
+    table = table.loc[list(reps.index), names].apply(pd.to_numeric, errors="coerce")
+    bad = table.isna() | (table < 0)
+    if bad.to_numpy().any():
+        pairs = [f"{r}/{t}" for r, t in zip(*np.nonzero(bad.to_numpy()), strict=True)]
+        msg = (
+            f"`costs` has {len(pairs)} missing or negative entries (rep/territory positions "
+            f"{format_ids(pairs)}); give every pair a cost >= 0."
+        )
+        raise InputError(msg)
+    return table
+
+
+def _sizes(plan: Any, measure: str | None) -> tuple[str, np.ndarray]:
+    """Each territory's size in FTE: its share of ``measure`` times the plan's total
+    capacity (the sum of ``design(capacity=...)``, else the number of territories)."""
+    table = plan.territories
+    if measure is None:
+        balance = plan.params.get("balance") or {}
+        measure = next((m for m in balance if m in table.columns), "customers")
+    if measure not in table.columns:
+        msg = f"`capacity_measure` {measure!r} is not a territory measure."
+        raise InputError(msg)
+    values = table[measure].to_numpy(float)
+    total = values.sum()
+    capacity = plan.params.get("capacity")
+    fte_total = float(np.sum(capacity)) if capacity else float(len(values))
+    return measure, values * fte_total / total if total > 0 else np.ones(len(values))
+
+
+def _tolerance(plan: Any, measure: str, given: float | None) -> float:
+    if given is not None:
+        return float(given)
+    bound = (plan.params.get("balance") or {}).get(measure)
+    return float(bound) if isinstance(bound, int | float) else 0.1
+
+
+def _warn_unused_skills(reps: pd.DataFrame, needed: dict[str, frozenset[str]]) -> None:
+    used = set().union(*needed.values()) if needed else set()
+    offered: dict[str, list[str]] = {}
+    for rep, skills in reps["skills"].items():
+        for skill in skills:
+            offered.setdefault(skill, []).append(str(rep))
+    unused = {s: r for s, r in offered.items() if s not in used}
+    if unused:
+        listed = "; ".join(f"{s!r} (reps {format_ids(r)})" for s, r in sorted(unused.items()))
+        how = "" if used else " (pass `requires=` to match skills to territories)"
+        warnings.warn(
+            f"`reps` lists skills no territory requires: {listed}{how}; check their spelling "
+            "against the territories' requirements.",
+            GeoterrWarning,
+            stacklevel=3,
+        )
+
+
+def _left_out(
+    allowed: np.ndarray,
+    reps: pd.DataFrame,
+    needed: dict[str, frozenset[str]],
+    names: list[str],
+    sizes: np.ndarray,
+    tolerance: float | None,
+) -> str:
+    """Why the reps that fit no territory at all are out (skills, FTE)."""
+    out = []
+    for i in np.flatnonzero(~allowed.any(axis=1)):
+        skills = reps["skills"].iloc[i]
+        fte = float(reps["fte"].iloc[i])
+        missing = sorted(set().union(*needed.values()) - skills)
+        why = []
+        if tolerance is not None and fte * (1 + tolerance) < sizes.min() - 1e-9:
+            why.append(f"{_n(fte)} FTE, the smallest territory is {_n(sizes.min())} FTE")
+        if missing:
+            why.append(f"lacks {', '.join(missing)}")
+        out.append(f"rep {reps.index[i]} fits none ({'; '.join(why) or 'requirements'})")
+    return f" ({'; '.join(out)})" if out else ""
+
+
+def _explain(
+    allowed: np.ndarray,
+    reps: pd.DataFrame,
+    names: list[str],
+    needed: dict[str, frozenset[str]],
+    sizes: np.ndarray,
+    tolerance: float | None,
+    must_fill: str,
+) -> str:
+    """The requirement behind an infeasible assignment, in words."""
+    reasons = []
+    fte = reps["fte"].to_numpy(float)
+    for j, t in enumerate(names):
+        if allowed[:, j].any() or must_fill != "territories":
+            continue
+        why = []
+        skilled = np.array([needed[t] <= s for s in reps["skills"]])
+        if needed[t] and not skilled.any():
+            why.append(f"skills {', '.join(sorted(needed[t]))} that no rep has")
+        elif needed[t]:
+            why.append(f"skills {', '.join(sorted(needed[t]))}")
+        if tolerance is not None:
+            biggest = fte[skilled].max(initial=0.0) if skilled.any() else fte.max()
+            if sizes[j] > biggest * (1 + tolerance) + 1e-9:
+                why.append(
+                    f"a rep of {_n(sizes[j] / (1 + tolerance))} FTE or more (its size is "
+                    f"{_n(sizes[j])} FTE, the largest fitting rep has {_n(biggest)})"
+                )
+        reasons.append(f"territory {t} needs {' and '.join(why) or 'a rep'}")
+    for i, rep in enumerate(reps.index):
+        if not allowed[i].any() and must_fill == "reps":
+            reasons.append(
+                f"rep {rep} ({_n(fte[i])} FTE, skills "
+                f"{', '.join(sorted(reps['skills'].iloc[i])) or 'none'}) fits no territory"
+            )
+    if not reasons:
+        from geoterr.rep_model import unmatched_reason
+
+        hall = unmatched_reason(allowed, [str(r) for r in reps.index], names, must_fill)
+        if hall:
+            reasons.append(hall + _left_out(allowed, reps, needed, names, sizes, tolerance))
+    return "; ".join(reasons)
+
+
+def assign_reps(
+    plan: Any,
+    reps: Any,
+    *,
+    costs: Any = None,
+    visits: str | None = None,
+    requires: str | Mapping[Hashable, Any] | None = None,
+    continuity: float = 0.0,
+    min_kept: int | None = None,
+    capacity: bool | None = None,
+    capacity_measure: str | None = None,
+    capacity_tolerance: float | None = None,
+    allow_unassigned: bool = False,
+    solver: Any = "highs",
+    time_limit: float | None = 60.0,
+) -> Any:
+    r"""Give each territory of a finished plan a rep, by an assignment model.
+
+    The model (solved by HiGHS, or another solver through PuLP): binary :math:`x_{rt}` = rep
+    :math:`r` covers territory :math:`t`, only for allowed pairs (skills and capacity below),
+
+    .. math::
+
+        \min \sum_{r,t} c_{rt} (1 - \kappa [t = \mathrm{current}(r)]) x_{rt}
+        \quad \text{s.t.} \quad \sum_t x_{rt} = 1 \;\forall r, \quad
+        \sum_r x_{rt} \le 1 \;\forall t, \quad
+        \sum_{t = \mathrm{current}(r)} x_{rt} \ge m
+
+    with :math:`c_{rt}` the visit-weighted travel (km) from rep :math:`r`'s home to the
+    customers of :math:`t` (or the user's ``costs``), :math:`\kappa` the ``continuity``
+    discount and :math:`m` = ``min_kept``. With as many reps as territories both sums are
+    equalities; with fewer reps the territories left are vacancies named ``"open
+    territory"``; with more reps, ``allow_unassigned=True`` lets reps go without a territory.
+
+    Parameters
+    ----------
+    plan : Plan
+        A designed or loaded plan.
+    reps : path or DataFrame
+        Reps as :func:`read_reps` reads them (id, name, home, ``capacity_fte``, ``skills``,
+        ``current_territory``).
+    costs : DataFrame or path, optional
+        Rep x territory costs (e.g. drive hours) replacing travel: index = rep ids, columns =
+        territory names, all present.
+    visits : str, optional
+        Customers column of visits per customer weighting the travel (default
+        ``visits_per_year`` when present, else one per customer).
+    requires : str or mapping, optional
+        Hard skill (segment) matches: a mapping territory -> required skills, a territories
+        column, or a customers column (a territory then needs every value its customers
+        have, e.g. ``"segment"`` for a segment layer). A rep may cover a territory only if
+        the rep's ``skills`` include all of them.
+    continuity : float
+        In [0, 1]: a rep's current territory costs this share less, so reps keep their
+        territory unless another rep is that much closer (0 = travel only, 1 = keep
+        whenever possible).
+    min_kept : int, optional
+        At least this many reps keep their current territory (hard).
+    capacity : bool, optional
+        When True, a rep of FTE ``f`` may only cover a territory of size at most
+        ``f x (1 + capacity_tolerance)``, a territory's size being its share of
+        ``capacity_measure`` times the plan's total capacity (1 = an average territory of
+        an equal plan; a plan designed with ``capacity=[1, 1, 0.5]`` has a territory of
+        size 0.5). Default: True when the plan was designed with ``capacity``, else False
+        (the roster still shows each rep's ``fte`` against the territory's ``size``).
+    capacity_measure : str, optional
+        Default: the plan's first balanced measure (else the customer count).
+    capacity_tolerance : float, optional
+        Default: that measure's balance tolerance (else 0.1).
+    allow_unassigned : bool
+        With more reps than territories, leave the extra reps without a territory instead
+        of stopping.
+    solver : str or pulp solver
+        ``"highs"`` (default) or any solver :func:`geoterr.design` accepts.
+    time_limit : float, optional
+        Seconds for the solver.
+
+    Returns
+    -------
+    Plan
+        A copy of ``plan`` with ``rep`` and ``rep_name`` on its territories and customers and
+        a ``roster`` (rep, territory, customers, workload, revenue, travel, FTE, kept).
+        ``plan.params["reps"]`` records the settings and how many reps kept their territory.
+
+    Raises
+    ------
+    InputError
+        Bad reps or costs; more reps than territories without ``allow_unassigned``.
+    InfeasibleError
+        No assignment keeps the skills, capacity and ``min_kept``: the message names the
+        territories and the requirement no rep meets.
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> plan = gt.design(units, 12, balance={"workload": 0.05})
+    >>> staffed = gt.assign_reps(plan, gt.sample_path("reps.csv"))
+    >>> int(staffed.territories["rep"].notna().sum())
+    12
+    """
+    from geoterr.rep_model import solve_assignment
+
+    reps = _as_reps(reps)
+    names = [str(t) for t in plan.territories.index]
+    n_r, n_t = len(reps), len(names)
+    if n_r > n_t and not allow_unassigned:
+        msg = (
+            f"`reps` has {n_r} reps but the plan has only {n_t} territories; design "
+            f"{n_r} territories (or drop {n_r - n_t} reps), or pass allow_unassigned=True to "
+            f"leave {n_r - n_t} reps without a territory."
+        )
+        raise InputError(msg)
+    if not 0.0 <= continuity <= 1.0:
+        msg = f"`continuity` must be in [0, 1] (a share of travel saved), got {continuity!r}."
+        raise InputError(msg)
+    if plan.customers is not None and costs is None:
+        c = plan.customers
+        check_homes_near(reps, np.column_stack([c.geometry.x, c.geometry.y]))
+    needed = _territory_requirements(plan, requires)
+    _warn_unused_skills(reps, needed)
+    travel = travel_costs(plan, reps, visits=visits)
+    cost = travel if costs is None else _user_costs(costs, reps, names)
+    measure, sizes = _sizes(plan, capacity_measure)
+    if capacity is None:
+        capacity = bool(plan.params.get("capacity"))
+    tolerance = _tolerance(plan, measure, capacity_tolerance) if capacity else None
+    allowed = np.array([[needed[t] <= skills for t in names] for skills in reps["skills"]])
+    allowed = allowed.reshape(n_r, n_t)
+    if tolerance is not None:
+        fte = reps["fte"].to_numpy(float)
+        allowed &= sizes[None, :] <= fte[:, None] * (1 + tolerance) + 1e-9
+    current = reps["current_territory"].to_numpy(dtype=object)
+    kept = np.array([[current[i] == t for t in names] for i in range(n_r)]).reshape(n_r, n_t)
+    must_fill = "territories" if n_r >= n_t else "reps"
+    reason = _explain(allowed, reps, names, needed, sizes, tolerance, must_fill)
+    if reason:
+        raise InfeasibleError(f"No rep assignment keeps every requirement: {reason}.")
+    possible = int((kept & allowed).sum())
+    if min_kept is not None and min_kept > possible:
+        msg = (
+            f"`min_kept` is {min_kept} but only {possible} reps can keep their current "
+            "territory (a territory of that name exists and they meet its requirements); "
+            f"ask for at most {possible}."
+        )
+        raise InfeasibleError(msg)
+    discounted = cost.to_numpy(float) * np.where(kept, 1.0 - continuity, 1.0)
+    choice = solve_assignment(
+        discounted,
+        allowed,
+        kept,
+        rep_rows="<=" if n_r > n_t else "==",
+        territory_rows="==" if n_r >= n_t else "<=",
+        min_kept=min_kept,
+        solver=solver,
+        time_limit=time_limit,
+    )
+    pairs = {str(reps.index[i]): names[j] for i, j in enumerate(choice) if j >= 0}
+    settings = {
+        "continuity": continuity,
+        "min_kept": min_kept,
+        "capacity_measure": measure if capacity else None,
+        "capacity_tolerance": tolerance,
+        "requires": requires if isinstance(requires, str) else None,
+        "costs": "travel" if costs is None else "user matrix",
+        "objective": float(sum(cost.iloc[i, j] for i, j in enumerate(choice) if j >= 0)),
+    }
+    return with_reps(plan, reps, pairs, travel=travel, sizes=sizes, settings=settings)
+
+
+def with_reps(
+    plan: Any,
+    reps: pd.DataFrame,
+    pairs: Mapping[str, str],
+    *,
+    travel: pd.DataFrame | None = None,
+    sizes: np.ndarray | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Any:
+    """A copy of ``plan`` whose territories have the reps ``pairs`` (rep id -> territory).
+
+    Adds ``rep``, ``rep_name`` (``"open territory"`` for vacancies), ``fte`` and
+    ``travel_km`` to the territories, ``rep`` and ``rep_name`` to the customers, and the
+    ``roster``.
+    """
+    names = [str(t) for t in plan.territories.index]
+    if travel is None:
+        travel = travel_costs(plan, reps)
+    if sizes is None:
+        sizes = _sizes(plan, None)[1]
+    rep_of = {t: r for r, t in pairs.items()}
+    territories = plan.territories.copy()
+    territories["rep"] = [rep_of.get(t) for t in names]
+    territories["rep_name"] = [
+        reps.loc[rep_of[t], "name"] if t in rep_of else OPEN_TERRITORY for t in names
+    ]
+    territories["fte"] = [reps.loc[rep_of[t], "fte"] if t in rep_of else np.nan for t in names]
+    territories["travel_km"] = [
+        travel.loc[rep_of[t], t] if t in rep_of else np.nan for t in names
+    ]
+    customers = plan.customers
+    if customers is not None:
+        customers = customers.copy()
+        by_territory = customers["territory"].astype(str)
+        customers["rep"] = by_territory.map(lambda t: rep_of.get(t)).to_numpy(dtype=object)
+        customers["rep_name"] = by_territory.map(territories["rep_name"].to_dict()).to_numpy()
+    roster = _roster(territories, reps, pairs, travel, sizes)
+    n_kept = int(roster["kept"].fillna(False).astype(bool).sum())
+    params = dict(plan.params)
+    params["reps"] = {
+        **(settings or {}),
+        "n_reps": len(reps),
+        "assigned": len(pairs),
+        "vacancies": len(names) - len(pairs),
+        "unassigned_reps": len(reps) - len(pairs),
+        "kept": n_kept,
+    }
+    return dataclasses.replace(
+        plan, territories=territories, customers=customers, roster=roster, params=params
+    )
+
+
+def _roster(
+    territories: pd.DataFrame,
+    reps: pd.DataFrame,
+    pairs: Mapping[str, str],
+    travel: pd.DataFrame,
+    sizes: np.ndarray,
+) -> pd.DataFrame:
+    size_of = dict(zip(territories.index.astype(str), sizes, strict=True))
+    revenue = next(
+        (c for c in ("annual_revenue", "revenue") if c in territories.columns), None
+    )
+    workload = "workload" if "workload" in territories.columns else None
+    rows = []
+
+    def measures(t: str | None) -> dict[str, Any]:
+        if t is None:
+            return {"customers": 0, "workload": np.nan, "revenue": np.nan}
+        row = territories.loc[t]
+        return {
+            "customers": int(row["customers"]) if "customers" in row else np.nan,
+            "workload": float(row[workload]) if workload else np.nan,
+            "revenue": float(row[revenue]) if revenue else np.nan,
+        }
+
+    for rep, info in reps.iterrows():
+        t = pairs.get(str(rep))
+        current = info["current_territory"]
+        rows.append(
+            {
+                "rep": str(rep),
+                "name": info["name"],
+                "territory": t,
+                **measures(t),
+                "travel_km": float(travel.loc[rep, t]) if t is not None else np.nan,
+                "fte": float(info["fte"]),
+                "size": float(size_of[t]) if t is not None else np.nan,
+                "current_territory": current,
+                "kept": (None if current is None else bool(t == current)),
+                "status": "assigned" if t is not None else "unassigned",
+                "home_latitude": float(info["latitude"]),
+                "home_longitude": float(info["longitude"]),
+            }
+        )
+    for t in territories.index.astype(str):
+        if t not in set(pairs.values()):
+            rows.append(
+                {
+                    "rep": None,
+                    "name": OPEN_TERRITORY,
+                    "territory": t,
+                    **measures(t),
+                    "travel_km": np.nan,
+                    "fte": np.nan,
+                    "size": float(size_of[t]),
+                    "current_territory": None,
+                    "kept": None,
+                    "status": "vacant",
+                    "home_latitude": np.nan,
+                    "home_longitude": np.nan,
+                }
+            )
+    roster = pd.DataFrame(rows)
+    if "region" in territories.columns:
+        roster.insert(3, "region", roster["territory"].map(territories["region"].to_dict()))
+    return roster
+
+
+def _territory_names(reps: pd.DataFrame) -> list[str]:
+    """Territories named after their rep: the name, or ``id name`` when names repeat."""
+    names = reps["name"].astype(str)
+    if names.is_unique and not names.str.strip().eq("").any():
+        return names.tolist()
+    return [f"{r} {n}".strip() for r, n in zip(reps.index, names, strict=True)]
+
+
+def design_for_reps(
+    units: Any,
+    reps: Any,
+    *,
+    balance: Any = None,
+    capacity: bool = True,
+    **options: Any,
+) -> Any:
+    """Design one territory per rep around the reps' homes, in one call.
+
+    The reps' homes are the territories' fixed centers, their FTEs the territories' relative
+    sizes (a 0.5 FTE rep gets half the workload), and each territory is named after its rep.
+
+    Parameters
+    ----------
+    units : Units
+        From :func:`geoterr.build_units`.
+    reps : path or DataFrame
+        As :func:`read_reps` reads them.
+    balance : dict or str, optional
+        As in :func:`geoterr.design`; targets are shared in proportion to the FTEs.
+    capacity : bool
+        Size territories by FTE (default); False gives every rep an equal share.
+    **options
+        Passed to :func:`geoterr.design` (``objective``, ``time_limit``, ``costs`` ...).
+
+    Returns
+    -------
+    Plan
+        With ``rep`` on territories and customers and a ``roster``.
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> plan = gt.design_for_reps(units, gt.sample_path("reps.csv"), balance={"workload": 0.05})
+    >>> plan.status, plan.territories.index[0]
+    ('feasible', 'Avery Collins')
+    """
+    from geoterr.design import design
+
+    reps = _as_reps(reps)
+    for reserved in ("centers", "capacity", "n_territories"):
+        if reserved in options:
+            msg = f"design_for_reps sets `{reserved}` from the reps; do not pass it."
+            raise InputError(msg)
+    if units.customers is not None and len(units.customers):
+        c = units.customers
+        check_homes_near(reps, np.column_stack([c.geometry.x, c.geometry.y]))
+    names = _territory_names(reps)
+    centers = pd.DataFrame(
+        {"latitude": reps["latitude"].to_numpy(), "longitude": reps["longitude"].to_numpy()},
+        index=pd.Index(names, name="territory"),
+    )
+    fte = reps["fte"].tolist()
+    plan = design(
+        units,
+        len(reps),
+        balance=balance,
+        centers=centers,
+        capacity=fte if capacity else None,
+        **options,
+    )
+    pairs = {str(r): t for r, t in zip(reps.index, names, strict=True)}
+    settings = {"designed_around_reps": True}
+    return with_reps(plan, reps, pairs, settings=settings)
