@@ -138,7 +138,12 @@ class Plan:
 
         if kwargs.get("reps") is None:
             kwargs["reps"] = rep_homes(self)
-        return plan_map(self, **kwargs)
+        m = plan_map(self, **kwargs)
+        if self.regions is not None:
+            from geoterr.hierarchy import region_layer
+
+            region_layer(self).add_to(m)
+        return m
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """A static matplotlib figure of the plan; see :func:`geoterr.static_plot.plot_plan`.

@@ -722,12 +722,14 @@ def with_reps(
     travel: pd.DataFrame | None = None,
     sizes: np.ndarray | None = None,
     settings: dict[str, Any] | None = None,
+    judge_kept: bool = True,
 ) -> Any:
     """A copy of ``plan`` whose territories have the reps ``pairs`` (rep id -> territory).
 
     Adds ``rep``, ``rep_name`` (``"open territory"`` for vacancies), ``fte`` and
     ``travel_km`` to the territories, ``rep`` and ``rep_name`` to the customers, and the
-    ``roster``.
+    ``roster``. ``judge_kept=False`` leaves the roster's ``kept`` empty (new territories,
+    whose names cannot match the reps' current ones).
     """
     names = [str(t) for t in plan.territories.index]
     if travel is None:
@@ -751,6 +753,8 @@ def with_reps(
         customers["rep"] = by_territory.map(lambda t: rep_of.get(t)).to_numpy(dtype=object)
         customers["rep_name"] = by_territory.map(territories["rep_name"].to_dict()).to_numpy()
     roster = _roster(territories, reps, pairs, travel, sizes)
+    if not judge_kept:
+        roster["kept"] = None
     n_kept = int(roster["kept"].fillna(False).astype(bool).sum())
     params = dict(plan.params)
     params["reps"] = {
@@ -906,4 +910,4 @@ def design_for_reps(
     )
     pairs = {str(r): t for r, t in zip(reps.index, names, strict=True)}
     settings = {"designed_around_reps": True}
-    return with_reps(plan, reps, pairs, settings=settings)
+    return with_reps(plan, reps, pairs, settings=settings, judge_kept=False)
