@@ -145,6 +145,12 @@ class Plan:
             region_layer(self).add_to(m)
         return m
 
+    def export(self, out: Any, **kwargs: Any) -> Any:
+        """CRM import files (generic or Salesforce); see :func:`geoterr.export_plan`."""
+        from geoterr.crm_export import export_plan
+
+        return export_plan(self, out, **kwargs)
+
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """A static matplotlib figure of the plan; see :func:`geoterr.static_plot.plot_plan`.
 

@@ -832,6 +832,13 @@ def _roster(
                 }
             )
     roster = pd.DataFrame(rows)
+    standard = ("name", "latitude", "longitude", "fte", "skills", "current_territory")
+    roster["skills"] = roster["rep"].map(
+        {str(r): ";".join(sorted(s)) for r, s in reps["skills"].items()}
+    )
+    for column in reps.columns:
+        if column not in standard and column not in roster.columns:
+            roster[column] = roster["rep"].map(reps[column].to_dict())
     if "region" in territories.columns:
         roster.insert(3, "region", roster["territory"].map(territories["region"].to_dict()))
     return roster
