@@ -147,6 +147,54 @@ def _managers(managers: Any, names: list[str]) -> list[Any]:
     return managers
 
 
+# Without a `balance`, regions of whole territories are balanced as tightly as these
+# tolerances allow, tried in order (a few large territories cannot split 10 % evenly).
+DEFAULT_TOLERANCES = (0.1, 0.2, 0.35, 0.5, 1.0)
+
+
+def _design_level(
+    units: Units,
+    n: int,
+    balance: Any,
+    plan: Any,
+    time_limit: float | None,
+    random_state: int | None,
+    options: Mapping[str, Any],
+) -> Any:
+    from geoterr._errors import InfeasibleError
+    from geoterr.design import design
+
+    if balance is not None or n == 1:
+        chosen = balance if balance is not None else _default_balance(plan, units)
+        return design(units, n, balance=chosen, time_limit=time_limit, random_state=random_state, **options)
+    measure = next(iter(_default_balance(plan, units)))
+    last: InfeasibleError | None = None
+    for tolerance in DEFAULT_TOLERANCES:
+        try:
+            sub = design(
+                units,
+                n,
+                balance={measure: tolerance},
+                time_limit=time_limit,
+                random_state=random_state,
+                **options,
+            )
+        except InfeasibleError as exc:
+            last = exc
+            continue
+        if tolerance > DEFAULT_TOLERANCES[0]:
+            warnings.warn(
+                f"{n} regions of whole units cannot hold {measure} within "
+                f"{DEFAULT_TOLERANCES[0]:.0%} of the mean; they are balanced within "
+                f"{tolerance:.0%} instead (pass `balance` to choose).",
+                GeoterrWarning,
+                stacklevel=4,
+            )
+        return sub
+    assert last is not None
+    raise last
+
+
 def design_regions(
     plan: Any,
     n_regions: int,
@@ -172,7 +220,9 @@ def design_regions(
     n_regions : int
         How many regions; at most the number of territories (or regions) below.
     balance : dict or str, optional
-        As in :func:`geoterr.design`. Default: the plan's first balanced measure within 10 %.
+        As in :func:`geoterr.design`. Default: the plan's first balanced measure within 10 %,
+        or the tightest of 20 %, 35 %, 50 % and 100 % that whole territories allow (with a
+        warning saying which).
     level : str
         Name of the new level (a column of that name is added to territories and customers).
     names : sequence of str, optional
@@ -221,14 +271,7 @@ def design_regions(
     if level in used or level == below:
         msg = f"`level` {level!r} is already a territory column; name the new level differently."
         raise InputError(msg)
-    sub = design(
-        units,
-        int(n_regions),
-        balance=balance if balance is not None else _default_balance(plan, units),
-        time_limit=time_limit,
-        random_state=random_state,
-        **options,
-    )
+    sub = _design_level(units, int(n_regions), balance, plan, time_limit, random_state, options)
     region_names = _names(level, int(n_regions), names)
     rename = dict(zip(sub.territories.index.astype(str), region_names, strict=True))
     membership = sub.assignment.astype(str).map(rename)
