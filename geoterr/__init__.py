@@ -48,3 +48,21 @@ __all__ = [
     "sweep",
     "units_from_files",
 ]
+
+# Reps, segments, regions and CRM export (issue 14).
+from geoterr.crm_export import export_plan  # noqa: E402
+from geoterr.hierarchy import design_regions, design_top_down  # noqa: E402
+from geoterr.layers import LayeredPlan, design_layers, load_layers  # noqa: E402
+from geoterr.reps import assign_reps, design_for_reps, read_reps  # noqa: E402
+
+__all__ += [
+    "LayeredPlan",
+    "assign_reps",
+    "design_for_reps",
+    "design_layers",
+    "design_regions",
+    "design_top_down",
+    "export_plan",
+    "load_layers",
+    "read_reps",
+]

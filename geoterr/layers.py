@@ -116,6 +116,7 @@ class LayeredPlan:
         k = self.key_accounts
         grouped = k.groupby(["rep", "rep_name"], dropna=False)
         out = grouped.size().rename("customers").reset_index()
+        out["name"] = out["rep_name"]
         out["territory"] = KEY_ACCOUNTS + " " + out["rep_name"].astype(str)
         for column in ("workload", "annual_revenue"):
             if column in k.columns:

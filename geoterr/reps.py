@@ -653,7 +653,8 @@ def assign_reps(
     if n_r > n_t and not allow_unassigned:
         msg = (
             f"`reps` has {n_r} reps but the plan has only {n_t} territories; design "
-            f"{n_r} territories (or drop {n_r - n_t} reps), or pass allow_unassigned=True to "
+            f"{n_r} territories (or drop {n_r - n_t} reps), or pass allow_unassigned=True "
+            "(CLI: --allow-unassigned) to "
             f"leave {n_r - n_t} reps without a territory."
         )
         raise InputError(msg)
