@@ -50,10 +50,10 @@ __all__ = [
 ]
 
 # Reps, segments, regions and CRM export (issue 14).
-from geoterr.crm_export import export_plan  # noqa: E402
-from geoterr.hierarchy import design_regions, design_top_down  # noqa: E402
-from geoterr.layers import LayeredPlan, design_layers, load_layers  # noqa: E402
-from geoterr.reps import assign_reps, design_for_reps, read_reps  # noqa: E402
+from geoterr.crm_export import export_plan
+from geoterr.hierarchy import design_regions, design_top_down
+from geoterr.layers import LayeredPlan, design_layers, load_layers
+from geoterr.reps import assign_reps, design_for_reps, read_reps
 
 __all__ += [
     "LayeredPlan",

@@ -251,7 +251,7 @@ def _run(args: argparse.Namespace) -> Plan:
         return _map(args)
     handled = cli_reps.run(args)  # reps, segments, regions, assign, export
     if handled is not None:
-        return handled  # type: ignore[no-any-return]
+        return handled
     started = time.perf_counter()
     if args.command == "demo":
         source: Any = sample_path()

@@ -50,7 +50,9 @@ def add_design_options(p: argparse.ArgumentParser) -> None:
         "whose first column lists their ids (needs --key-account-reps)",
     )
     g.add_argument(
-        "--key-account-reps", metavar="COLUMN", help="customers column naming each key account's rep"
+        "--key-account-reps",
+        metavar="COLUMN",
+        help="customers column naming each key account's rep",
     )
     g.add_argument(
         "--continuity",
@@ -68,8 +70,13 @@ def _assign_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--costs", type=Path, help="CSV rep x territory costs (index rep ids)")
     p.add_argument("--visits", help="customers column of visits weighting travel")
     cap = p.add_mutually_exclusive_group()
-    cap.add_argument("--capacity", dest="capacity", action="store_true", default=None,
-                     help="match rep FTE to territory size")
+    cap.add_argument(
+        "--capacity",
+        dest="capacity",
+        action="store_true",
+        default=None,
+        help="match rep FTE to territory size",
+    )
     cap.add_argument("--no-capacity", dest="capacity", action="store_false")
     p.add_argument("--allow-unassigned", action="store_true", help="more reps than territories")
 
@@ -177,7 +184,8 @@ def _export(args: argparse.Namespace) -> Any:
     )
     log.info("%s export written to %s", args.format, folder)
     if not args.quiet:
-        print(f"{args.format} files in {folder}: {', '.join(sorted(p.name for p in folder.glob('*.csv')))}")
+        names = ", ".join(sorted(p.name for p in folder.glob("*.csv")))
+        print(f"{args.format} files in {folder}: {names}")
     return SimpleNamespace(status="feasible")
 
 
@@ -250,7 +258,9 @@ def _design(args: argparse.Namespace) -> Any:
             raise InputError("--key-accounts needs --segments (key accounts form their own layer).")
         units = build_units(customers, method=args.units, measures=measures, **_unit_options(args))
         if reps is not None and args.territories == len(reps):
-            plan = design_for_reps(units, reps, balance=balance, current=args.current, **design_options)
+            plan = design_for_reps(
+                units, reps, balance=balance, current=args.current, **design_options
+            )
         else:
             from geoterr.design import design
 
@@ -283,7 +293,18 @@ def _report(plan: Any, folder: Path, quiet: bool) -> None:
     if roster is not None:
         shown = [
             c
-            for c in ("layer", "rep", "name", "territory", "region", "customers", "workload", "fte", "kept", "status")
+            for c in (
+                "layer",
+                "rep",
+                "name",
+                "territory",
+                "region",
+                "customers",
+                "workload",
+                "fte",
+                "kept",
+                "status",
+            )
             if c in roster.columns
         ]
         with pd.option_context("display.width", 140, "display.max_columns", 20):

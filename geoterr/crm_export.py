@@ -137,9 +137,9 @@ def territory_tree(plan: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
                             "name": str(name),
                             "kind": level,
                             "layer": layer,
-                            "parent": top_key if pd.isna(parent) else _region_key(
-                                prefix, regions, parent
-                            ),
+                            "parent": top_key
+                            if pd.isna(parent)
+                            else _region_key(prefix, regions, parent),
                             "manager": row.get("manager"),
                         }
                     )
@@ -189,7 +189,9 @@ def territory_tree(plan: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
             frame[column] = None
     taken: set[str] = set()
     frame["developer_name"] = [
-        developer_name(f"{row.layer}_{row['name']}" if row.kind != "layer" and layered else row["name"], taken)
+        developer_name(
+            f"{row.layer}_{row['name']}" if row.kind != "layer" and layered else row["name"], taken
+        )
         for _, row in frame.iterrows()
     ]
     accounts = pd.concat(account_tables, ignore_index=True) if account_tables else pd.DataFrame()
@@ -205,7 +207,9 @@ def _check_target(out: str | os.PathLike[str]) -> Path:
     if target == Path.cwd().resolve() or target.parent == target:
         msg = f"`out` {str(out)!r} is the current or root folder; give a new folder."
         raise InputError(msg)
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+    if target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())
+    ):
         msg = (
             f"`out` {str(target)!r} is a file or a non-empty folder that is not a geoterr "
             "export; choose a new or empty folder so nothing there is overwritten."
@@ -214,7 +218,9 @@ def _check_target(out: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _write_atomically(target: Path, files: Mapping[str, pd.DataFrame], meta: dict[str, Any]) -> None:
+def _write_atomically(
+    target: Path, files: Mapping[str, pd.DataFrame], meta: dict[str, Any]
+) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
@@ -223,7 +229,9 @@ def _write_atomically(target: Path, files: Mapping[str, pd.DataFrame], meta: dic
         (work / MARKER).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
         os.chmod(work, 0o755)
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
+            )
             old.rmdir()
             target.rename(old)
             work.rename(target)
@@ -314,7 +322,9 @@ def _salesforce_files(
             "ParentTerritory2Id": _resolve(parent_dev, ids),
             "Description": [
                 f"{kind} {name}" + (f" (rep {r})" if isinstance(r, str) and r else "")
-                for kind, name, r in zip(nodes["kind"], nodes["name"], nodes["rep_name"], strict=True)
+                for kind, name, r in zip(
+                    nodes["kind"], nodes["name"], nodes["rep_name"], strict=True
+                )
             ],
         }
     )
@@ -426,7 +436,11 @@ def export_plan(
     object_ids = _column(accounts, account_column, "CRM account id", option)
     _check_accounts(accounts, object_ids, account_column or "the customer id")
     users = _user_ids(plan, user_column)
-    meta = {"format": format, "accounts": len(accounts), "territories": int((nodes["kind"] == "territory").sum())}
+    meta = {
+        "format": format,
+        "accounts": len(accounts),
+        "territories": int((nodes["kind"] == "territory").sum()),
+    }
     if format == "salesforce":
         files = _salesforce_files(
             nodes,
@@ -473,6 +487,10 @@ def _generic_files(
     if table["layer"].isna().all():
         table = table.drop(columns="layer")
     tree = nodes[["developer_name", "name", "kind", "layer", "rep", "rep_name", "manager"]].copy()
-    tree.insert(1, "parent", nodes["parent"].map(dict(zip(nodes["key"], nodes["developer_name"], strict=True))))
+    tree.insert(
+        1,
+        "parent",
+        nodes["parent"].map(dict(zip(nodes["key"], nodes["developer_name"], strict=True))),
+    )
     tree = tree.rename(columns={"developer_name": "code"})
     return {"accounts.csv": table, "territories.csv": tree}

@@ -60,7 +60,9 @@ def _top_level(plan: Any) -> tuple[str, gpd.GeoDataFrame]:
     return str(top["level"].iloc[0]), top
 
 
-def _item_graph(plan: Any, level: str, items: gpd.GeoDataFrame, projected: gpd.GeoSeries) -> nx.Graph:
+def _item_graph(
+    plan: Any, level: str, items: gpd.GeoDataFrame, projected: gpd.GeoSeries
+) -> nx.Graph:
     """Adjacency between territories (from the unit graph when the plan has its units) or
     between regions (their polygons touch)."""
     graph = nx.Graph()
@@ -137,7 +139,10 @@ def _managers(managers: Any, names: list[str]) -> list[Any]:
     if isinstance(managers, Mapping):
         unknown = [m for m in managers if str(m) not in names]
         if unknown:
-            msg = f"`managers` names unknown regions {format_ids(unknown)}; regions: {format_ids(names)}."
+            msg = (
+                f"`managers` names unknown regions {format_ids(unknown)}; regions: "
+                f"{format_ids(names)}."
+            )
             raise InputError(msg)
         return [managers.get(n) for n in names]
     managers = list(managers)
@@ -166,7 +171,9 @@ def _design_level(
 
     if balance is not None or n == 1:
         chosen = balance if balance is not None else _default_balance(plan, units)
-        return design(units, n, balance=chosen, time_limit=time_limit, random_state=random_state, **options)
+        return design(
+            units, n, balance=chosen, time_limit=time_limit, random_state=random_state, **options
+        )
     measure = next(iter(_default_balance(plan, units)))
     last: InfeasibleError | None = None
     for tolerance in DEFAULT_TOLERANCES:
@@ -253,7 +260,6 @@ def design_regions(
     >>> sorted(plan.territories["region"].value_counts().index)
     ['Region 1', 'Region 2', 'Region 3']
     """
-    from geoterr.design import design
 
     below, units = level_units(plan)
     n_items = len(units)
@@ -298,8 +304,17 @@ def attach_level(
         of_territory = territories[below].astype(str).map(membership)
     territories[level] = of_territory.to_numpy()
     items = territories if below == "territory" else plan.regions[plan.regions["level"] == below]
-    sums = pd.DataFrame(items[_summable(items)]).groupby(membership.reindex(items.index.astype(str)).to_numpy()).sum()
-    geoms = [shapely.union_all(items.geometry[membership.reindex(items.index.astype(str)).to_numpy() == n].to_numpy()) for n in names]
+    sums = (
+        pd.DataFrame(items[_summable(items)])
+        .groupby(membership.reindex(items.index.astype(str)).to_numpy())
+        .sum()
+    )
+    geoms = [
+        shapely.union_all(
+            items.geometry[membership.reindex(items.index.astype(str)).to_numpy() == n].to_numpy()
+        )
+        for n in names
+    ]
     table = gpd.GeoDataFrame(sums.reindex(names), geometry=geoms, crs=4326)
     table.index.name = "region"
     table.insert(0, "level", level)
@@ -319,13 +334,18 @@ def attach_level(
     customers = plan.customers
     if customers is not None:
         customers = customers.copy()
-        customers[level] = customers["territory"].astype(str).map(territories[level].to_dict()).to_numpy()
+        customers[level] = (
+            customers["territory"].astype(str).map(territories[level].to_dict()).to_numpy()
+        )
     roster = plan.roster
     if roster is not None:
         roster = roster.copy()
         roster[level] = roster["territory"].map(territories[level].to_dict())
     params = dict(plan.params)
-    params["levels"] = [*params.get("levels", []), {"level": level, "below": below, "n": len(names)}]
+    params["levels"] = [
+        *params.get("levels", []),
+        {"level": level, "below": below, "n": len(names)},
+    ]
     all_problems = tuple(plan.problems) + tuple(problems)
     return dataclasses.replace(
         plan,
@@ -483,10 +503,8 @@ def design_top_down(
         counts = split_counts(int(n_territories), weights)
     parts = []
     for name, k in zip(region_names, counts, strict=True):
-        ids = region_of_unit.index[region_of_unit == name]
-        sub = design(
-            subset_units(units, ids), k, balance=balance, time_limit=time_limit, **options
-        )
+        ids = list(region_of_unit.index[region_of_unit == name])
+        sub = design(subset_units(units, ids), k, balance=balance, time_limit=time_limit, **options)
         parts.append(_rename_plan(sub, name))
     customers = None
     if units.customers is not None:
@@ -510,7 +528,9 @@ def design_top_down(
         status="feasible" if not problems else "violated",
         problems=tuple(problems),
         objective=float(sum(p.objective or 0.0 for p in parts)),
-        lower_bound=None if any(b is None for b in bounds) else float(sum(bounds)),  # type: ignore[arg-type]
+        lower_bound=None
+        if any(b is None for b in bounds)
+        else float(sum(b or 0.0 for b in bounds)),
         seconds=float(top.seconds + sum(p.seconds for p in parts)),
         units=units,
     )

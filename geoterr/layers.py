@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geoterr._errors import InputError, format_ids
@@ -76,7 +75,11 @@ class LayeredPlan:
     @property
     def customers(self) -> gpd.GeoDataFrame:
         """Every customer once, with ``layer``, ``territory`` and (when staffed) ``rep``."""
-        frames = [p.customers.assign(layer=name) for name, p in self.layers.items() if p.customers is not None]
+        frames = [
+            p.customers.assign(layer=name)
+            for name, p in self.layers.items()
+            if p.customers is not None
+        ]
         if self.key_accounts is not None and len(self.key_accounts):
             frames.append(self.key_accounts.assign(layer=KEY_ACCOUNTS))
         table = pd.concat(frames)
@@ -99,7 +102,9 @@ class LayeredPlan:
     @property
     def roster(self) -> pd.DataFrame | None:
         """Every layer's roster (a ``layer`` column first), key-account reps included."""
-        frames = [p.roster.assign(layer=name) for name, p in self.layers.items() if p.roster is not None]
+        frames = [
+            p.roster.assign(layer=name) for name, p in self.layers.items() if p.roster is not None
+        ]
         keys = self.key_account_reps
         if keys is not None:
             frames.append(keys)
@@ -120,7 +125,9 @@ class LayeredPlan:
         out["territory"] = KEY_ACCOUNTS + " " + out["rep_name"].astype(str)
         for column in ("workload", "annual_revenue"):
             if column in k.columns:
-                out["workload" if column == "workload" else "revenue"] = grouped[column].sum().to_numpy()
+                out["workload" if column == "workload" else "revenue"] = (
+                    grouped[column].sum().to_numpy()
+                )
         out["status"] = "key accounts"
         out["layer"] = KEY_ACCOUNTS
         return out
@@ -132,7 +139,9 @@ class LayeredPlan:
         from geoterr.plan_files import save_plan
 
         target = Path(path).resolve()
-        if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+        if target.exists() and (
+            not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())
+        ):
             msg = (
                 f"`path` {str(target)!r} is a file or a non-empty folder that is not a geoterr "
                 "layered plan; choose a new or empty folder."
@@ -148,7 +157,10 @@ class LayeredPlan:
                 save_plan(plan, work / "layers" / folders[name], map=False)
             customers = self.customers
             table = pd.DataFrame(customers.drop(columns=customers.geometry.name))
-            table["latitude_wgs84"], table["longitude_wgs84"] = customers.geometry.y, customers.geometry.x
+            table["latitude_wgs84"], table["longitude_wgs84"] = (
+                customers.geometry.y,
+                customers.geometry.x,
+            )
             table.reset_index().to_csv(work / "assignments.csv", index=False)
             self.summary().to_csv(work / "summary.csv", index=False)
             roster = self.roster
@@ -171,7 +183,9 @@ class LayeredPlan:
                 self.map().save(work / "map.html")
             os.chmod(work, 0o755)
             if target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+                old = Path(
+                    tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
+                )
                 old.rmdir()
                 target.rename(old)
                 work.rename(target)
@@ -215,8 +229,9 @@ class LayeredMap:
                 f'onchange="show({i})"> {label}</label>'
             )
             style = "" if i == 0 else ' style="display:none"'
+            source = html.escape(page, quote=True)
             frames.append(
-                f'<iframe id="layer{i}" title="{label}" srcdoc="{html.escape(page, quote=True)}"{style}></iframe>'
+                f'<iframe id="layer{i}" title="{label}" srcdoc="{source}"{style}></iframe>'
             )
         return (
             "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Territory layers</title>"
@@ -286,14 +301,18 @@ def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
     key_accounts = None
     if meta.get("key_accounts") and (folder / "key_accounts.csv").exists():
         table = _infer_numeric(
-            pd.read_csv(folder / "key_accounts.csv", dtype=str, keep_default_na=False, na_values=[""])
+            pd.read_csv(
+                folder / "key_accounts.csv", dtype=str, keep_default_na=False, na_values=[""]
+            )
         ).set_index(meta["id_column"])
         key_accounts = gpd.GeoDataFrame(
             table.drop(columns=["latitude_wgs84", "longitude_wgs84"]),
             geometry=gpd.points_from_xy(table["longitude_wgs84"], table["latitude_wgs84"]),
             crs=4326,
         )
-    return LayeredPlan(layers=layers, key_accounts=key_accounts, segment=meta["segment"], params=meta["params"])
+    return LayeredPlan(
+        layers=layers, key_accounts=key_accounts, segment=meta["segment"], params=meta["params"]
+    )
 
 
 def _key_account_ids(customers: gpd.GeoDataFrame, key_accounts: Any) -> pd.Index:
@@ -356,7 +375,7 @@ def _key_account_table(
     if reps is not None:
         by_name = {str(n): str(r) for r, n in reps["name"].items()}
         known = set(reps.index.astype(str))
-        rep_ids = rep_ids.map(lambda v: v if v in known else by_name.get(v, None))
+        rep_ids = rep_ids.map(lambda v: v if v in known else by_name.get(v))
         unknown = rep_ids.isna()
         if unknown.any():
             msg = (
@@ -516,7 +535,12 @@ def design_layers(
     )
     layers = {}
     for value, group in groups.items():
-        units = build_units(group, method=method, measures=list(measures), **(unit_options or {}))
+        units = build_units(
+            group,
+            method=method,  # type: ignore[arg-type]
+            measures=list(measures),
+            **(unit_options or {}),
+        )
         if rep_table is not None and (counts is None or counts[value] == len(serving[value])):
             plan = design_for_reps(units, serving[value], balance=balance, **options)
         else:
@@ -532,7 +556,7 @@ def design_layers(
     params = {
         "segment": segment,
         "n_territories": {v: len(p.territories) for v, p in layers.items()},
-        "key_accounts": int(len(held)),
+        "key_accounts": len(held),
         "n_regions": n_regions,
         "balance": balance,
     }

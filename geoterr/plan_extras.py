@@ -47,7 +47,9 @@ def load_extras(folder: Path, plan: Any) -> Any:
     changes: dict[str, Any] = {}
     if (folder / "roster.csv").exists():
         roster = pd.read_csv(folder / "roster.csv", dtype={"rep": str, "territory": str})
-        roster["kept"] = roster["kept"].map({True: True, False: False, "True": True, "False": False})
+        roster["kept"] = roster["kept"].map(
+            {True: True, False: False, "True": True, "False": False}
+        )
         changes["roster"] = roster
     if (folder / "regions.geojson").exists():
         regions = gpd.read_file(folder / "regions.geojson").set_index("region")

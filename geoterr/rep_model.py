@@ -32,7 +32,9 @@ def unmatched_reason(
     free = np.flatnonzero(match < 0)
     if len(free) == 0:
         return None
-    rows_of: list[np.ndarray] = [graph.indices[graph.indptr[i] : graph.indptr[i + 1]] for i in range(graph.shape[0])]
+    rows_of: list[np.ndarray] = [
+        graph.indices[graph.indptr[i] : graph.indptr[i + 1]] for i in range(graph.shape[0])
+    ]
     partner = np.full(graph.shape[1], -1)
     partner[match[match >= 0]] = np.flatnonzero(match >= 0)
     # alternating search from one free row: rows reached and their columns violate Hall

@@ -214,7 +214,7 @@ def _checked_reps(table: pd.DataFrame, cols: dict[str, Any]) -> pd.DataFrame:
     out["longitude"] = longitude.to_numpy(dtype=float)
     out["fte"] = fte.to_numpy(dtype=float)
     skills = table[cols["skills"]] if cols["skills"] else pd.Series(None, index=table.index)
-    out["skills"] = [_skill_set(v) for v in skills]
+    out["skills"] = pd.Series([_skill_set(v) for v in skills], index=out.index, dtype=object)
     current = table[cols["current"]] if cols["current"] else pd.Series(None, index=table.index)
     out["current_territory"] = [None if pd.isna(v) else str(v) for v in current]
     used = {c for c in cols.values() if c is not None}
@@ -329,7 +329,7 @@ def travel_costs(
     """
     lonlat, territory, weight = _plan_points(plan, visits)
     names = [str(t) for t in plan.territories.index]
-    column = pd.Index(names).get_indexer(territory)
+    column = pd.Index(names).get_indexer(pd.Index(territory))
     keep = column >= 0
     lonlat, column, weight = lonlat[keep], column[keep], weight[keep]
     members = sparse.csr_matrix(
@@ -496,7 +496,7 @@ def _left_out(
             why.append(f"{_n(fte)} FTE, the smallest territory is {_n(sizes.min())} FTE")
         if missing:
             why.append(f"lacks {', '.join(missing)}")
-        out.append(f"rep {reps.index[i]} fits none ({'; '.join(why) or 'requirements'})")
+        out.append(f"rep {reps.index[int(i)]} fits none ({'; '.join(why) or 'requirements'})")
     return f" ({'; '.join(out)})" if out else ""
 
 
@@ -744,9 +744,7 @@ def with_reps(
         reps.loc[rep_of[t], "name"] if t in rep_of else OPEN_TERRITORY for t in names
     ]
     territories["fte"] = [reps.loc[rep_of[t], "fte"] if t in rep_of else np.nan for t in names]
-    territories["travel_km"] = [
-        travel.loc[rep_of[t], t] if t in rep_of else np.nan for t in names
-    ]
+    territories["travel_km"] = [travel.loc[rep_of[t], t] if t in rep_of else np.nan for t in names]
     customers = plan.customers
     if customers is not None:
         customers = customers.copy()
@@ -779,23 +777,22 @@ def _roster(
     sizes: np.ndarray,
 ) -> pd.DataFrame:
     size_of = dict(zip(territories.index.astype(str), sizes, strict=True))
-    revenue = next(
-        (c for c in ("annual_revenue", "revenue") if c in territories.columns), None
-    )
+    revenue = next((c for c in ("annual_revenue", "revenue") if c in territories.columns), None)
     workload = "workload" if "workload" in territories.columns else None
     rows = []
 
     def measures(t: str | None) -> dict[str, Any]:
         if t is None:
             return {"customers": 0, "workload": np.nan, "revenue": np.nan}
-        row = territories.loc[t]
+        row: dict[Hashable, Any] = territories.loc[t].to_dict()
         return {
             "customers": int(row["customers"]) if "customers" in row else np.nan,
             "workload": float(row[workload]) if workload else np.nan,
             "revenue": float(row[revenue]) if revenue else np.nan,
         }
 
-    for rep, info in reps.iterrows():
+    names = [str(c) for c in travel.columns]
+    for i, (rep, info) in enumerate(reps.iterrows()):
         t = pairs.get(str(rep))
         current = info["current_territory"]
         rows.append(
@@ -804,7 +801,9 @@ def _roster(
                 "name": info["name"],
                 "territory": t,
                 **measures(t),
-                "travel_km": float(travel.loc[rep, t]) if t is not None else np.nan,
+                "travel_km": float(travel.to_numpy()[i, names.index(t)])
+                if t is not None
+                else np.nan,
                 "fte": float(info["fte"]),
                 "size": float(size_of[t]) if t is not None else np.nan,
                 "current_territory": current,
