@@ -20,11 +20,12 @@ __all__ = ["solve_assignment", "unmatched_reason"]
 
 def unmatched_reason(
     allowed: np.ndarray, reps: list[str], territories: list[str], must_fill: str
-) -> str | None:
+) -> tuple[str, list[int], list[int]] | None:
     """Why no assignment fills every territory (``must_fill="territories"``) or places every
     rep (``"reps"``): a set of them that can only go to fewer partners (Hall's condition).
 
-    Returns None when a matching saturating that side exists.
+    Returns None when a matching saturating that side exists, else the reason in words with
+    the positions of the set that cannot be served and of the partners it can go to.
     """
     graph = sparse.csr_matrix(allowed.T if must_fill == "territories" else allowed)
     # rows = the side that must be saturated
@@ -54,12 +55,13 @@ def unmatched_reason(
     side, other = (territories, reps) if must_fill == "territories" else (reps, territories)
     rows = sorted(seen_rows)
     cols = sorted(seen_cols)
-    return (
+    text = (
         f"{len(rows)} {'territories' if must_fill == 'territories' else 'reps'} "
         f"({format_ids([side[i] for i in rows])}) can only go to "
         f"{len(cols)} {'reps' if must_fill == 'territories' else 'territories'}"
         f"{' (' + format_ids([other[i] for i in cols]) + ')' if cols else ''}"
     )
+    return text, rows, cols
 
 
 def solve_assignment(

@@ -478,26 +478,30 @@ def _warn_unused_skills(reps: pd.DataFrame, needed: dict[str, frozenset[str]]) -
 
 
 def _left_out(
-    allowed: np.ndarray,
     reps: pd.DataFrame,
     needed: dict[str, frozenset[str]],
     names: list[str],
     sizes: np.ndarray,
     tolerance: float | None,
+    group: list[int],
+    partners: list[int],
 ) -> str:
-    """Why the reps that fit no territory at all are out (skills, FTE)."""
+    """Why the reps outside ``partners`` cannot take any territory of ``group``."""
     out = []
-    for i in np.flatnonzero(~allowed.any(axis=1)):
+    smallest = float(sizes[group].min())
+    for i in range(len(reps)):
+        if i in partners:
+            continue
         skills = reps["skills"].iloc[i]
         fte = float(reps["fte"].iloc[i])
-        missing = sorted(set().union(*needed.values()) - skills)
         why = []
-        if tolerance is not None and fte * (1 + tolerance) < sizes.min() - 1e-9:
-            why.append(f"{_n(fte)} FTE, the smallest territory is {_n(sizes.min())} FTE")
-        if missing:
-            why.append(f"lacks {', '.join(missing)}")
-        out.append(f"rep {reps.index[int(i)]} fits none ({'; '.join(why) or 'requirements'})")
-    return f" ({'; '.join(out)})" if out else ""
+        if tolerance is not None and fte * (1 + tolerance) < smallest - 1e-9:
+            why.append(f"{_n(fte)} FTE, they are {_n(smallest)} FTE or more")
+        lacking = sorted(set().union(*(needed[names[j]] for j in group)) - skills)
+        if lacking:
+            why.append(f"lacks {', '.join(lacking)}")
+        out.append(f"{reps.index[i]}: {'; '.join(why) or 'requirements'}")
+    return f"; the other reps cannot take them ({'; '.join(out)})" if out else ""
 
 
 def _explain(
@@ -539,8 +543,11 @@ def _explain(
         from geoterr.rep_model import unmatched_reason
 
         hall = unmatched_reason(allowed, [str(r) for r in reps.index], names, must_fill)
-        if hall:
-            reasons.append(hall + _left_out(allowed, reps, needed, names, sizes, tolerance))
+        if hall and must_fill == "territories":
+            text, group, partners = hall
+            reasons.append(text + _left_out(reps, needed, names, sizes, tolerance, group, partners))
+        elif hall:
+            reasons.append(hall[0])
     return "; ".join(reasons)
 
 
