@@ -689,7 +689,12 @@ def assign_reps(
     must_fill = "territories" if n_r >= n_t else "reps"
     reason = _explain(allowed, reps, names, needed, sizes, tolerance, must_fill)
     if reason:
-        raise InfeasibleError(f"No rep assignment keeps every requirement: {reason}.")
+        msg = (
+            f"No rep assignment keeps every requirement: {reason}. Give reps the missing "
+            "skills, design the territories around the reps' FTEs (design_for_reps or "
+            "design(capacity=...)), raise `capacity_tolerance` or pass capacity=False."
+        )
+        raise InfeasibleError(msg)
     possible = int((kept & allowed).sum())
     if min_kept is not None and min_kept > possible:
         msg = (
