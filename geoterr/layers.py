@@ -55,12 +55,15 @@ class LayeredPlan:
         The customers column the layers split on.
     params : dict
         How the layers were made.
+    reps : DataFrame or None
+        The reps (:func:`geoterr.read_reps`) the layers and key accounts were staffed with.
     """
 
     layers: dict[str, Any]
     key_accounts: gpd.GeoDataFrame | None = None
     segment: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    reps: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def status(self) -> str:
@@ -130,6 +133,12 @@ class LayeredPlan:
                 )
         out["status"] = "key accounts"
         out["layer"] = KEY_ACCOUNTS
+        if self.reps is not None:
+            standard = ("name", "latitude", "longitude", "fte", "skills", "current_territory")
+            for column in self.reps.columns:
+                if column not in standard and column not in out.columns:
+                    out[column] = out["rep"].map(self.reps[column].to_dict())
+            out["fte"] = out["rep"].map(self.reps["fte"].to_dict())
         return out
 
     def save(self, path: str | os.PathLike[str], *, map: bool = True) -> Path:
@@ -171,6 +180,9 @@ class LayeredPlan:
                 keys["latitude_wgs84"] = self.key_accounts.geometry.y
                 keys["longitude_wgs84"] = self.key_accounts.geometry.x
                 keys.reset_index().to_csv(work / "key_accounts.csv", index=False)
+            if self.reps is not None:
+                reps = self.reps.assign(skills=[";".join(sorted(x)) for x in self.reps["skills"]])
+                reps.reset_index().to_csv(work / "reps.csv", index=False)
             meta = {
                 "segment": self.segment,
                 "layers": folders,
@@ -310,8 +322,17 @@ def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
             geometry=gpd.points_from_xy(table["longitude_wgs84"], table["latitude_wgs84"]),
             crs=4326,
         )
+    reps = None
+    if (folder / "reps.csv").exists():
+        from geoterr.reps import read_reps
+
+        reps = read_reps(folder / "reps.csv")
     return LayeredPlan(
-        layers=layers, key_accounts=key_accounts, segment=meta["segment"], params=meta["params"]
+        layers=layers,
+        key_accounts=key_accounts,
+        segment=meta["segment"],
+        params=meta["params"],
+        reps=reps,
     )
 
 
@@ -560,4 +581,6 @@ def design_layers(
         "n_regions": n_regions,
         "balance": balance,
     }
-    return LayeredPlan(layers=layers, key_accounts=keys, segment=segment, params=params)
+    return LayeredPlan(
+        layers=layers, key_accounts=keys, segment=segment, params=params, reps=rep_table
+    )

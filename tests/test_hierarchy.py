@@ -82,7 +82,9 @@ def test_any_depth(plan: gt.Plan, units: gt.Units) -> None:
     lower = regions[regions["level"] == "region"]
     # each region sits in one area, and its territories are in that area
     for name, row in lower.iterrows():
-        assert (areas.territories.loc[areas.territories["region"] == name, "area"] == row.parent).all()
+        assert (
+            areas.territories.loc[areas.territories["region"] == name, "area"] == row.parent
+        ).all()
 
 
 def test_loaded_plan_uses_polygon_adjacency(tmp_path: Path, plan: gt.Plan, units: gt.Units) -> None:

@@ -53,7 +53,9 @@ def chosen_cost(plan: gt.Plan, cost: pd.DataFrame) -> float:
     roster = plan.roster
     assert roster is not None
     assigned = roster.dropna(subset=["rep"])
-    return float(sum(cost.loc[r, t] for r, t in zip(assigned["rep"], assigned["territory"])))
+    return float(
+        sum(cost.loc[r, t] for r, t in zip(assigned["rep"], assigned["territory"], strict=True))
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

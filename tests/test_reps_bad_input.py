@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_customers, run_cli
+from conftest import make_customers
 
 import geoterr as gt
 from geoterr._errors import GeoterrWarning, InputError
+from geoterr.cli import main
 
 SAMPLE_REPS = gt.sample_path("reps.csv")
 
@@ -99,7 +100,9 @@ def test_segment_without_reps_and_key_accounts_not_in_file() -> None:
     reps["skills"] = [frozenset(["SMB"])] * 6 + [frozenset(["Mid-Market"])] * 6
     with pytest.raises(InputError, match=r"no rep serves segment\(s\) Enterprise"):
         gt.design_layers(customers, segment="segment", reps=reps, measures=["workload"])
-    with pytest.raises(InputError, match=r"2 accounts that are not in the customer file \(XX1, XX2"):
+    with pytest.raises(
+        InputError, match=r"2 accounts that are not in the customer file \(XX1, XX2"
+    ):
         gt.design_layers(
             customers,
             segment="segment",
@@ -122,34 +125,39 @@ def test_more_regions_than_territories(plan4: gt.Plan) -> None:
         gt.design_regions(plan4, 5)
 
 
-def test_cli_bad_reps_file_writes_nothing(tmp_path: Path) -> None:
+def test_cli_bad_reps_file_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     reps = pd.read_csv(SAMPLE_REPS)
     reps.loc[3, "rep_id"] = "R01"
     reps.loc[5, "capacity_fte"] = 0
     bad = tmp_path / "reps.csv"
     reps.to_csv(bad, index=False)
     out = tmp_path / "plan"
-    result = run_cli(
+    code = main([
         "design", str(gt.sample_path()), "-k", "12", "--reps", str(bad), "--out", str(out),
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert "duplicate rep ids" in result.stderr and "FTE" in result.stderr
+    ])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err
+    assert "duplicate rep ids" in err and "FTE" in err
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [bad]
 
 
-def test_cli_export_bad_account_column_writes_nothing(tmp_path: Path) -> None:
+def test_cli_export_bad_account_column_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     customers = gt.read_customers(make_customers(80, seed=1), measures=["workload"])
     plan = gt.design(gt.build_units(customers, method="points"), 3, time_limit=10)
     folder = plan.save(tmp_path / "plan", map=False)
     out = tmp_path / "sf"
-    result = run_cli(
+    code = main([
         "export", str(folder), "--format", "salesforce", "--account-column", "sf_id",
-        "--out", str(out), cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert "`account_column` 'sf_id' is not a customers column" in result.stderr
+        "--out", str(out),
+    ])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "`account_column` 'sf_id' is not a customers column" in err
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
