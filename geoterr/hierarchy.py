@@ -380,11 +380,16 @@ def split_counts(total: int, weights: Sequence[float], *, minimum: int = 1) -> l
     if total < minimum * n:
         msg = f"cannot split {total} into {n} parts of at least {minimum} each."
         raise InputError(msg)
-    share = w / w.sum() * (total - minimum * n) if w.sum() > 0 else np.zeros(n)
-    counts = np.floor(share).astype(int)
-    order = np.argsort(-(share - counts), kind="stable")
-    counts[order[: total - minimum * n - counts.sum()]] += 1
-    return [int(c + minimum) for c in counts]
+    quota = w / w.sum() * total if w.sum() > 0 else np.full(n, total / n)
+    counts = np.floor(quota).astype(int)
+    order = np.argsort(-(quota - counts), kind="stable")
+    counts[order[: total - counts.sum()]] += 1
+    while (counts < minimum).any():
+        low = int(np.argmin(counts))
+        high = int(np.argmax(counts - quota + (counts <= minimum) * -1e9))
+        counts[low] += 1
+        counts[high] -= 1
+    return [int(c) for c in counts]
 
 
 def subset_units(units: Units, ids: Sequence[Hashable]) -> Units:

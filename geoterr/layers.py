@@ -506,7 +506,7 @@ def design_layers(
     ...     balance={"workload": 0.05},
     ... )
     >>> {name: len(p.territories) for name, p in layered.layers.items()}
-    {'Enterprise': 3, 'Mid-Market': 4, 'SMB': 1}
+    {'Enterprise': 3, 'Mid-Market': 3, 'SMB': 2}
     """
     from geoterr.design import design
     from geoterr.hierarchy import design_regions

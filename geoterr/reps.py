@@ -123,7 +123,7 @@ def read_reps(
     --------
     >>> import geoterr as gt
     >>> reps = gt.read_reps(gt.sample_path("reps.csv"))
-    >>> len(reps), reps.loc["R12", "fte"]
+    >>> len(reps), float(reps.loc["R12", "fte"])
     (12, 0.5)
     """
     if isinstance(reps, str | os.PathLike):
