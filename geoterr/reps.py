@@ -274,12 +274,28 @@ def rep_homes(plan: Any) -> pd.DataFrame | None:
 # --- travel ------------------------------------------------------------------------------
 
 
-def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> Any:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat = p2 - p1
-    dlon = np.radians(lon2 - lon1)
-    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere, (n, 3)."""
+    lam, phi = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle km between every unit vector of ``a`` (m, 3) and of ``b`` (n, 3):
+    the chord length from one matrix product, then ``2 R asin(chord / 2)``."""
+    return 2.0 * EARTH_KM * _half_angles(a, b)
+
+
+def _half_angles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``asin(chord / 2)`` (half the central angle), computed in place."""
+    d = a @ b.T
+    np.multiply(d, -2.0, out=d)
+    d += 2.0
+    np.clip(d, 0.0, 4.0, out=d)
+    np.sqrt(d, out=d)
+    d *= 0.5
+    np.arcsin(d, out=d)
+    return d
 
 
 def _plan_points(plan: Any, visits: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -332,19 +348,19 @@ def travel_costs(
     column = pd.Index(names).get_indexer(pd.Index(territory))
     keep = column >= 0
     lonlat, column, weight = lonlat[keep], column[keep], weight[keep]
+    keep = weight > 0  # customers without visits add no travel
+    lonlat, column, weight = lonlat[keep], column[keep], weight[keep]
     members = sparse.csr_matrix(
         (weight, (np.arange(len(column)), column)), shape=(len(column), len(names))
     )
     out = np.zeros((len(reps), len(names)))
-    home_lon = reps["longitude"].to_numpy(float)
-    home_lat = reps["latitude"].to_numpy(float)
+    homes = _unit_vectors(reps["longitude"].to_numpy(float), reps["latitude"].to_numpy(float))
+    points = _unit_vectors(lonlat[:, 0], lonlat[:, 1])
     step = max(1, chunk // max(len(lonlat), 1))
     for start in range(0, len(reps), step):
         stop = min(start + step, len(reps))
-        d = _haversine(
-            home_lon[start:stop, None], home_lat[start:stop, None], lonlat[:, 0], lonlat[:, 1]
-        )
-        out[start:stop] = np.asarray(members.T @ d.T).T
+        out[start:stop] = np.asarray(members.T @ _half_angles(homes[start:stop], points).T).T
+    out *= 2.0 * EARTH_KM
     return pd.DataFrame(out, index=reps.index, columns=pd.Index(names, name="territory"))
 
 

@@ -203,3 +203,34 @@ def test_staffed_plan_round_trip(tmp_path: object, plan6: gt.Plan) -> None:
     assert {"rep", "rep_name", "fte", "travel_km"} <= set(summary.columns)
     assert back.customers is not None
     assert "rep" in back.customers.columns
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_priced_lp_matches_exact_assignment(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pricing path (large instances) finds the optimum of the whole model."""
+    from scipy.optimize import linear_sum_assignment
+
+    from geoterr import rep_model
+
+    monkeypatch.setattr(rep_model, "FULL_PAIRS", 10)
+    rng = np.random.default_rng(seed)
+    n = 40
+    cost = rng.uniform(1, 100, (n, n))
+    allowed = rng.random((n, n)) > 0.2
+    np.fill_diagonal(allowed, True)  # keep a perfect matching
+    kept = np.zeros((n, n), bool)
+    choice = rep_model.solve_assignment(
+        cost, allowed, kept, rep_rows="==", territory_rows="==", min_kept=None,
+        solver="highs", time_limit=30,
+    )  # fmt: skip
+    assert sorted(choice) == list(range(n))
+    assert allowed[np.arange(n), choice].all()
+    rows, cols = linear_sum_assignment(np.where(allowed, cost, 1e9))
+    assert cost[np.arange(n), choice].sum() == pytest.approx(cost[rows, cols].sum())
+    # with a count of kept pairs: the 0/1 model over the priced pairs
+    kept = np.eye(n, dtype=bool)
+    forced = rep_model.solve_assignment(
+        cost, allowed, kept, rep_rows="==", territory_rows="==", min_kept=25,
+        solver="highs", time_limit=30,
+    )  # fmt: skip
+    assert (forced == np.arange(n)).sum() >= 25
