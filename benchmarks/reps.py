@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -117,14 +118,15 @@ def synthetic_reps(plan: Plan, seed: int = 1) -> tuple[pd.DataFrame, dict[str, s
 def bench_assign(n: int, per: int) -> dict[str, object]:
     plan = synthetic_plan(n, per)
     reps, requires = synthetic_reps(plan)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     staffed = gt.assign_reps(plan, reps, requires=requires, continuity=0.3)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     info = staffed.params["reps"]
     return {
         "territories x reps": f"{n} x {n}",
         "customers": n * per,
         "seconds": round(seconds, 2),
+        "cpu seconds": round(cpu, 2),
         "kept": info["kept"],
         "skills kept": all(
             set(requires.get(t, "").split(";")) - {""} <= set(str(s).split(";"))
@@ -134,12 +136,40 @@ def bench_assign(n: int, per: int) -> dict[str, object]:
 
 
 def bench_sample() -> dict[str, object]:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     customers = gt.read_customers(gt.sample_path(), measures=["workload", "annual_revenue"])
     reps = gt.read_reps(gt.sample_path("reps.csv"))
     reps["skills"] = [frozenset([SAMPLE_SEGMENTS[r]]) for r in reps.index]
     keys = customers.nlargest(10, "annual_revenue").index
-    layered = gt.design_layers(
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layered = _sample_layers(customers, reps, keys)
+    designed = time.perf_counter() - started
+    out = Path(tempfile.mkdtemp())
+    layered.save(out / "plan")
+    gt.export_plan(gt.load_layers(out / "plan"), out / "sf", format="salesforce")
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    summary = layered.summary()
+    geo = summary[summary["layer"] != "Key accounts"]
+    region_dev = {}
+    for name, plan in layered.layers.items():
+        work = plan.regions["workload"]
+        region_dev[name] = round(float((work / work.mean() - 1).abs().max()), 3)
+    return {
+        "layers": {k: len(p.territories) for k, p in layered.layers.items()},
+        "status": layered.status,
+        "max workload deviation": round(float(geo["workload_deviation"].abs().max()), 4),
+        "contiguous": bool(geo["contiguous"].all()),
+        "regions: max workload deviation": region_dev,
+        "warnings": [str(w.message) for w in caught],
+        "design seconds": round(designed, 1),
+        "end to end seconds (save, map, load, export)": round(seconds, 1),
+        "end to end cpu seconds": round(cpu, 1),
+    }
+
+
+def _sample_layers(customers: pd.DataFrame, reps: pd.DataFrame, keys: pd.Index) -> gt.LayeredPlan:
+    return gt.design_layers(
         customers,
         segment="segment",
         reps=reps,
@@ -148,24 +178,8 @@ def bench_sample() -> dict[str, object]:
         measures=["workload", "annual_revenue"],
         balance={"workload": 0.05},
         n_regions=3,
-        region_balance={"workload": 0.5},
         time_limit=30,
     )
-    designed = time.perf_counter() - started
-    out = Path(tempfile.mkdtemp())
-    layered.save(out / "plan")
-    gt.export_plan(gt.load_layers(out / "plan"), out / "sf", format="salesforce")
-    seconds = time.perf_counter() - started
-    summary = layered.summary()
-    geo = summary[summary["layer"] != "Key accounts"]
-    return {
-        "layers": {k: len(p.territories) for k, p in layered.layers.items()},
-        "status": layered.status,
-        "max workload deviation": round(float(geo["workload_deviation"].abs().max()), 4),
-        "contiguous": bool(geo["contiguous"].all()),
-        "design seconds": round(designed, 1),
-        "end to end seconds (save, map, load, export)": round(seconds, 1),
-    }
 
 
 def main() -> None:

@@ -202,7 +202,7 @@ def _key_accounts(value: str | None, customers: Any) -> Any:
 
 
 def _design(args: argparse.Namespace) -> Any:
-    from geoterr.cli import _unit_options
+    from geoterr.cli import _before, _unit_options
     from geoterr.design.problem import parse_balance_text
     from geoterr.hierarchy import design_regions
     from geoterr.io import read_customers
@@ -213,6 +213,7 @@ def _design(args: argparse.Namespace) -> Any:
 
     started = time.perf_counter()
     check_target(args.out)
+    before = _before(args.before)
     balance = parse_balance_text(args.balance) if args.balance else None
     extra = [m.strip() for m in args.measures.split(",") if m.strip()]
     measures = list(dict.fromkeys([m for m in (balance or {}) if m != "customers"] + extra))
@@ -227,6 +228,10 @@ def _design(args: argparse.Namespace) -> Any:
         on_invalid="drop" if args.drop_invalid else "raise",
     )
     log.info("%d customers read (id column %r)", len(customers), customers.index.name)
+    for option, column in (("--current", args.current), ("--before", before)):
+        if isinstance(column, str) and column not in customers.columns:
+            msg = f"{option} {column!r} is not a customers column (nor a plan folder)."
+            raise InputError(msg)
     reps = read_reps(args.reps) if args.reps else None
     design_options = {
         "objective": args.objective,
@@ -276,11 +281,12 @@ def _design(args: argparse.Namespace) -> Any:
                 plan = assign_reps(plan, reps, continuity=args.continuity)
         if args.regions:
             plan = design_regions(plan, args.regions)
-        folder = plan.save(args.out, map=not args.no_map, tiles=args.tiles)
+        folder = plan.save(args.out, map=not args.no_map, tiles=args.tiles, before=before)
     if args.figure is not None and not args.segments:
         from geoterr.cli import _figure
+        from geoterr.reps import rep_homes
 
-        _figure(plan, args.figure, None)
+        _figure(plan, args.figure, rep_homes(plan))  # type: ignore[arg-type]
     log.info("done in %.1f s", time.perf_counter() - started)
     _report(plan, folder, args.quiet)
     return plan
