@@ -26,7 +26,13 @@ from geoterr.graph import connect_components
 from geoterr.projection import local_crs
 from geoterr.units import COUNT, Units
 
-__all__ = ["design_regions", "design_top_down", "region_layer", "split_counts"]
+__all__ = [
+    "add_region_layer",
+    "design_regions",
+    "design_top_down",
+    "region_layer",
+    "split_counts",
+]
 
 NOT_SUMMED = (
     "polsby_popper",
@@ -546,6 +552,23 @@ def design_top_down(
     return attach_level(
         plan, "region", "territory", membership, region_names, _managers(managers, region_names)
     )
+
+
+def add_region_layer(m: Any, plan: Any) -> Any:
+    """Add the regions' outlines to a map made by :func:`geoterr.plan_map`, before its layer
+    control (whose script must come after every layer it lists)."""
+    import folium
+
+    layer = region_layer(plan)
+    if layer is None:
+        return m
+    controls = [(k, v) for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
+    for key, _ in controls:
+        del m._children[key]
+    layer.add_to(m)
+    for key, control in controls:
+        m.add_child(control, name=key)
+    return m
 
 
 def region_layer(plan: Any, *, level: str | None = None, name: str | None = None) -> Any:

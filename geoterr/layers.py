@@ -231,7 +231,8 @@ class LayeredMap:
         self.pages = dict(pages)
 
     def render(self) -> str:
-        """The HTML page (each map self-contained in an ``iframe``)."""
+        """The HTML page (each map self-contained in an ``iframe``; all are laid out at full
+        size and only the chosen one is visible, so each map fits its territories)."""
         buttons, frames = [], []
         for i, (name, page) in enumerate(self.pages.items()):
             label = html.escape(name)
@@ -240,7 +241,7 @@ class LayeredMap:
                 f'<label><input type="radio" name="layer" value="{i}"{checked} '
                 f'onchange="show({i})"> {label}</label>'
             )
-            style = "" if i == 0 else ' style="display:none"'
+            style = "" if i == 0 else ' style="visibility:hidden"'
             source = html.escape(page, quote=True)
             frames.append(
                 f'<iframe id="layer{i}" title="{label}" srcdoc="{source}"{style}></iframe>'
@@ -249,12 +250,13 @@ class LayeredMap:
             "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Territory layers</title>"
             "<style>body{margin:0;font-family:sans-serif}#bar{padding:6px 10px;background:#f4f4f4;"
             "border-bottom:1px solid #ccc}#bar label{margin-right:14px}iframe{border:0;width:100%;"
-            "height:calc(100vh - 36px)}</style></head><body><div id='bar'><b>Layer:</b> "
+            "height:calc(100vh - 36px);position:absolute;left:0;top:36px}</style></head><body>"
+            "<div id='bar'><b>Layer:</b> "
             + " ".join(buttons)
             + "</div>"
             + "".join(frames)
             + "<script>function show(k){document.querySelectorAll('iframe').forEach("
-            "function(f,i){f.style.display=i===k?'':'none';});}</script></body></html>"
+            "function(f,i){f.style.visibility=i===k?'visible':'hidden';});}</script></body></html>"
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -269,13 +271,14 @@ def _key_account_map(plan: LayeredPlan) -> Any:
     import folium
 
     from geoterr.map_data import PALETTE
+    from geoterr.maps import StandaloneMap
 
     keys = plan.key_accounts
     assert keys is not None
-    x0, y0, x1, y1 = keys.total_bounds
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, prefer_canvas=True)
-    m.fit_bounds([[y0, x0], [y1, x1]])
     outlines = pd.concat([p.territories[["geometry"]] for p in plan.layers.values()])
+    x0, y0, x1, y1 = gpd.GeoDataFrame(outlines, crs=4326).total_bounds
+    m = StandaloneMap(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, prefer_canvas=True)
+    m.fit_bounds([[y0, x0], [y1, x1]])
     folium.GeoJson(
         gpd.GeoDataFrame(outlines, crs=4326).to_json(),
         name="Territories (all layers)",

@@ -140,9 +140,9 @@ class Plan:
             kwargs["reps"] = rep_homes(self)
         m = plan_map(self, **kwargs)
         if self.regions is not None:
-            from geoterr.hierarchy import region_layer
+            from geoterr.hierarchy import add_region_layer
 
-            region_layer(self).add_to(m)
+            add_region_layer(m, self)
         return m
 
     def export(self, out: Any, **kwargs: Any) -> Any:

@@ -112,6 +112,7 @@ def test_layered_plan_saves_loads_and_maps(tmp_path: Path, layered: gt.LayeredPl
     for name in [*SEGMENTS, KEY_ACCOUNTS]:
         assert f"> {name}</label>" in page
     assert page.count("<iframe") == 4
+    assert page.count("visibility:hidden") == 3
 
 
 def test_salesforce_export(tmp_path: Path, layered: gt.LayeredPlan) -> None:
