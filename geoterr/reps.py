@@ -731,6 +731,14 @@ def assign_reps(
         time_limit=time_limit,
     )
     pairs = {str(reps.index[i]): names[j] for i, j in enumerate(choice) if j >= 0}
+    open_ = [t for t in names if t not in set(pairs.values())]
+    if open_:
+        warnings.warn(
+            f"{len(open_)} of {n_t} territories have no rep ({format_ids(open_)}): they are "
+            f"named '{OPEN_TERRITORY}' in the roster, the outputs and the map.",
+            GeoterrWarning,
+            stacklevel=2,
+        )
     settings = {
         "continuity": continuity,
         "min_kept": min_kept,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from conftest import make_customers
 from hypothesis import given
 from hypothesis import strategies as st
+from test_maps import browser  # noqa: F401 - the headless Chromium fixture
 
 import geoterr as gt
 from geoterr.cli import main
@@ -278,3 +280,37 @@ def test_cli_design_around_reps_and_assign(
         "fte",
         "kept",
     } <= set(roster.columns)
+
+
+def test_layered_map_in_browser(browser: Any, layered: gt.LayeredPlan, tmp_path: Path) -> None:  # noqa: F811
+    """Every layer's map runs (regions layer included), offline, without script errors."""
+    path = tmp_path / "layers.html"
+    layered.map().save(path)
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def block(route: Any) -> None:
+        requests.append(route.request.url)
+        route.abort()
+
+    page.route("http*://**", block)
+    page.goto(path.as_uri())
+    page.wait_for_timeout(1500)
+    overlays = [
+        f.evaluate(
+            "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+            ".map(l => l.textContent.trim())"
+        )
+        for f in page.frames[1:]
+    ]
+    page.check("input[value='3']")
+    visible = page.evaluate("[...document.querySelectorAll('iframe')].map(f => f.style.visibility)")
+    page.close()
+    assert errors == [] and requests == []
+    assert len(overlays) == 4
+    for names in overlays[:3]:
+        assert {"Territories", "Customers", "Rep homes", "Regions"} <= set(names)
+    assert "Key accounts: Rep 0" in overlays[3]
+    assert visible == ["hidden", "hidden", "hidden", "visible"]
