@@ -544,6 +544,18 @@ def design_layers(
                 f"no rep serves segment(s) {format_ids(empty)} (the reps' skills/segments "
                 "column must name them); add reps for them or fix the spelling"
             )
+    if (
+        rep_table is not None
+        and n_territories is not None
+        and not isinstance(n_territories, Mapping)
+    ):
+        serving_total = sum(len(r) for r in serving.values())
+        if int(n_territories) != serving_total:
+            problems.append(
+                f"`n_territories` is {n_territories} but the reps serve {serving_total} "
+                "segment territories (one per rep and segment); leave it out, or give a "
+                "number per segment (a mapping) to staff each layer with assign_reps"
+            )
     if problems:
         raise InputError("The layers cannot be designed: " + "; ".join(problems) + ".")
     weight_col = next(iter(balance or {}), None) if isinstance(balance, Mapping) else None
