@@ -171,6 +171,7 @@ def _design_level(
     time_limit: float | None,
     random_state: int | None,
     options: Mapping[str, Any],
+    parts: str = "territories",
 ) -> Any:
     from geoterr._errors import InfeasibleError
     from geoterr.design import design
@@ -197,7 +198,7 @@ def _design_level(
             continue
         if tolerance > DEFAULT_TOLERANCES[0]:
             warnings.warn(
-                f"{n} regions of whole units cannot hold {measure} within "
+                f"{n} groups of whole {parts} cannot hold {measure} within "
                 f"{DEFAULT_TOLERANCES[0]:.0%} of the mean; they are balanced within "
                 f"{tolerance:.0%} instead (pass `balance` to choose).",
                 GeoterrWarning,
@@ -283,7 +284,10 @@ def design_regions(
     if level in used or level == below:
         msg = f"`level` {level!r} is already a territory column; name the new level differently."
         raise InputError(msg)
-    sub = _design_level(units, int(n_regions), balance, plan, time_limit, random_state, options)
+    parts = "territories" if below == "territory" else f"{below}s"
+    sub = _design_level(
+        units, int(n_regions), balance, plan, time_limit, random_state, options, parts
+    )
     region_names = _names(level, int(n_regions), names)
     rename = dict(zip(sub.territories.index.astype(str), region_names, strict=True))
     membership = sub.assignment.astype(str).map(rename)
