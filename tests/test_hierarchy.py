@@ -72,7 +72,9 @@ def test_bottom_up_regions(plan: gt.Plan, units: gt.Units) -> None:
 
 
 def test_any_depth(plan: gt.Plan, units: gt.Units) -> None:
-    with pytest.warns(gt.GeoterrWarning, match=r"4 groups of whole territories .* balanced within \d+% instead"):
+    with pytest.warns(
+        gt.GeoterrWarning, match=r"4 groups of whole territories .* balanced within \d+% instead"
+    ):
         regional = gt.design_regions(plan, 4, time_limit=10)
     areas = gt.design_regions(regional, 2, level="area", balance={"workload": 0.5}, time_limit=10)
     check_regions(areas, units, "region")
