@@ -53,7 +53,8 @@ __all__ = [
 from geoterr.crm_export import export_plan
 from geoterr.hierarchy import design_regions, design_top_down
 from geoterr.layers import LayeredPlan, design_layers, load_layers
-from geoterr.reps import assign_reps, design_for_reps, read_reps
+from geoterr.rep_assign import assign_reps
+from geoterr.reps import design_for_reps, read_reps
 
 __all__ += [
     "LayeredPlan",

@@ -145,7 +145,7 @@ def _load_any(path: Path) -> Any:
 def _assign(args: argparse.Namespace) -> Any:
     from geoterr.hierarchy import design_regions
     from geoterr.plan_files import check_target, load_plan
-    from geoterr.reps import assign_reps
+    from geoterr.rep_assign import assign_reps
 
     check_target(args.out)
     plan = load_plan(args.plan)
@@ -208,7 +208,8 @@ def _design(args: argparse.Namespace) -> Any:
     from geoterr.io import read_customers
     from geoterr.layers import design_layers
     from geoterr.plan_files import check_target
-    from geoterr.reps import assign_reps, design_for_reps, read_reps
+    from geoterr.rep_assign import assign_reps
+    from geoterr.reps import design_for_reps, read_reps
     from geoterr.units import build_units
 
     started = time.perf_counter()

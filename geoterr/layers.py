@@ -513,7 +513,8 @@ def design_layers(
     """
     from geoterr.design import design
     from geoterr.hierarchy import design_regions
-    from geoterr.reps import _as_reps, assign_reps, design_for_reps
+    from geoterr.rep_assign import assign_reps
+    from geoterr.reps import _as_reps, design_for_reps
     from geoterr.units import build_units
 
     if segment not in customers.columns:
