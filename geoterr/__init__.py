@@ -48,3 +48,22 @@ __all__ = [
     "sweep",
     "units_from_files",
 ]
+
+# Reps, segments, regions and CRM export (issue 14).
+from geoterr.crm_export import export_plan
+from geoterr.hierarchy import design_regions, design_top_down
+from geoterr.layers import LayeredPlan, design_layers, load_layers
+from geoterr.rep_assign import assign_reps
+from geoterr.reps import design_for_reps, read_reps
+
+__all__ += [
+    "LayeredPlan",
+    "assign_reps",
+    "design_for_reps",
+    "design_layers",
+    "design_regions",
+    "design_top_down",
+    "export_plan",
+    "load_layers",
+    "read_reps",
+]

@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geoterr import __version__
+from geoterr import __version__, cli_reps
 from geoterr._errors import GeoterrError, InputError
 from geoterr.design import design
 from geoterr.design.problem import parse_balance_text
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         help="drop rows with bad coordinates or measures (with a warning listing them) "
         "instead of stopping",
     )
+    cli_reps.add_design_options(d)
 
     demo = sub.add_parser(
         "demo",
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _map_options(m)
     m.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    cli_reps.add_subcommands(sub)
     return parser
 
 
@@ -247,6 +249,9 @@ def _map(args: argparse.Namespace) -> Plan:
 def _run(args: argparse.Namespace) -> Plan:
     if args.command == "map":
         return _map(args)
+    handled = cli_reps.run(args)  # reps, segments, regions, assign, export
+    if handled is not None:
+        return handled
     started = time.perf_counter()
     if args.command == "demo":
         source: Any = sample_path()

@@ -63,6 +63,13 @@ class Plan:
         Wall-clock time of the design.
     units : Units or None
         The units (None for a plan read back with :func:`geoterr.load_plan`).
+    roster : DataFrame or None
+        Who covers what, after :func:`geoterr.assign_reps` or :func:`geoterr.design_for_reps`:
+        one row per rep (and per vacancy) with territory, region, measures, travel, FTE and
+        whether the rep kept their territory.
+    regions : GeoDataFrame or None
+        The levels above the territories (:func:`geoterr.design_regions`): one row per
+        region with its level, parent, manager, measures and polygon.
     """
 
     assignment: pd.Series
@@ -76,6 +83,8 @@ class Plan:
     lower_bound: float | None
     seconds: float
     units: Units | None = field(default=None, repr=False, compare=False)
+    roster: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    regions: gpd.GeoDataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def gap(self) -> float | None:
@@ -116,14 +125,31 @@ class Plan:
     ) -> Any:
         """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`."""
         from geoterr.plan_files import save_plan
+        from geoterr.reps import rep_homes
 
+        if reps is None:
+            reps = rep_homes(self)
         return save_plan(self, path, map=map, tiles=tiles, before=before, reps=reps)
 
     def map(self, **kwargs: Any) -> folium.Map:
         """The interactive map; see :func:`geoterr.plan_map`."""
         from geoterr.maps import plan_map
+        from geoterr.reps import rep_homes
 
-        return plan_map(self, **kwargs)
+        if kwargs.get("reps") is None:
+            kwargs["reps"] = rep_homes(self)
+        m = plan_map(self, **kwargs)
+        if self.regions is not None:
+            from geoterr.hierarchy import add_region_layer
+
+            add_region_layer(m, self)
+        return m
+
+    def export(self, out: Any, **kwargs: Any) -> Any:
+        """CRM import files (generic or Salesforce); see :func:`geoterr.export_plan`."""
+        from geoterr.crm_export import export_plan
+
+        return export_plan(self, out, **kwargs)
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """A static matplotlib figure of the plan; see :func:`geoterr.static_plot.plot_plan`.

@@ -23,6 +23,7 @@ import pandas as pd
 from geoterr import __version__
 from geoterr._errors import InputError
 from geoterr.plan import Plan
+from geoterr.plan_extras import load_extras, save_extras
 
 __all__ = ["PLAN_FILES", "load_plan", "save_plan"]
 
@@ -165,6 +166,7 @@ def save_plan(
             if isinstance(before, Plan):
                 side_by_side = before_after_map(before, plan, tiles=tiles, reps=reps)
                 side_by_side.save(str(work / "before_after.html"))
+        save_extras(plan, work, map=map, tiles=tiles, before=before, reps=reps)
         os.chmod(work, 0o755)
         if target.exists():
             old = Path(
@@ -228,7 +230,7 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
     for column in summary.columns:  # keep the dtypes summary.csv round-trips exactly
         territories[column] = summary[column].to_numpy()
     centers = pd.DataFrame(meta["centers"]).set_index("territory")
-    return Plan(
+    plan = Plan(
         assignment=assignment,
         customers=customers,
         territories=territories,
@@ -241,3 +243,4 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         seconds=meta["seconds"],
         units=None,
     )
+    return load_extras(folder, plan)

@@ -128,7 +128,9 @@ def test_maps_on_the_command_line(tmp_path: Path) -> None:
     df = make_customers(120, seed=5)
     df["current_territory"] = pd.cut(df["longitude"], 3, labels=["West", "Middle", "East"])
     df.to_csv(tmp_path / "c.csv", index=False)
-    reps = str(gt.sample_path("reps.csv"))
+    # three reps: `design --reps` designs one territory around each (and draws their homes)
+    pd.read_csv(gt.sample_path("reps.csv")).head(3).to_csv(tmp_path / "reps.csv", index=False)
+    reps = "reps.csv"
     result = run("design", "c.csv", "-k", "3", "--out", "old", "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     # A redesign drawn against the earlier plan folder, with reps and a figure.
