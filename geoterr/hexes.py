@@ -19,7 +19,9 @@ from pyproj import CRS, Transformer
 from geoterr._errors import InputError
 
 __all__ = [
+    "AUTO_SPLIT",
     "MAX_RESOLUTION",
+    "auto_caps",
     "cell_names",
     "cells_in_region",
     "check_target",
@@ -38,6 +40,9 @@ __all__ = [
 ]
 
 MAX_RESOLUTION = 15
+# max_load="auto": cells holding more than this many times the mean over the occupied cells
+# (of the customer count or of any measure) are split.
+AUTO_SPLIT = 20.0
 # The finest resolution tried when one is chosen from a wanted number of units (cells of
 # about 300 m2; finer cells would be pointless for territories).
 FINEST_CHOICE = 12
@@ -109,6 +114,22 @@ def resolution_for(fine: np.ndarray, n_units: int) -> int:
     return best
 
 
+def auto_caps(caps: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """The caps with every NaN (``max_load="auto"``) set to ``AUTO_SPLIT`` times the mean of
+    that measure over the occupied cells; ``sums`` has one row per occupied cell.
+
+    Examples
+    --------
+    >>> auto_caps(np.array([np.nan, 5.0]), np.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [40.0, 5.0]
+    """
+    caps = np.asarray(caps, dtype=float).copy()
+    auto = np.isnan(caps)
+    if auto.any() and len(sums):
+        caps[auto] = AUTO_SPLIT * np.asarray(sums, dtype=float).mean(axis=0)[auto]
+    return caps
+
+
 def split_heavy(
     cells: np.ndarray,
     lat: np.ndarray,
@@ -127,7 +148,7 @@ def split_heavy(
     loads : ndarray of shape (n, m)
         The customers' values of the capped measures.
     caps : ndarray of shape (m,)
-        The most a unit may hold of each.
+        The most a unit may hold of each (NaN: set by :func:`auto_caps` from the cells).
 
     Returns
     -------
@@ -150,6 +171,8 @@ def split_heavy(
             lng_min=("lng", "min"),
             lng_max=("lng", "max"),
         )
+        if np.isnan(caps).any():  # first pass: the cells at the resolution asked for
+            caps = auto_caps(caps, table[[f"load{j}" for j in range(len(caps))]].to_numpy())
         more = heavy_cells(distinct, table, caps)
         if len(more) == 0:
             return placed, np.sort(np.fromiter(split, dtype=np.uint64, count=len(split)))
