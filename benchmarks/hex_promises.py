@@ -39,7 +39,11 @@ import geoterr as gt
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "customers.csv"
 PLACES = ROOT / "data" / "places_extract.csv"
-SEGMENTS = (("Enterprise", 0.08, 24.0, 3.0), ("Mid-Market", 0.27, 8.0, 2.0), ("SMB", 0.65, 2.0, 1.0))
+SEGMENTS = (
+    ("Enterprise", 0.08, 24.0, 3.0),
+    ("Mid-Market", 0.27, 8.0, 2.0),
+    ("SMB", 0.65, 2.0, 1.0),
+)
 
 
 def us_customers(places_path: str | Path, n: int, seed: int = 0) -> pd.DataFrame:

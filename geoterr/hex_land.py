@@ -167,7 +167,7 @@ def projected_region_cells(region: shapely.Geometry, crs: CRS, resolution: int) 
     for poly in shapely.get_parts(region):
         if not isinstance(poly, shapely.Polygon) or poly.is_empty:
             continue
-        rings = []
+        rings: list[np.ndarray] = []
         for ring in (poly.exterior, *poly.interiors):
             xy = np.asarray(ring.coords)
             lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
