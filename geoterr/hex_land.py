@@ -19,6 +19,7 @@ that much when units are drawn, so that the outline stays in one piece across th
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import h3.api.numpy_int as h3
@@ -29,7 +30,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geoterr._errors import InputError
+from geoterr._errors import GeoterrWarning, InputError
 from geoterr.cells import boundary_region
 from geoterr.hexes import cells_in_region, close_gaps, distinct, hex_polygons, to_resolution
 
@@ -43,8 +44,9 @@ __all__ = [
     "region_outlines",
 ]
 
-# The land is refused beyond this many cells (a resolution far too fine for the area).
-MAX_LAND_CELLS = 3_000_000
+# Beyond this many cells the band is not filled (a resolution far too fine for the area):
+# only the gaps are.
+MAX_LAND_CELLS = 1_500_000
 # Candidate neighbours are cell centers closer than this many (largest) edge lengths; first
 # ring neighbours lie about sqrt(3) = 1.73 edges apart, the second ring 3 or more.
 NEIGHBOUR_REACH = 2.2
@@ -134,7 +136,8 @@ def land_cells(
     cells : ndarray of uint64
         The empty land cells (not in ``base``), sorted.
     source : str
-        ``"boundary"`` or ``"band"``.
+        ``"boundary"``, ``"band"``, or ``"gaps"`` when the band would hold more than
+        ``MAX_LAND_CELLS`` cells (with a warning).
     """
     if boundary is not None:
         region, source = boundary, "boundary"
@@ -143,13 +146,23 @@ def land_cells(
     cell_area = h3.average_hexagon_area(resolution, unit="m^2")
     expected = float(shapely.area(region)) / cell_area
     if expected > MAX_LAND_CELLS:
-        msg = (
-            f"hexagon units at resolution {resolution} would fill the land between the "
-            f"customers with about {expected:,.0f} cells (more than {MAX_LAND_CELLS:,}); choose "
-            "a coarser `resolution` (or `n_units`), give a smaller `boundary`, or pass "
-            "`fill_gaps=0` to keep only the occupied cells."
+        if boundary is not None:
+            msg = (
+                f"`boundary` holds about {expected:,.0f} cells at resolution {resolution} "
+                f"(more than {MAX_LAND_CELLS:,}); choose a coarser `resolution` (or "
+                "`n_units`), or give a smaller `boundary`."
+            )
+            raise InputError(msg)
+        warnings.warn(
+            f"the land around the customers holds about {expected:,.0f} cells at resolution "
+            f"{resolution} (more than {MAX_LAND_CELLS:,}); only the gaps up to "
+            f"{2 * rings} cells wide are shared out, so towns further apart are linked "
+            "across empty land. Choose a coarser `resolution` (or fewer `n_units`) to fill "
+            "the land.",
+            GeoterrWarning,
+            stacklevel=5,
         )
-        raise InputError(msg)
+        return close_gaps(base, rings), "gaps"
     found = projected_region_cells(region, crs, resolution)
     extra = close_gaps(base, rings, found) if boundary is None else found[:0]
     land = distinct(np.concatenate([found, extra]))

@@ -6,7 +6,8 @@ Four kinds of unit, one contiguity graph:
   without the long edges that jump empty space (where the graph stays connected without them);
 - ``"voronoi"``: the same locations with the cell of the plane closest to each, clipped to a
   boundary; neighbours share a border;
-- ``"hex"``: H3 hexagons (:mod:`geoterr.hexes`), with the empty cells between customers;
+- ``"hex"``: H3 hexagons (:mod:`geoterr.hexes`), each with its share of the empty land
+  around it (:mod:`geoterr.hex_land`);
 - ``"polygons"``: the user's areas (postal codes, counties, sales areas)
   (:mod:`geoterr.polygons`), customers joined by point in polygon.
 
@@ -328,8 +329,10 @@ def build_units(
         space (see ``prune``). ``"voronoi"``: the same units with the cell of the plane
         closest to each location, clipped to ``boundary``; neighbours share a border.
         ``"hex"``: H3 hexagons at ``resolution`` (or a resolution giving about ``n_units``
-        occupied cells), plus the empty cells between customers (``fill_gaps``, or every cell
-        inside ``boundary``); neighbours share an edge. ``"polygons"``: the areas in
+        occupied cells): each occupied cell with its share of the empty land around it (the
+        band Voronoi cells fill and the gaps of ``fill_gaps``, or every cell inside
+        ``boundary``), each empty cell going to the unit nearest along the land
+        (:mod:`geoterr.hex_land`); neighbours' shares share an edge. ``"polygons"``: the areas in
         ``polygons``, customers joined by point in polygon; areas without customers are kept
         (they still connect territories); neighbours by ``contiguity``.
     measures : sequence of str, optional
@@ -363,8 +366,9 @@ def build_units(
         ``"hex"``: choose the resolution whose occupied cells are nearest this number
         (default 5,000 when neither is given).
     fill_gaps : int
-        ``"hex"`` without ``boundary``: add the empty cells in gaps up to ``2 * fill_gaps``
-        cells wide between occupied cells (0: only occupied cells).
+        ``"hex"`` without ``boundary``: the land shared out holds, besides the band around
+        the customers, every gap up to ``2 * fill_gaps`` cells wide between occupied cells.
+        0: no land; units are the occupied cells alone, neighbours when they share an edge.
     max_load : mapping, "auto" or None
         ``"hex"``: measure -> the most one unit may hold, e.g. ``{"workload": 2000}``; a
         heavier cell (a dense city) is split into its seven children, again where needed,
