@@ -161,6 +161,34 @@ def test_hex_land_connects_towns_on_the_ground() -> None:
     assert len(far.added_links) == 1
 
 
+def test_hex_land_across_the_antimeridian() -> None:
+    rng = np.random.default_rng(2)
+    lon = (179.6 + rng.normal(0, 0.6, 200) + 180.0) % 360.0 - 180.0  # Fiji, both sides
+    table = pd.DataFrame(
+        {
+            "account_id": [f"F{i:03d}" for i in range(200)],
+            "latitude": -17.5 + rng.normal(0, 0.4, 200),
+            "longitude": lon,
+            "workload": np.ones(200),
+        }
+    )
+    units = gt.build_units(gt.read_customers(table), "hex", resolution=6, measures=["workload"])
+    assert (units.gdf.geom_type == "Polygon").all() and len(units.parts) == 1
+    # the band is a few thousand cells around the islands, not a band around the world
+    assert 0 < units.settings["land_cells"] < 20_000
+    assert units.gdf.area.sum() < 5e11  # m2
+
+
+def test_hex_land_too_fine_for_sparse_customers_shares_only_the_gaps() -> None:
+    customers = gt.read_customers(make_customers(50))
+    with warnings.catch_warnings(record=True) as seen:  # and then links between the parts
+        warnings.simplefilter("always", gt.GeoterrWarning)
+        units = gt.build_units(customers, "hex", resolution=10, measures=["workload"])
+    assert any("only the gaps" in str(w.message) for w in seen)
+    assert units.settings["land"] == "gaps"
+    assert len(units) == len({h3.latlng_to_cell(p.y, p.x, 10) for p in customers.geometry})
+
+
 def test_heavy_hexagons_are_split() -> None:
     rng = np.random.default_rng(5)
     town = pd.DataFrame(
