@@ -161,6 +161,21 @@ def test_hex_land_connects_towns_on_the_ground() -> None:
     assert len(far.added_links) == 1
 
 
+@pytest.mark.parametrize("where", ["kansas", "pentagon"])
+def test_land_neighbours_match_h3_rings(where: str) -> None:
+    """The k-d tree search for neighbouring cells finds exactly H3's neighbours, also around
+    a pentagon, and with holes in the set."""
+    center = (
+        h3.latlng_to_cell(38.0, -98.0, 6) if where == "kansas" else sorted(h3.get_pentagons(6))[3]
+    )
+    disk = sorted(h3.grid_disk(center, 12))
+    keep = np.random.default_rng(1).random(len(disk)) < 0.7
+    cells = _cells(np.asarray(disk, dtype=object)[keep])
+    found = {tuple(p) for p in gt.hex_land.neighbour_pairs(cells).tolist()}
+    assert found == {tuple(p) for p in gt.hexes.hex_neighbours(cells).tolist()}
+    assert len(found) > len(cells)
+
+
 def test_hex_land_across_the_antimeridian() -> None:
     rng = np.random.default_rng(2)
     lon = (179.6 + rng.normal(0, 0.6, 200) + 180.0) % 360.0 - 180.0  # Fiji, both sides
