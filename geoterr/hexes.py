@@ -19,7 +19,9 @@ from pyproj import CRS, Transformer
 from geoterr._errors import InputError
 
 __all__ = [
+    "AUTO_SPLIT",
     "MAX_RESOLUTION",
+    "auto_caps",
     "cell_names",
     "cells_in_region",
     "check_target",
@@ -27,6 +29,7 @@ __all__ = [
     "choose_resolution",
     "close_gaps",
     "descend",
+    "distinct",
     "heavy_cells",
     "hex_neighbours",
     "hex_polygons",
@@ -37,9 +40,20 @@ __all__ = [
 ]
 
 MAX_RESOLUTION = 15
+# max_load="auto": cells holding more than this many times the mean over the occupied cells
+# (of the customer count or of any measure) are split.
+AUTO_SPLIT = 20.0
 # The finest resolution tried when one is chosen from a wanted number of units (cells of
 # about 300 m2; finer cells would be pointless for territories).
 FINEST_CHOICE = 12
+
+
+def distinct(cells: np.ndarray) -> np.ndarray:
+    """Sorted distinct cells (uint64); a sort, much faster than hashing for large arrays."""
+    ordered = np.sort(np.asarray(cells, dtype=np.uint64))
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
 def check_resolution(resolution: Any) -> int:
@@ -100,6 +114,22 @@ def resolution_for(fine: np.ndarray, n_units: int) -> int:
     return best
 
 
+def auto_caps(caps: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """The caps with every NaN (``max_load="auto"``) set to ``AUTO_SPLIT`` times the mean of
+    that measure over the occupied cells; ``sums`` has one row per occupied cell.
+
+    Examples
+    --------
+    >>> auto_caps(np.array([np.nan, 5.0]), np.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [40.0, 5.0]
+    """
+    caps = np.asarray(caps, dtype=float).copy()
+    auto = np.isnan(caps)
+    if auto.any() and len(sums):
+        caps[auto] = AUTO_SPLIT * np.asarray(sums, dtype=float).mean(axis=0)[auto]
+    return caps
+
+
 def split_heavy(
     cells: np.ndarray,
     lat: np.ndarray,
@@ -118,7 +148,7 @@ def split_heavy(
     loads : ndarray of shape (n, m)
         The customers' values of the capped measures.
     caps : ndarray of shape (m,)
-        The most a unit may hold of each.
+        The most a unit may hold of each (NaN: set by :func:`auto_caps` from the cells).
 
     Returns
     -------
@@ -141,6 +171,8 @@ def split_heavy(
             lng_min=("lng", "min"),
             lng_max=("lng", "max"),
         )
+        if np.isnan(caps).any():  # first pass: the cells at the resolution asked for
+            caps = auto_caps(caps, table[[f"load{j}" for j in range(len(caps))]].to_numpy())
         more = heavy_cells(distinct, table, caps)
         if len(more) == 0:
             return placed, np.sort(np.fromiter(split, dtype=np.uint64, count=len(split)))
@@ -222,16 +254,19 @@ def _disk(cells: np.ndarray, rings: int) -> np.ndarray:
     if len(cells) == 0:
         return cells
     parts = [np.asarray(h3.grid_disk(int(c), rings), dtype=np.uint64) for c in cells]
-    return np.unique(np.concatenate(parts))
+    return distinct(np.concatenate(parts))
 
 
-def close_gaps(occupied: np.ndarray, rings: int) -> np.ndarray:
+def close_gaps(occupied: np.ndarray, rings: int, known: np.ndarray | None = None) -> np.ndarray:
     """The empty cells in gaps of the occupied cells at most ``2 * rings`` cells wide.
 
     A morphological closing on the hexagon grid: grow the occupied set by ``rings`` rings,
     then keep the grown cells whose whole ``rings``-disk lies in the grown set. The empty cells
     kept sit between occupied cells (in straits, holes, narrow empty land), not around the
     outside, so territories stay connected on the ground without a fringe of empty cells.
+
+    ``known`` (sorted) are cells already taken as land: they are not tested again, nor
+    returned.
 
     Returns
     -------
@@ -242,6 +277,9 @@ def close_gaps(occupied: np.ndarray, rings: int) -> np.ndarray:
         return np.empty(0, dtype=np.uint64)
     grown = _disk(occupied, rings)
     candidates = np.setdiff1d(grown, occupied, assume_unique=True)
+    if known is not None and len(known) and len(candidates):
+        pos = np.minimum(np.searchsorted(known, candidates), len(known) - 1)
+        candidates = candidates[known[pos] != candidates]
     if len(candidates) == 0:
         return candidates
     disks = [np.asarray(h3.grid_disk(int(c), rings), dtype=np.uint64) for c in candidates]
@@ -266,7 +304,7 @@ def cells_in_region(region_lonlat: shapely.Geometry, resolution: int) -> np.ndar
         found.append(np.asarray(h3.h3shape_to_cells(shape, resolution), dtype=np.uint64))
     if not found:
         return np.empty(0, dtype=np.uint64)
-    return np.unique(np.concatenate(found))
+    return distinct(np.concatenate(found))
 
 
 def hex_neighbours(cells: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from geoterr._errors import InputError, format_ids
 from geoterr.graph import IslandPolicy
 from geoterr.hexes import (
     FINEST_CHOICE,
+    auto_caps,
     check_resolution,
     check_target,
     descend,
@@ -136,7 +137,7 @@ def units_from_files(
     n_units: int | None = None,
     fill_gaps: int = 2,
     boundary: Any = None,
-    max_load: Mapping[str, float] | None = None,
+    max_load: Mapping[str, float] | str | None = "auto",
     polygons: gpd.GeoDataFrame | None = None,
     polygon_id: Hashable | None = None,
     contiguity: Contiguity = "queen",
@@ -162,9 +163,9 @@ def units_from_files(
         The customer id column: named in error messages, and written with each customer's
         unit to ``customer_units``. Default: the row labels of each partition.
     resolution, n_units, fill_gaps, boundary, max_load
-        ``"hex"``: as in :func:`geoterr.build_units`; choosing the resolution from
-        ``n_units`` costs one more pass over the data, and ``max_load`` one pass per level
-        of splitting.
+        ``"hex"``: as in :func:`geoterr.build_units` (``max_load="auto"`` by default, as
+        there); choosing the resolution from ``n_units`` costs one more pass over the data,
+        and ``max_load`` one pass per level of splitting (one when nothing is split).
     polygons, polygon_id, contiguity, snap
         ``"polygons"``: as in :func:`geoterr.build_units`; the polygons go to every worker.
         Customers outside every polygon are an error naming them.
@@ -324,6 +325,8 @@ def _split_cells(
         )
         table = sums.join(low.rename(columns={lat: "lat_min", lon: "lng_min"}))
         table = table.join(high.rename(columns={lat: "lat_max", lon: "lng_max"}))
+        if np.isnan(limits).any():  # max_load="auto": from the cells of the first pass
+            limits = auto_caps(limits, sums[list(loads)].to_numpy(dtype=float))
         more = heavy_cells(table.index.to_numpy(dtype=np.uint64), table, limits)
         if len(more) == 0:
             return split

@@ -21,18 +21,16 @@ from pyproj import CRS
 from geoterr._errors import InputError
 from geoterr.cells import boundary_region, voronoi_cells
 from geoterr.graph import delaunay_edges, long_edges, spanning_edges, touching_pairs
+from geoterr.hex_land import land_regions
 from geoterr.hexes import (
     cell_names,
-    cells_in_region,
     check_resolution,
     child_cells,
     choose_resolution,
-    close_gaps,
     hex_neighbours,
     hex_polygons,
     latlng_to_cells,
     split_heavy,
-    to_resolution,
 )
 from geoterr.polygons import (
     Contiguity,
@@ -166,28 +164,48 @@ def hex_layout(
     boundary: Any = None,
     split: np.ndarray | None = None,
 ) -> Layout:
-    """Hexagon units for the occupied cells, with the empty cells that connect them.
+    """Hexagon units for the occupied cells, each with its share of the land around it.
 
-    Empty cells come at ``resolution``: inside ``boundary``, or in gaps (``fill_gaps``). Every
-    cell in ``split`` (heavy cells replaced by their children) is covered by its seven
-    children, occupied or not. Units are ordered by cell index, so the same cells give the
-    same units however they were found (in memory or by Dask). ``settings["cells"]`` holds
-    the sorted cell integers.
+    The land is every cell inside ``boundary``, or by default the band around the customers
+    that Voronoi cells fill, with every gap up to ``2 * fill_gaps`` cells wide; each of its
+    empty cells joins the unit nearest to it along the land (:mod:`geoterr.hex_land`), and
+    units whose shares touch are neighbours. With ``fill_gaps=0`` (and no ``boundary``) units
+    are the occupied cells alone and neighbours share an edge. Every cell in ``split`` (heavy
+    cells replaced by their children) is covered by its seven children. Units are ordered by
+    cell index, so the same cells give the same units however they were found (in memory or
+    by Dask). ``settings["cells"]`` holds the sorted cell integers of the units.
     """
     if isinstance(fill_gaps, bool) or not isinstance(fill_gaps, int | np.integer) or fill_gaps < 0:
         msg = f"`fill_gaps` must be a whole number of rings >= 0, got {fill_gaps!r}."
         raise InputError(msg)
     split = np.empty(0, dtype=np.uint64) if split is None else split
-    base = np.unique(
-        np.union1d(to_resolution(occupied, resolution), to_resolution(split, resolution))
-    )
-    if boundary is not None:
-        region = boundary_region(np.zeros((0, 2)), boundary, CRS.from_epsg(4326))
-        empty = np.setdiff1d(cells_in_region(region, resolution), base)
-    else:
-        empty = close_gaps(base, int(fill_gaps))
     children = np.setdiff1d(child_cells(split), np.union1d(occupied, split))
-    cells = np.union1d(np.union1d(occupied, empty), children)
+    if boundary is not None or fill_gaps > 0:
+        region = None
+        if boundary is not None:
+            region = boundary_region(np.zeros((0, 2)), boundary, crs)
+        shared = land_regions(
+            occupied,
+            resolution,
+            crs,
+            rings=int(fill_gaps),
+            boundary=region,
+            split=split,
+            empty_children=children,
+        )
+        settings = {
+            "resolution": resolution,
+            "empty_units": 0,
+            "land_cells": shared["land_cells"],
+            "land": shared["land"],
+            "unreached_cells": shared["unreached"],
+            "fill_gaps": None if boundary is not None else int(fill_gaps),
+            "split_cells": len(split),
+            "cells": occupied,
+        }
+        ids = pd.Index(cell_names(occupied), name="unit")
+        return Layout(ids, shared["xy"], shared["geometry"], shared["edges"], None, settings)
+    cells = np.union1d(occupied, children)
     geometry, xy = hex_polygons(cells, crs)
     if len(split):
         # Children do not tile their parent exactly: neighbours of mixed sizes are found by
@@ -200,8 +218,10 @@ def hex_layout(
     ids = pd.Index(cell_names(cells), name="unit")
     settings = {
         "resolution": resolution,
-        "empty_units": len(empty) + len(children),
-        "fill_gaps": None if boundary is not None else int(fill_gaps),
+        "empty_units": len(children),
+        "land_cells": 0,
+        "land": None,
+        "fill_gaps": 0,
         "split_cells": len(split),
         "cells": cells,
     }

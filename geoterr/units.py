@@ -6,7 +6,8 @@ Four kinds of unit, one contiguity graph:
   without the long edges that jump empty space (where the graph stays connected without them);
 - ``"voronoi"``: the same locations with the cell of the plane closest to each, clipped to a
   boundary; neighbours share a border;
-- ``"hex"``: H3 hexagons (:mod:`geoterr.hexes`), with the empty cells between customers;
+- ``"hex"``: H3 hexagons (:mod:`geoterr.hexes`), each with its share of the empty land
+  around it (:mod:`geoterr.hex_land`);
 - ``"polygons"``: the user's areas (postal codes, counties, sales areas)
   (:mod:`geoterr.polygons`), customers joined by point in polygon.
 
@@ -170,11 +171,17 @@ def _check_customers(customers: Any, columns: list[str]) -> dict[str, pd.Series]
 
 
 def check_max_load(
-    max_load: Mapping[str, float] | None, measures: Iterable[str]
+    max_load: Mapping[str, float] | str | None, measures: Iterable[str]
 ) -> list[tuple[str, float]]:
-    """``max_load`` as (measure or ``"customers"``, cap) pairs, checked."""
+    """``max_load`` as (measure or ``"customers"``, cap) pairs, checked.
+
+    ``"auto"`` caps the customer count and every measure, each at a cap of NaN: it is set
+    from the data once the cells are known (:func:`geoterr.hexes.auto_caps`).
+    """
     if max_load is None:
         return []
+    if isinstance(max_load, str) and max_load == "auto":
+        return [(COUNT, float("nan")), *((m, float("nan")) for m in measures if m != COUNT)]
     if not isinstance(max_load, Mapping) or not max_load:
         msg = f"`max_load` must map measures to the most one unit may hold, got {max_load!r}."
         raise InputError(msg)
@@ -214,7 +221,7 @@ def warn_distortion(shapes: gpd.GeoSeries, crs: CRS) -> None:
 
 
 def _caps(
-    max_load: Mapping[str, float] | None, values: Mapping[str, pd.Series], n: int
+    max_load: Mapping[str, float] | str | None, values: Mapping[str, pd.Series], n: int
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The customers' loads (n, m) and the caps (m,) of ``max_load``."""
     caps = check_max_load(max_load, values)
@@ -302,7 +309,7 @@ def build_units(
     resolution: int | None = None,
     n_units: int | None = None,
     fill_gaps: int = 2,
-    max_load: Mapping[str, float] | None = None,
+    max_load: Mapping[str, float] | Literal["auto"] | None = "auto",
     polygons: gpd.GeoDataFrame | None = None,
     polygon_id: Hashable | None = None,
     contiguity: Contiguity = "queen",
@@ -322,8 +329,10 @@ def build_units(
         space (see ``prune``). ``"voronoi"``: the same units with the cell of the plane
         closest to each location, clipped to ``boundary``; neighbours share a border.
         ``"hex"``: H3 hexagons at ``resolution`` (or a resolution giving about ``n_units``
-        occupied cells), plus the empty cells between customers (``fill_gaps``, or every cell
-        inside ``boundary``); neighbours share an edge. ``"polygons"``: the areas in
+        occupied cells): each occupied cell with its share of the empty land around it (the
+        band Voronoi cells fill and the gaps of ``fill_gaps``, or every cell inside
+        ``boundary``), each empty cell going to the unit nearest along the land
+        (:mod:`geoterr.hex_land`); neighbours' shares share an edge. ``"polygons"``: the areas in
         ``polygons``, customers joined by point in polygon; areas without customers are kept
         (they still connect territories); neighbours by ``contiguity``.
     measures : sequence of str, optional
@@ -357,13 +366,17 @@ def build_units(
         ``"hex"``: choose the resolution whose occupied cells are nearest this number
         (default 5,000 when neither is given).
     fill_gaps : int
-        ``"hex"`` without ``boundary``: add the empty cells in gaps up to ``2 * fill_gaps``
-        cells wide between occupied cells (0: only occupied cells).
-    max_load : mapping, optional
+        ``"hex"`` without ``boundary``: the land shared out holds, besides the band around
+        the customers, every gap up to ``2 * fill_gaps`` cells wide between occupied cells.
+        0: no land; units are the occupied cells alone, neighbours when they share an edge.
+    max_load : mapping, "auto" or None
         ``"hex"``: measure -> the most one unit may hold, e.g. ``{"workload": 2000}``; a
         heavier cell (a dense city) is split into its seven children, again where needed,
         so that the design is not stuck with units heavier than a territory may be. Cells
-        whose customers all share one location stay whole.
+        whose customers all share one location stay whole. ``"auto"`` (default) caps the
+        customer count and every measure at 20 times its mean over the occupied cells (a
+        city cell at a resolution chosen for the countryside gets split); ``None`` never
+        splits.
     polygons : GeoDataFrame, optional
         ``"polygons"``: the areas, with a CRS; ids from ``polygon_id`` or the index.
     polygon_id : column name, optional

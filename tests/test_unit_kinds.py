@@ -15,6 +15,8 @@ import shapely
 from conftest import check_plan, make_customers
 
 import geoterr as gt
+from geoterr.hex_land import cell_centers
+from geoterr.hexes import close_gaps
 
 COUNTIES = Path(__file__).parent / "data" / "counties"
 ISLANDS = {"25019", "36085", "53055"}  # Nantucket, Richmond (Staten Island), San Juan
@@ -73,11 +75,15 @@ def test_hex_units_hold_their_customers() -> None:
     assert (units.gdf.loc[empty, "workload"] == 0).all()
 
 
-def test_hex_neighbours_share_an_edge() -> None:
+def test_bare_hex_neighbours_share_an_edge() -> None:
     customers = gt.read_customers(make_customers(300))
-    units = gt.build_units(customers, "hex", resolution=6, measures=["workload"])
+    with pytest.warns(gt.GeoterrWarning, match="linked each"):  # bare cells: gaps between
+        units = gt.build_units(customers, "hex", resolution=6, fill_gaps=0, measures=["workload"])
     cells = units.gdf.geometry
+    links = {frozenset((a, b)) for a, b, _ in units.added_links}
     for a, b in units.graph.edges:
+        if frozenset((a, b)) in links:
+            continue
         assert h3.are_neighbor_cells(a, b)
         shared = cells.loc[a].buffer(1.0).intersection(cells.loc[b].buffer(1.0))
         assert shared.area > 0
@@ -90,24 +96,112 @@ def test_hex_neighbours_share_an_edge() -> None:
     assert nx.is_connected(units.graph)
 
 
-def test_hex_gap_filling_connects_on_the_ground() -> None:
+def assert_shares_tile(units: gt.Units) -> None:
+    """Each hexagon unit is one polygon holding its own cell; units do not overlap; two units
+    are neighbours exactly when their shapes share a border."""
+    shapes = units.gdf.geometry
+    assert (shapes.geom_type == "Polygon").all()
+    centers = gpd.GeoSeries(gpd.points_from_xy(units.gdf["x"], units.gdf["y"]), crs=units.crs)
+    assert shapes.contains(centers, align=False).all()
+    arr = shapes.to_numpy()
+    union = shapely.union_all(arr)
+    assert shapes.area.sum() == pytest.approx(union.area, rel=1e-6)
+    a, b = shapely.STRtree(arr).query(arr, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    borders = shapely.intersection(shapely.boundary(arr[a]), shapely.boundary(arr[b]))
+    shared = shapely.length(borders) > 1.0
+    ids = units.gdf.index
+    touching = {tuple(sorted((ids[i], ids[j]))) for i, j in zip(a[shared], b[shared], strict=True)}
+    edges = {tuple(sorted(e)) for e in units.graph.edges}
+    assert edges == touching
+
+
+def _cells(names: object) -> np.ndarray:
+    return np.sort(np.array([h3.str_to_int(c) for c in names], dtype=np.uint64))
+
+
+def test_hex_units_share_out_the_land() -> None:
+    customers = gt.read_customers(make_customers(300, clustered=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gt.GeoterrWarning)  # the land joins the clusters
+        units = gt.build_units(customers, "hex", resolution=6, measures=["workload"])
+    occupied = {h3.latlng_to_cell(p.y, p.x, 6) for p in customers.geometry}
+    assert set(units.gdf.index) == occupied  # no empty units: the land is shared out
+    assert (units.gdf["customers"] > 0).all() and units.settings["empty_units"] == 0
+    assert units.settings["land"] == "band" and units.settings["land_cells"] > 0
+    assert units.added_links == [] and nx.is_connected(units.graph)
+    assert_shares_tile(units)
+    # The land holds every gap up to four cells wide.
+    union = shapely.union_all(units.gdf.geometry.to_numpy())
+    spots = cell_centers(close_gaps(_cells(occupied), 2), units.crs)
+    assert shapely.contains_xy(union, spots[:, 0], spots[:, 1]).all()
+
+
+def test_hex_land_connects_towns_on_the_ground() -> None:
     customers = two_towns(0.1)  # about 8.5 km (4 cells) of empty land between the towns
     with warnings.catch_warnings():
         warnings.simplefilter("error", gt.GeoterrWarning)
-        filled = gt.build_units(customers, "hex", resolution=7, fill_gaps=4, measures=["workload"])
+        filled = gt.build_units(customers, "hex", resolution=7, measures=["workload"])
     assert filled.added_links == []  # the empty cells between the towns connect them
     assert nx.is_connected(filled.graph)
-    assert filled.settings["empty_units"] > 0
+    assert filled.settings["land_cells"] > 0
+    assert_shares_tile(filled)
+    # one shape on the ground: the towns and the land between them
+    assert shapely.union_all(filled.gdf.geometry.to_numpy()).geom_type == "Polygon"
     with pytest.warns(gt.GeoterrWarning, match="linked each to its nearest unit"):
         bare = gt.build_units(customers, "hex", resolution=7, fill_gaps=0, measures=["workload"])
-    assert bare.settings["empty_units"] == 0
+    assert bare.settings["empty_units"] == 0 and bare.settings["land_cells"] == 0
     assert (bare.gdf["customers"] > 0).all()
     assert len(bare.added_links) >= 1
-    # The closing adds no fringe: every filled cell has occupied cells on two sides.
-    occupied = set(bare.gdf.index)
-    for cell in filled.gdf.index[filled.gdf["customers"] == 0][:40]:
-        near = h3.grid_disk(cell, 4)
-        assert sum(c in occupied for c in near) >= 2
+    assert set(bare.gdf.index) == set(filled.gdf.index)
+    # Towns far apart (250 km, beyond the band around them) stay apart: linked, with a warning.
+    with pytest.warns(gt.GeoterrWarning, match="linked each to its nearest unit"):
+        far = gt.build_units(two_towns(3.0), "hex", resolution=7, measures=["workload"])
+    assert len(far.added_links) == 1
+
+
+@pytest.mark.parametrize("where", ["kansas", "pentagon"])
+def test_land_neighbours_match_h3_rings(where: str) -> None:
+    """The k-d tree search for neighbouring cells finds exactly H3's neighbours, also around
+    a pentagon, and with holes in the set."""
+    center = (
+        h3.latlng_to_cell(38.0, -98.0, 6) if where == "kansas" else sorted(h3.get_pentagons(6))[3]
+    )
+    disk = sorted(h3.grid_disk(center, 12))
+    keep = np.random.default_rng(1).random(len(disk)) < 0.7
+    cells = _cells(np.asarray(disk, dtype=object)[keep])
+    found = {tuple(p) for p in gt.hex_land.neighbour_pairs(cells).tolist()}
+    assert found == {tuple(p) for p in gt.hexes.hex_neighbours(cells).tolist()}
+    assert len(found) > len(cells)
+
+
+def test_hex_land_across_the_antimeridian() -> None:
+    rng = np.random.default_rng(2)
+    lon = (179.6 + rng.normal(0, 0.6, 200) + 180.0) % 360.0 - 180.0  # Fiji, both sides
+    table = pd.DataFrame(
+        {
+            "account_id": [f"F{i:03d}" for i in range(200)],
+            "latitude": -17.5 + rng.normal(0, 0.4, 200),
+            "longitude": lon,
+            "workload": np.ones(200),
+        }
+    )
+    units = gt.build_units(gt.read_customers(table), "hex", resolution=6, measures=["workload"])
+    assert (units.gdf.geom_type == "Polygon").all() and len(units.parts) == 1
+    # the band is a few thousand cells around the islands, not a band around the world
+    assert 0 < units.settings["land_cells"] < 20_000
+    assert units.gdf.area.sum() < 5e11  # m2
+
+
+def test_hex_land_too_fine_for_sparse_customers_shares_only_the_gaps() -> None:
+    customers = gt.read_customers(make_customers(50))
+    with warnings.catch_warnings(record=True) as seen:  # and then links between the parts
+        warnings.simplefilter("always", gt.GeoterrWarning)
+        units = gt.build_units(customers, "hex", resolution=10, measures=["workload"])
+    assert any("only the gaps" in str(w.message) for w in seen)
+    assert units.settings["land"] == "gaps"
+    assert len(units) == len({h3.latlng_to_cell(p.y, p.x, 10) for p in customers.geometry})
 
 
 def test_heavy_hexagons_are_split() -> None:
@@ -161,12 +255,17 @@ def test_hex_resolution_from_target_count() -> None:
         assert abs(np.log(occupied / 200)) <= abs(np.log(len(cells) / 200)) + 1e-12
 
 
-def test_hex_boundary_fills_every_cell_inside() -> None:
+def test_hex_boundary_is_shared_out() -> None:
     customers = gt.read_customers(make_customers(60))
     box = shapely.box(-99.2, 36.8, -96.8, 38.7)  # around every customer
     units = gt.build_units(customers, "hex", resolution=6, boundary=box, measures=["workload"])
-    inside = set(h3.geo_to_cells(box, 6))
-    assert inside <= set(units.gdf.index)
+    assert units.settings["land"] == "boundary"
+    assert (units.gdf["customers"] > 0).all()
+    inside = _cells(h3.geo_to_cells(box, 6))
+    spots = cell_centers(inside, units.crs)
+    union = shapely.union_all(units.gdf.geometry.to_numpy())
+    assert shapely.contains_xy(union, spots[:, 0], spots[:, 1]).all()  # every cell shared out
+    assert_shares_tile(units)
     assert_traceable(units, customers)
 
 
@@ -357,10 +456,13 @@ def test_islands_separate_gives_each_part_its_territories(counties: gpd.GeoDataF
 
 def test_custom_aggregations_become_unit_columns() -> None:
     customers = two_towns(0.1)
-    units = gt.build_units(
+    units = gt.build_units(  # bare cells, split: children without customers are units
         customers,
         "hex",
         resolution=6,
+        fill_gaps=0,
+        max_load={"workload": 4},
+        islands="separate",
         measures=["workload"],
         aggregate={
             "key_accounts": ("segment", lambda s: int((s == "key").sum())),
