@@ -19,7 +19,9 @@ from geoterr._errors import (
     InputError,
     SolverError,
 )
+from geoterr.comparison import Comparison, compare
 from geoterr.design import design
+from geoterr.evaluation import Evaluation, evaluate, plan_from_column
 from geoterr.io import read_customers, sample_path
 from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
@@ -29,6 +31,8 @@ from geoterr.sweeps import sweep
 from geoterr.units import Units, build_units
 
 __all__ = [
+    "Comparison",
+    "Evaluation",
     "GeoterrError",
     "GeoterrWarning",
     "InfeasibleError",
@@ -39,8 +43,11 @@ __all__ = [
     "__version__",
     "before_after_map",
     "build_units",
+    "compare",
     "design",
+    "evaluate",
     "load_plan",
+    "plan_from_column",
     "plan_map",
     "read_customers",
     "sample_path",
