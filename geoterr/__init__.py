@@ -26,8 +26,11 @@ from geoterr.io import read_customers, sample_path
 from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
+from geoterr.sales import SalesRecords, read_sales
 from geoterr.scaleout import units_from_files
 from geoterr.sweeps import sweep
+from geoterr.targets import Targets, split_targets
+from geoterr.tracking import Tracking, track
 from geoterr.units import Units, build_units
 
 __all__ = [
@@ -38,7 +41,10 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "Plan",
+    "SalesRecords",
     "SolverError",
+    "Targets",
+    "Tracking",
     "Units",
     "__version__",
     "before_after_map",
@@ -50,8 +56,11 @@ __all__ = [
     "plan_from_column",
     "plan_map",
     "read_customers",
+    "read_sales",
     "sample_path",
     "save_plan",
+    "split_targets",
     "sweep",
+    "track",
     "units_from_files",
 ]
