@@ -28,6 +28,7 @@ from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
 from geoterr.sales import SalesRecords, read_sales
 from geoterr.scaleout import units_from_files
+from geoterr.sizing import Sizing, size_territories
 from geoterr.sweeps import sweep
 from geoterr.targets import Targets, split_targets
 from geoterr.tracking import Tracking, track
@@ -42,6 +43,7 @@ __all__ = [
     "InputError",
     "Plan",
     "SalesRecords",
+    "Sizing",
     "SolverError",
     "Targets",
     "Tracking",
@@ -59,6 +61,7 @@ __all__ = [
     "read_sales",
     "sample_path",
     "save_plan",
+    "size_territories",
     "split_targets",
     "sweep",
     "track",
