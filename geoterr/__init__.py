@@ -26,6 +26,7 @@ from geoterr.io import read_customers, sample_path
 from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
+from geoterr.report import write_report
 from geoterr.sales import SalesRecords, read_sales
 from geoterr.scaleout import units_from_files
 from geoterr.sizing import Sizing, size_territories
@@ -66,4 +67,5 @@ __all__ = [
     "sweep",
     "track",
     "units_from_files",
+    "write_report",
 ]
