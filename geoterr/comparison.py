@@ -10,6 +10,7 @@ indices of every plan side by side.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,13 +18,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr.evaluation import Evaluation, evaluate, plan_measures
 from geoterr.plan import Plan
 from geoterr.units import COUNT
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "compare", "match_territories"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class Comparison:
         ``missing_from``. Empty when all plans hold the same customers.
     evaluations : dict
         Plan name -> its :class:`~geoterr.evaluation.Evaluation`.
+    matches : DataFrame
+        With ``match=True``: ``plan``, ``territory`` (its own name), ``matched`` (the base
+        territory whose name it takes) and ``shared`` customers.
     """
 
     names: tuple[str, ...]
@@ -64,6 +69,53 @@ class Comparison:
     reps_affected: pd.DataFrame
     only_in: pd.DataFrame
     evaluations: dict[str, Evaluation] = field(repr=False)
+    matches: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+
+def match_territories(base: Plan, plan: Plan) -> dict[str, str]:
+    """Name each territory of ``plan`` after the base territory it shares most customers with.
+
+    A one-to-one matching that maximises the customers kept in a territory of the same name
+    (an assignment problem); territories left over keep their names (with `` (new)`` when
+    their name is taken).
+
+    Returns
+    -------
+    dict
+        Territory of ``plan`` -> its new name.
+    """
+    assert base.customers is not None and plan.customers is not None
+    before = base.customers["territory"].astype(str)
+    after = plan.customers["territory"].astype(str)
+    common = before.index.intersection(after.index, sort=False)
+    overlap = pd.crosstab(after.loc[common], before.loc[common])
+    rows, cols = linear_sum_assignment(-overlap.to_numpy())
+    mapping = {
+        str(overlap.index[r]): str(overlap.columns[c])
+        for r, c in zip(rows, cols, strict=True)
+        if overlap.iat[r, c] > 0
+    }
+    taken = set(mapping.values())
+    for name in map(str, plan.territories.index):
+        if name not in mapping:
+            mapping[name] = f"{name} (new)" if name in taken else name
+    return mapping
+
+
+def _renamed(plan: Plan, mapping: dict[str, str]) -> Plan:
+    assert plan.customers is not None
+    customers = plan.customers.copy()
+    customers["territory"] = customers["territory"].astype(str).map(mapping)
+    territories = plan.territories.rename(index=lambda n: mapping.get(str(n), n))
+    centers = plan.centers.rename(index=lambda n: mapping.get(str(n), n))
+    assignment = plan.assignment.astype(str).map(mapping)
+    return dataclasses.replace(
+        plan,
+        customers=customers,
+        territories=territories,
+        centers=centers,
+        assignment=assignment,
+    )
 
 
 def _expand(plans: Sequence[Any], names: Sequence[str] | None) -> tuple[list[Plan], list[str]]:
@@ -125,6 +177,7 @@ def compare(
     names: Sequence[str] | None = None,
     measures: Sequence[str] | None = None,
     reps: Any = None,
+    match: bool = False,
 ) -> Comparison:
     """Compare a base plan with one or more alternatives.
 
@@ -140,6 +193,10 @@ def compare(
     reps : DataFrame, path or sequence, optional
         Reps (name, territory, home; see :func:`geoterr.evaluation.rep_homes`) for all plans,
         or one table (or None) per plan.
+    match : bool
+        Rename each alternative's territories after the base territories they share most
+        customers with (:func:`match_territories`), so that a plan designed from scratch
+        (``T01``...) is compared with today's territories by what really moves.
 
     Returns
     -------
@@ -165,6 +222,15 @@ def compare(
     True
     """
     plan_list, labels = _expand(plans, names)
+    match_rows = []
+    if match:
+        for i in range(1, len(plan_list)):
+            mapping = match_territories(plan_list[0], plan_list[i])
+            match_rows += [
+                {"plan": labels[i], "territory": own, "matched": new}
+                for own, new in mapping.items()
+            ]
+            plan_list[i] = _renamed(plan_list[i], mapping)
     common = _common_measures(plan_list, measures)
     if reps is None or isinstance(reps, str) or hasattr(reps, "columns") or hasattr(reps, "open"):
         rep_list = [reps] * len(plan_list)
@@ -224,6 +290,7 @@ def compare(
         reps_affected=pd.concat(affected, ignore_index=True),
         only_in=only_in.reset_index(drop=True),
         evaluations=evaluations,
+        matches=pd.DataFrame(match_rows, columns=["plan", "territory", "matched"]),
     )
 
 

@@ -147,11 +147,12 @@ def _group_of(
         series = pd.Series(mapping).rename(index=str).astype(str)
         unknown = sorted(set(series.index) - set(names))
         if unknown and not set(series.index) & set(names):
-            msg = (
-                f"`{what}s` maps territories {format_ids(unknown)}, none of which is in the "
-                f"plan (territories: {format_ids(names)})."
+            _warn(
+                f"`{what}s` names territories {format_ids(unknown)}, none of which is in the "
+                f"plan (territories: {format_ids(names)}); there is no per-{what} table. Give "
+                f"the {what}s of this plan's territories."
             )
-            raise InputError(msg)
+            return None
         return series.reindex(names).fillna(f"(no {what})")
     msg = f"`{what}s` must map territory -> {what} (a dict or Series)."
     raise InputError(msg)
