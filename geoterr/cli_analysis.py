@@ -238,7 +238,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         {
             "territories.csv": _csv(result.territories),
             "balance.csv": _csv(result.balance),
-            "overall.csv": _csv(result.overall.rename_axis("figure")),
+            "overall.csv": _csv(result.overall.rename_axis("figure").to_frame()),
         },
     )
     if not args.quiet:

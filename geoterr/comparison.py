@@ -93,7 +93,7 @@ def match_territories(base: Plan, plan: Plan) -> dict[str, str]:
     mapping = {
         str(overlap.index[r]): str(overlap.columns[c])
         for r, c in zip(rows, cols, strict=True)
-        if overlap.iat[r, c] > 0
+        if int(overlap.to_numpy()[r, c]) > 0
     }
     taken = set(mapping.values())
     for name in map(str, plan.territories.index):

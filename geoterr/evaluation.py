@@ -365,7 +365,7 @@ def _road_distances(
             )
             raise InputError(msg)
         rows = table.index.get_indexer(customers.index)
-        cols = table.columns.get_indexer(territory.to_numpy())
+        cols = table.columns.get_indexer(pd.Index(territory.to_numpy()))
         raw = table.to_numpy(float)
         values = pd.Series(
             np.where(rows >= 0, raw[np.maximum(rows, 0), cols], np.nan), index=customers.index
@@ -570,16 +570,16 @@ def evaluate(
         index=customers.index,
     )
     grouped = per.assign(vd=weights * dist, vd2=weights * dist**2).groupby("territory")
-    sums = grouped[["visits", "vd", "vd2"]].sum().reindex(names)
+    totals = pd.DataFrame(grouped[["visits", "vd", "vd2"]].sum().reindex(names))
     table.insert(0, "rep", origins["rep"])
     table["origin"] = origins["origin"]
-    table["visits"] = sums["visits"].fillna(0.0)
-    safe = sums["visits"].where(sums["visits"] > 0)
-    table["mean_distance_km"] = sums["vd"] / safe
+    table["visits"] = totals["visits"].fillna(0.0)
+    safe = totals["visits"].where(totals["visits"] > 0)
+    table["mean_distance_km"] = totals["vd"] / safe
     table["max_distance_km"] = grouped["distance_km"].max().reindex(names)
-    table["travel_km"] = sums["vd"].fillna(0.0)
+    table["travel_km"] = totals["vd"].fillna(0.0)
     table["round_trip_km"] = 2 * table["travel_km"]
-    table["inertia_km2"] = sums["vd2"] / safe
+    table["inertia_km2"] = totals["vd2"] / safe
     if table["rep"].isna().all():
         table = table.drop(columns="rep")
     balance = pd.DataFrame(
@@ -610,7 +610,7 @@ def _overall(
         if m != COUNT:
             values[m] = float(table[m].sum())
         for index in ("max_deviation", "cv", "max_min_ratio", "gini"):
-            values[f"{m}_{index}"] = float(balance.loc[m, index])
+            values[f"{m}_{index}"] = float(balance.at[m, index])  # type: ignore[arg-type]
     values.update(
         contiguous_territories=int(table["contiguous"].sum()),
         area_km2=float(table["area_km2"].sum()),

@@ -39,8 +39,8 @@ __all__ = ["Report", "build_report", "report_html", "write_report"]
 log = logging.getLogger(__name__)
 
 HTML_ROWS = 300  # longer tables are cut on the page (the workbook has every row)
-PERCENT = ("_deviation", "_share", "share", "attainment", "penetration", "growth_prev")
-PERCENT += ("growth_yoy", "max_deviation", "cv", "gini", "moved_share", "contiguous_share")
+PERCENT: tuple[str, ...] = ("_deviation", "_share", "share", "attainment", "penetration")
+PERCENT += ("growth_prev", "growth_yoy", "max_deviation", "cv", "gini", "contiguous_share")
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; frame-src 'self' about:; child-src 'self' about:"
@@ -279,9 +279,10 @@ def build_report(
 def _before_after(before: Plan, plan: Plan, reps: Any) -> Section:
     comparison = compare(before, plan, names=["before", "after"], reps=reps)
     part = Section("before-after", "Before and after")
-    row = comparison.scenarios.loc["after"]
+    row = comparison.scenarios.loc["after"].to_dict()
     part.paragraphs.append(
-        f"{int(row['moved']):,} customers change territory ({row['moved_share']:.1%})."
+        f"{int(float(row['moved'])):,} customers change territory "
+        f"({float(row['moved_share']):.1%})."
     )
     if len(comparison.only_in):
         part.paragraphs.append(

@@ -274,13 +274,13 @@ def _currency(
         if len(counts) > 1:
             parts = []
             for code, count in counts.items():
-                rows = format_ids(np.flatnonzero(codes.eq(code).to_numpy())[:5], limit=5)
+                rows = format_ids(np.flatnonzero(codes.eq(str(code)).to_numpy())[:5], limit=5)
                 parts.append(f"{code or '(empty)'}: {count} records (rows {rows}...)")
             msg = (
                 f"the sales amounts are in {len(counts)} currencies in column {column!r} "
                 f"({'; '.join(parts)}); convert them to one currency first, or pass "
-                f"keep_currency={counts.index[0]!r} to count only those (the others are "
-                "reported)."
+                f"keep_currency={counts.index[0]!r} (CLI: --currency {counts.index[0]}) to count "
+                "only those (the others are reported)."
             )
             raise InputError(msg)
         return str(counts.index[0]) if len(counts) else None

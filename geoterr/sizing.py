@@ -291,7 +291,7 @@ def _answer(
             f"territory at most {format_number(target)} (the workload alone needs {lower})"
         )
     k_max = int(table.index.max())
-    last = table.loc[k_max]
+    last = table.loc[k_max].to_dict()
     return None, (
         f"no k in {int(table.index.min())}..{k_max} meets {format_number(target)} per rep: at "
         f"k={k_max} the plan is {last['status']} and its heaviest territory holds "

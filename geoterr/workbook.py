@@ -95,7 +95,8 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[s
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    for sheet in list(book.worksheets):
+        book.remove(sheet)
     bold = Font(bold=True)
     for name, table in zip(sheet_names(list(tables)), tables.values(), strict=True):
         sheet = book.create_sheet(name)

@@ -71,8 +71,12 @@ def test_known_moves(two: tuple[gt.Plan, gt.Plan, gpd.GeoDataFrame]) -> None:
 def test_reps_named_in_the_realignment_table(two: tuple[gt.Plan, gt.Plan, gpd.GeoDataFrame]):
     old, new, _ = two
     reps = pd.DataFrame(
-        {"name": ["Wes", "Cy", "Eve"], "territory": ["W", "C", "E"],
-         "home_latitude": [37.7] * 3, "home_longitude": [-98.7, -98.0, -97.3]}
+        {
+            "name": ["Wes", "Cy", "Eve"],
+            "territory": ["W", "C", "E"],
+            "home_latitude": [37.7] * 3,
+            "home_longitude": [-98.7, -98.0, -97.3],
+        }
     )
     result = gt.compare(old, new, reps=reps)
     affected = result.reps_affected.set_index("territory")
@@ -92,14 +96,16 @@ def test_several_scenarios_and_renamed_plans(
     assert matched.scenarios.loc["renamed", "moved"] == 4  # the same four customers
     pairs = matched.matches[matched.matches["plan"] == "renamed"]
     assert dict(zip(pairs["territory"], pairs["matched"], strict=True)) == {
-        "T1": "W", "T2": "C", "T3": "E"
+        "T1": "W",
+        "T2": "C",
+        "T3": "E",
     }
 
 
 def test_different_customer_sets_are_named(
     two: tuple[gt.Plan, gt.Plan, gpd.GeoDataFrame],
 ) -> None:
-    old, new, frame = two
+    old, _, frame = two
     fewer = frame.drop(index=frame.index[:3])
     smaller = gt.plan_from_column(fewer, "new", measures=["workload"])
     with pytest.warns(gt.GeoterrWarning, match=r"3 customer rows are in one plan only"):

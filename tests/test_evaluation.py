@@ -27,9 +27,9 @@ def test_compactness_of_known_shapes() -> None:
         [
             shapely.box(0, 0, 10, 10),  # square
             shapely.box(0, 0, 1, 4),  # 1 x 4 rectangle
-            shapely.Point(0, 0).buffer(2, quad_segs=256).difference(
-                shapely.Point(0, 0).buffer(1, quad_segs=256)
-            ),  # annulus R=2, r=1
+            shapely.Point(0, 0)
+            .buffer(2, quad_segs=256)
+            .difference(shapely.Point(0, 0).buffer(1, quad_segs=256)),  # annulus R=2, r=1
             shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(9, 0, 10, 1)]),
         ]
     )
@@ -78,8 +78,12 @@ def four() -> gpd.GeoDataFrame:
 def test_evaluate_small_plan_by_hand(four: gpd.GeoDataFrame) -> None:
     plan = gt.plan_from_column(four, "current", measures=["workload"])
     reps = pd.DataFrame(
-        {"name": ["Ann", "Bob"], "territory": ["A", "B"],
-         "home_latitude": [0.0, 0.0], "home_longitude": [10.0, 14.0]}
+        {
+            "name": ["Ann", "Bob"],
+            "territory": ["A", "B"],
+            "home_latitude": [0.0, 0.0],
+            "home_longitude": [10.0, 14.0],
+        }
     )
     result = gt.evaluate(plan, reps=reps, visits="visits", targets={"workload": {"A": 5, "B": 4}})
     t = result.territories
@@ -113,8 +117,9 @@ def test_road_distances_replace_straight_lines(four: gpd.GeoDataFrame) -> None:
     result = gt.evaluate(plan, visits="visits", distances=road)
     assert result.territories.loc["A", "travel_km"] == pytest.approx(1 * 10 + 3 * 30)
     assert result.territories.loc["B", "mean_distance_km"] == pytest.approx((2 * 5) / 4)
-    matrix = pd.DataFrame({"A": [10.0, 30.0, 99, 99], "B": [99, 99, 5.0, 0.0]},
-                          index=["a1", "a2", "b1", "b2"])
+    matrix = pd.DataFrame(
+        {"A": [10.0, 30.0, 99, 99], "B": [99, 99, 5.0, 0.0]}, index=["a1", "a2", "b1", "b2"]
+    )
     same = gt.evaluate(plan, visits="visits", distances=matrix)
     pd.testing.assert_series_equal(same.territories["travel_km"], result.territories["travel_km"])
     assert "road distances" in " ".join(result.notes)

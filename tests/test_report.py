@@ -20,7 +20,7 @@ from geoterr.workbook import sheet_names, write_workbook
 INJECTIONS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
-    "</iframe><svg onload=\"window.__pwned=1\">",
+    '</iframe><svg onload="window.__pwned=1">',
 ]
 EXTERNAL = re.compile(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", re.I)
 
@@ -71,11 +71,20 @@ def hostile() -> dict[str, Any]:
     tracking = gt.track(after, sales, by="quarter", today="2026-01-01")
     targets = gt.split_targets(after, 1e6, basis="annual_revenue")
     reps = pd.DataFrame(
-        {"name": INJECTIONS, "territory": INJECTIONS, "home_latitude": [37.5, 37.8, 38.3],
-         "home_longitude": [-98.5, -97.5, -98.0]}
+        {
+            "name": INJECTIONS,
+            "territory": INJECTIONS,
+            "home_latitude": [37.5, 37.8, 38.3],
+            "home_longitude": [-98.5, -97.5, -98.0],
+        }
     )
-    return {"before": before, "after": after, "tracking": tracking, "targets": targets,
-            "reps": reps}
+    return {
+        "before": before,
+        "after": after,
+        "tracking": tracking,
+        "targets": targets,
+        "reps": reps,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +132,14 @@ def test_report_opens_offline_and_user_text_is_inert(browser: Any, report: dict[
     for raw in INJECTIONS:
         assert raw in body  # shown as text in the tables
     sections = page.eval_on_selector_all("section h2", "els => els.map(e => e.textContent)")
-    assert sections == ["Overview", "Territories", "Map", "Before and after", "Targets",
-                        "Performance by quarter"]
+    assert sections == [
+        "Overview",
+        "Territories",
+        "Map",
+        "Before and after",
+        "Targets",
+        "Performance by quarter",
+    ]
     assert page.evaluate("document.querySelectorAll('img:not(.chart), svg, script').length") == 0
     assert page.evaluate("window.__pwned === undefined")
     assert frame.evaluate("window.__pwned === undefined")
@@ -137,13 +152,30 @@ def test_workbook_reads_back_to_the_same_numbers(
     hostile: dict[str, Any], report: dict[str, Path]
 ) -> None:
     sheets = pd.read_excel(report["xlsx"], sheet_name=None)
-    assert {"overall", "balance", "territories", "moved", "flows", "targets", "by territory",
-            "laggards", "sales issues"} <= set(sheets)
+    assert {
+        "overall",
+        "balance",
+        "territories",
+        "moved",
+        "flows",
+        "targets",
+        "by territory",
+        "laggards",
+        "sales issues",
+    } <= set(sheets)
     result = gt.evaluate(hostile["after"], reps=hostile["reps"])
     territories = sheets["territories"].set_index("territory")
     expected = result.territories
-    for column in ("customers", "workload", "annual_revenue", "workload_deviation",
-                   "area_km2", "mean_distance_km", "travel_km", "moment_of_inertia"):
+    for column in (
+        "customers",
+        "workload",
+        "annual_revenue",
+        "workload_deviation",
+        "area_km2",
+        "mean_distance_km",
+        "travel_km",
+        "moment_of_inertia",
+    ):
         assert territories.loc[expected.index, column].to_numpy() == pytest.approx(
             expected[column].to_numpy(float)
         ), column
@@ -158,8 +190,9 @@ def test_workbook_reads_back_to_the_same_numbers(
 def test_workbook_text_is_never_a_formula(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    table = pd.DataFrame({"name": ["=1+1", "=HYPERLINK(\"http://x\")", "ok\x07"],
-                          "value": [1.0, np.inf, np.nan]})
+    table = pd.DataFrame(
+        {"name": ["=1+1", '=HYPERLINK("http://x")', "ok\x07"], "value": [1.0, np.inf, np.nan]}
+    )
     path = write_workbook({"a/b:c" * 10: table, "A/B:C" * 10: table}, tmp_path / "t.xlsx")
     book = load_workbook(path)
     first = book.worksheets[0]

@@ -50,9 +50,7 @@ def clean_sales() -> pd.DataFrame:
     # A credit note inside A's 2024Q3: 100 of sales and -10 back, still 90.
     i = sales.index[(sales["account_id"] == "a1") & (sales["date"] == "2024-07-15")][0]
     sales.loc[i, "amount"] += 10
-    credit = pd.DataFrame(
-        [("C1", "a1", "2024-08-01", -10.0, -1.0, np.nan)], columns=sales.columns
-    )
+    credit = pd.DataFrame([("C1", "a1", "2024-08-01", -10.0, -1.0, np.nan)], columns=sales.columns)
     return pd.concat([sales, credit], ignore_index=True)
 
 
@@ -147,10 +145,15 @@ def test_every_bad_record_is_reported(plan: gt.Plan) -> None:
     # The good records still add up to the known totals.
     t = result.territories.set_index(["territory", "period"])
     assert t.xs("A", level="territory")["revenue"].tolist() == pytest.approx(A)
-    with pytest.raises(gt.InputError, match=r"6 of 24 sales records cannot be counted: .*"
-                       r"unknown customer: 1 \(rows 18\)"):
+    with pytest.raises(
+        gt.InputError,
+        match=r"6 of 24 sales records cannot be counted: .*"
+        r"unknown customer: 1 \(rows 18\)",
+    ):
         gt.read_sales(
-            with_problems(), known_customers=["a1", "a2", "b1", "b2"], today="2026-01-01",
+            with_problems(),
+            known_customers=["a1", "a2", "b1", "b2"],
+            today="2026-01-01",
             on_invalid="raise",
         )
 
