@@ -17,6 +17,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 
@@ -87,10 +90,19 @@ def _read(source: Any) -> pd.DataFrame:
         return source.reset_index(drop=True)
     if isinstance(source, str | os.PathLike):
         try:
-            return pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
+            header = pd.read_csv(source, nrows=0).columns
         except FileNotFoundError:
             msg = f"`sales` file {str(source)!r} does not exist."
             raise InputError(msg) from None
+        # Every column as text (ids keep their zeros, nothing is guessed); only an empty
+        # field is missing. Arrow reads a million rows in well under a second.
+        options = pacsv.ConvertOptions(
+            column_types={str(c): pa.string() for c in header},
+            null_values=[""],
+            strings_can_be_null=True,
+        )
+        table = pacsv.read_csv(source, convert_options=options)
+        return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     msg = f"`sales` must be a DataFrame or a CSV path, got {type(source).__name__}."
     raise InputError(msg)
 
@@ -209,8 +221,9 @@ def read_sales(
     ]
     kept_currency = _currency(table, columns.get("currency"), keep_currency, flags)
     if known_customers is not None:
-        known = pd.Index([str(c) for c in known_customers])
-        unknown = ~ids.isin(known).to_numpy() & ~no_id
+        known = pa.array([str(c) for c in known_customers], type=pa.string())
+        found = pc.is_in(_arrow(ids), value_set=known).to_numpy(zero_copy_only=False)
+        unknown = ~found.astype(bool) & ~no_id
         flags.append(("unknown customer", unknown, LEFT_OUT))
     key = [columns["record_id"]] if "record_id" in columns else list(columns.values())
     duplicate = table.duplicated(subset=key, keep="first").to_numpy()
@@ -221,7 +234,7 @@ def read_sales(
             out |= mask
     flags.append(("credit note", ~out & (amounts < 0), KEPT))
     records = pd.DataFrame(
-        {"row": np.arange(n), "customer": ids.to_numpy(), "date": dates, "amount": amounts}
+        {"row": np.arange(n), "customer": ids.array, "date": dates, "amount": amounts}
     )
     for role in ("units", "satisfaction", "potential"):
         if role in columns:
@@ -236,9 +249,33 @@ def read_sales(
     return SalesRecords(records, issues, columns, kept_currency)
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    """The values as an Arrow string array (nulls for missing)."""
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    array = pa.array(text, from_pandas=True)
+    return array.cast(pa.string()) if array.type != pa.string() else array
+
+
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T].*)?$"
+NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
 def _dates(values: pd.Series, date_format: str | None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.Series(values.to_numpy(), dtype="datetime64[ns]")
+    if date_format is None:
+        # ISO dates (the usual export) are parsed by Arrow; other layouts by pandas.
+        text = pc.utf8_trim_whitespace(_arrow(values))
+        iso = pc.match_substring_regex(text, ISO_DATE)
+        day = pc.if_else(iso, pc.utf8_slice_codeunits(text, 0, 10), None)
+        parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # Arrow rolls impossible days over (2024-02-31 -> March 2): those are bad dates.
+        written = pc.cast(pc.utf8_slice_codeunits(day, 8, 10), pa.int64(), safe=False)
+        parsed = pc.if_else(pc.equal(pc.day(parsed), written), parsed, None)
+        given = len(text) - text.null_count
+        if given == 0 or (len(parsed) - parsed.null_count) >= 0.5 * given:
+            stamps = parsed.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+            return pd.Series(stamps, dtype="datetime64[ns]")
     text = values.astype("string").str.strip()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format" for odd rows
@@ -249,11 +286,17 @@ def _dates(values: pd.Series, date_format: str | None) -> pd.Series:
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
+    """Numbers from the values; NaN where a value is missing or not a number."""
     if pd.api.types.is_numeric_dtype(values):
         return values.to_numpy(dtype=float)
-    return pd.to_numeric(values.astype("string").str.strip(), errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan
-    )
+    text = pc.utf8_trim_whitespace(_arrow(values))
+    try:  # a clean column casts at once
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+    except pa.ArrowInvalid:
+        pass
+    valid = pc.match_substring_regex(text, NUMBER)
+    numbers = pc.cast(pc.if_else(valid, text, None), pa.float64())
+    return numbers.to_numpy(zero_copy_only=False).astype(float)
 
 
 def _currency(
@@ -299,9 +342,9 @@ def _issues(
             part = pd.DataFrame(
                 {
                     "row": rows,
-                    "customer": table[columns["customer"]].to_numpy()[rows],
-                    "date": table[columns["date"]].astype(str).to_numpy()[rows],
-                    "amount": table[columns["amount"]].astype(str).to_numpy()[rows],
+                    "customer": table[columns["customer"]].iloc[rows].to_numpy(),
+                    "date": table[columns["date"]].iloc[rows].astype(str).to_numpy(),
+                    "amount": table[columns["amount"]].iloc[rows].astype(str).to_numpy(),
                     "problem": problem,
                     "action": action,
                 }

@@ -17,11 +17,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr.evaluation import plan_reps
 from geoterr.plan import Plan
-from geoterr.sales import LEFT_OUT, SalesRecords, read_sales
+from geoterr.sales import LEFT_OUT, SalesRecords, _arrow, read_sales
 from geoterr.targets import per_period_targets
 
 __all__ = ["PERIODS", "Tracking", "track"]
@@ -249,7 +251,11 @@ def track(
     if not isinstance(sales, SalesRecords):
         sales = read_sales(sales, known_customers=ids, today=today, **read_options)
     records, issues, notes = sales.records, sales.issues, []
-    position = ids.get_indexer(records["customer"])
+    position = (
+        pc.index_in(_arrow(records["customer"]), value_set=pa.array(list(ids), type=pa.string()))
+        .fill_null(-1)
+        .to_numpy()
+    )
     unknown = position < 0
     if unknown.any():  # records checked without this plan's customers
         extra = records.loc[unknown, ["row", "customer", "date", "amount"]].assign(
