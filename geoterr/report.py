@@ -227,7 +227,10 @@ def build_report(
     -------
     Report
     """
-    result = evaluate(plan, reps=reps)
+    comparison = None
+    if before is not None:
+        comparison = compare(before, plan, names=["before", "after"], reps=reps)
+    result = comparison.evaluations["after"] if comparison else evaluate(plan, reps=reps)
     measures = [m for m in result.balance.index]
     status = "ok" if plan.status == "feasible" else "bad"
     overview = Section("overview", "Overview")
@@ -255,8 +258,8 @@ def build_report(
         page = _map_html(plan, before, reps)
         if page is not None:
             sections.append(Section("map", "Map", map_html=page))
-    if before is not None:
-        sections.append(_before_after(before, plan, reps))
+    if comparison is not None:
+        sections.append(_before_after(comparison))
     if targets is not None:
         part = Section("targets", "Targets")
         part.paragraphs.append(
@@ -276,8 +279,7 @@ def build_report(
     )
 
 
-def _before_after(before: Plan, plan: Plan, reps: Any) -> Section:
-    comparison = compare(before, plan, names=["before", "after"], reps=reps)
+def _before_after(comparison: Comparison) -> Section:
     part = Section("before-after", "Before and after")
     row = comparison.scenarios.loc["after"].to_dict()
     part.paragraphs.append(
