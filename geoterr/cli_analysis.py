@@ -274,15 +274,21 @@ def _size(args: argparse.Namespace) -> None:
     balance = parse_balance_text(args.balance) if args.balance else None
     extra = [m for m in (balance or {}) if m not in (args.measure, "customers")]
     customers = read_customers(args.customers, measures=[args.measure, *extra], **_read_args(args))
-    result = size_territories(
-        customers,
-        workload_per_rep=args.workload_per_rep,
-        k_range=args.k_range,
-        measure=args.measure,
-        balance=balance,
-        time_limit=args.time_limit,
-        random_state=args.seed,
-    )
+    design_log = logging.getLogger("geoterr.design")
+    level = design_log.level
+    design_log.setLevel(logging.WARNING)  # one progress line per k, not per round
+    try:
+        result = size_territories(
+            customers,
+            workload_per_rep=args.workload_per_rep,
+            k_range=args.k_range,
+            measure=args.measure,
+            balance=balance,
+            time_limit=args.time_limit,
+            random_state=args.seed,
+        )
+    finally:
+        design_log.setLevel(level)
     write_outputs(
         args.out,
         {

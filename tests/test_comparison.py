@@ -123,3 +123,17 @@ def test_bad_arguments(two: tuple[gt.Plan, gt.Plan, gpd.GeoDataFrame]) -> None:
         gt.compare(old, "plan")
     with pytest.raises(gt.InputError, match="`names` must give 2 different names"):
         gt.compare(old, new, names=["a", "a"])
+
+
+def test_a_sweep_stands_for_its_plans(two: tuple[gt.Plan, gt.Plan, gpd.GeoDataFrame]) -> None:
+    old, _, _ = two
+    assert old.units is not None
+    table = gt.sweep(
+        old.units,
+        [{"n_territories": k, "balance": {"workload": 0.1}, "time_limit": 5} for k in (3, 4)],
+        keep_plans=True,
+    )
+    result = gt.compare(old, table, match=True)
+    assert list(result.scenarios.index) == ["plan 1", "scenario 1 (k=3)", "scenario 2 (k=4)"]
+    assert result.scenarios.loc["scenario 2 (k=4)", "territories"] == 4
+    assert (result.scenarios["workload_max_deviation"].iloc[1:] <= 0.1 + 1e-9).all()
