@@ -212,7 +212,8 @@ def build_report(
     plan : Plan
     before : Plan, optional
         The plan in use before (e.g. :func:`geoterr.plan_from_column`): adds the before/after
-        section (:func:`geoterr.compare`).
+        section (:func:`geoterr.compare`; when the plans share no territory name, the new
+        territories are matched to the old ones they overlap most, ``match=True``).
     tracking : Tracking, optional
         From :func:`geoterr.track`: adds the performance section.
     targets : Targets, optional
@@ -229,7 +230,11 @@ def build_report(
     """
     comparison = None
     if before is not None:
-        comparison = compare(before, plan, names=["before", "after"], reps=reps)
+        # A plan designed from scratch shares no names with the old one: match them.
+        shared = {str(n) for n in before.territories.index} & {
+            str(n) for n in plan.territories.index
+        }
+        comparison = compare(before, plan, names=["before", "after"], reps=reps, match=not shared)
     result = comparison.evaluations["after"] if comparison else evaluate(plan, reps=reps)
     measures = [m for m in result.balance.index]
     status = "ok" if plan.status == "feasible" else "bad"
