@@ -311,12 +311,7 @@ def _tracking(args: argparse.Namespace, plan: Plan) -> tuple[Tracking, Targets |
         today=args.today,
         on_invalid="raise" if args.strict else "report",
     )
-    potential: Any = args.potential
-    if potential is not None and Path(potential).is_file():
-        values = pd.to_numeric(_two_columns(Path(potential), "--potential"), errors="coerce")
-        potential = pd.Series(
-            values.reindex(plan.customers.index.map(str)).to_numpy(), index=plan.customers.index
-        )
+    potential = _potential(args, plan)
     targets: Any = None
     split = None
     if args.targets is not None:
@@ -345,6 +340,18 @@ def _tracking(args: argparse.Namespace, plan: Plan) -> tuple[Tracking, Targets |
         today=args.today,
     )
     return result, split
+
+
+def _potential(args: argparse.Namespace, plan: Plan) -> Any:
+    """--potential: a customers column name, or a CSV of customer, value (as a Series)."""
+    potential: Any = args.potential
+    if potential is not None and Path(potential).is_file():
+        assert plan.customers is not None
+        values = pd.to_numeric(_two_columns(Path(potential), "--potential"), errors="coerce")
+        potential = pd.Series(
+            values.reindex(plan.customers.index.map(str)).to_numpy(), index=plan.customers.index
+        )
+    return potential
 
 
 def _track(args: argparse.Namespace) -> None:
@@ -376,10 +383,15 @@ def _report(args: argparse.Namespace) -> None:
     tracking, split = (None, None)
     if args.sales is not None:
         tracking, split = _tracking(args, plan)
-    elif args.target_total is not None and (args.basis or args.potential):
-        split = split_targets(
-            plan, args.target_total, basis=args.basis or args.potential, reps=args.reps
-        )
+    elif args.target_total is not None:
+        basis = args.basis if args.basis not in (None, "history") else _potential(args, plan)
+        if basis is None:
+            msg = (
+                "--target-total needs what to split it by: --basis COLUMN (a potential), "
+                "--potential, or --sales for the revenue history."
+            )
+            raise InputError(msg)
+        split = split_targets(plan, args.target_total, basis=basis, reps=args.reps)
     log.info("writing the report")
     paths = write_report(
         plan,

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 
 import geoterr as gt
 from geoterr.metrics import (
@@ -175,3 +177,15 @@ def test_bad_input_is_named(four: gpd.GeoDataFrame) -> None:
 
     with pytest.raises(gt.InputError, match=r"`visits` column 'visits' .* \(b1\)"):
         gt.evaluate(dataclasses.replace(plan, customers=bad_visits), visits="visits")
+
+
+@given(st.lists(st.floats(min_value=0.1, max_value=1e6, allow_nan=False), min_size=2, max_size=30))
+def test_balance_indices_match_their_definitions(values: list[float]) -> None:
+    x = np.array(values)
+    indices = balance_indices(x)
+    mean = x.mean()
+    assert indices["max_deviation"] == pytest.approx(np.abs(x / mean - 1).max())
+    assert indices["cv"] == pytest.approx(x.std() / mean, abs=1e-12)
+    assert indices["max_min_ratio"] == pytest.approx(x.max() / x.min())
+    pairs = np.abs(x[:, None] - x[None, :]).sum()
+    assert indices["gini"] == pytest.approx(pairs / (2 * len(x) ** 2 * mean), abs=1e-12)
