@@ -326,6 +326,8 @@ def _pair(
     for m in [COUNT, *measures]:
         b = before[m].reindex(all_names).fillna(0).to_numpy(float)
         a = after[m].reindex(all_names).fillna(0).to_numpy(float)
+        if m == COUNT:  # counts stay whole numbers
+            b, a = b.astype(int), a.astype(int)
         table[f"{m}_before"], table[f"{m}_after"], table[f"{m}_delta"] = b, a, a - b
     gained = changed.groupby("to").size()
     lost = changed.groupby("from").size()

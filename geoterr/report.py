@@ -139,6 +139,7 @@ def _before_after_chart(comparison: Comparison, measure: str) -> str:
 
 
 def _tracking_chart(tracking: Tracking) -> str:
+    import matplotlib
     from matplotlib.figure import Figure
 
     table = tracking.territories
@@ -146,11 +147,13 @@ def _tracking_chart(tracking: Tracking) -> str:
     ax = fig.add_subplot()
     laggards = set(tracking.laggards.index[tracking.laggards["laggard"]])
     periods = list(tracking.periods)
-    for name, group in table.groupby("territory", sort=False):
+    colours = matplotlib.colormaps["tab20"].colors  # type: ignore[attr-defined]
+    for i, (name, group) in enumerate(table.groupby("territory", sort=False)):
         thick = name in laggards
         ax.plot(
             range(len(periods)),
             group["revenue"].to_numpy(float),
+            color=colours[i % len(colours)],
             lw=2.4 if thick else 1,
             alpha=1 if thick else 0.55,
             label=f"{name} (laggard)" if thick else str(name),
@@ -264,7 +267,7 @@ def build_report(
         if page is not None:
             sections.append(Section("map", "Map", map_html=page))
     if comparison is not None:
-        sections.append(_before_after(comparison))
+        sections.append(_before_after(comparison, list(_plan_tolerances(plan))))
     if targets is not None:
         part = Section("targets", "Targets")
         part.paragraphs.append(
@@ -284,7 +287,7 @@ def build_report(
     )
 
 
-def _before_after(comparison: Comparison) -> Section:
+def _before_after(comparison: Comparison, balanced: list[str]) -> Section:
     part = Section("before-after", "Before and after")
     row = comparison.scenarios.loc["after"].to_dict()
     part.paragraphs.append(
@@ -301,7 +304,8 @@ def _before_after(comparison: Comparison) -> Section:
     part.charts.append(
         (f"{measure} per territory, before and after", _before_after_chart(comparison, measure))
     )
-    part.tables.append(("scenarios", "Both plans side by side", comparison.scenarios.T))
+    side_by_side = comparison.scenarios.T.rename_axis("figure")
+    part.tables.append(("scenarios", "Both plans side by side", side_by_side))
     part.tables.append(("before after", "Each territory before and after", comparison.territories))
     part.tables.append(("flows", "What changed hands (from -> to)", comparison.flows))
     part.tables.append(("reps affected", "Territories and reps affected", comparison.reps_affected))
@@ -369,7 +373,7 @@ def _table_html(table: pd.DataFrame) -> str:
     for values in frame.head(HTML_ROWS).itertuples(index=False, name=None):
         cells = []
         # A figure/value table is formatted by the figure's name.
-        keys = [str(values[0])] * len(columns) if columns == ["figure", "value"] else columns
+        keys = [str(values[0])] * len(columns) if columns[0] == "figure" else columns
         for value, column in zip(values, keys, strict=True):
             text, number = _format(value, column)
             cells.append(f'<td class="n">{text}</td>' if number else f"<td>{text}</td>")
