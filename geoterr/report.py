@@ -298,9 +298,8 @@ def _before_after(comparison: Comparison, balanced: list[str]) -> Section:
         part.paragraphs.append(
             f"{len(comparison.only_in)} customers are in one plan only (sheet 'only in one')."
         )
-    measure = next(
-        (m for m in comparison.evaluations["after"].balance.index if m != "customers"), "customers"
-    )
+    known = [str(m) for m in comparison.evaluations["after"].balance.index]
+    measure = next((m for m in [*balanced, *known] if m in known and m != "customers"), "customers")
     part.charts.append(
         (f"{measure} per territory, before and after", _before_after_chart(comparison, measure))
     )
