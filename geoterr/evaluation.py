@@ -132,14 +132,20 @@ def rep_homes(reps: Any) -> pd.DataFrame:
 
 
 def plan_reps(plan: Plan, reps: Any = None) -> pd.DataFrame | None:
-    """The reps to use: ``reps`` when given, else a roster the plan carries, else None."""
-    if reps is None:
-        for attribute in ("roster", "reps"):
-            carried = getattr(plan, attribute, None)
-            if isinstance(carried, pd.DataFrame) and len(carried):
-                reps = carried
-                break
-    return None if reps is None else rep_homes(reps)
+    """The reps to use: ``reps`` when given, else a roster the plan carries, else None.
+
+    A carried roster that does not have a rep name and a territory column is not used.
+    """
+    if reps is not None:
+        return rep_homes(reps)
+    for attribute in ("roster", "reps"):
+        carried = getattr(plan, attribute, None)
+        if isinstance(carried, pd.DataFrame) and len(carried):
+            try:
+                return rep_homes(carried)
+            except InputError:
+                continue
+    return None
 
 
 def plan_from_column(

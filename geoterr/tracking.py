@@ -198,7 +198,7 @@ def track(
     rep_column : str, optional
         Instead of ``reps``: a customers column naming the rep (a territory's commonest).
     regions : mapping or Series, optional
-        Territory -> region.
+        Territory -> region (default: a ``regions`` mapping the plan carries, if any).
     region_column : str, optional
         Instead of ``regions``: a customers column naming the region (commonest per
         territory).
@@ -326,6 +326,8 @@ def track(
     levels: dict[str, pd.DataFrame | None] = {}
     homes = plan_reps(plan, reps) if rep_column is None else None
     rep_of = _group_of(plan, names, None if homes is None else homes["rep"], rep_column, "rep")
+    if regions is None and region_column is None:
+        regions = _carried_regions(plan)
     region_of = _group_of(plan, names, regions, region_column, "region")
     for level, mapping in (("rep", rep_of), ("region", region_of)):
         levels[level] = None if mapping is None else _roll_up(table, mapping, level, per_year)
@@ -345,6 +347,18 @@ def track(
         empty_periods=empty,
         notes=tuple(notes),
     )
+
+
+def _carried_regions(plan: Plan) -> pd.Series | None:
+    """Territory -> region from a ``regions`` attribute of the plan, when it has one."""
+    carried = getattr(plan, "regions", None)
+    if isinstance(carried, Mapping):
+        return pd.Series(carried, dtype=object)
+    if isinstance(carried, pd.Series):
+        return carried
+    if isinstance(carried, pd.DataFrame) and {"territory", "region"} <= set(carried.columns):
+        return carried.set_index("territory")["region"]
+    return None
 
 
 def _warn(message: str) -> None:

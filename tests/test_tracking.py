@@ -207,3 +207,19 @@ def test_bad_arguments(plan: gt.Plan, customers: gpd.GeoDataFrame) -> None:
         gt.track(plan, clean_sales(), targets={"A": 10.0}, today="2026-01-01")
     with pytest.raises(gt.InputError, match="does not exist"):
         gt.read_sales("no/such/file.csv")
+
+
+def test_a_roster_and_regions_the_plan_carries(plan: gt.Plan) -> None:
+    # Plans may carry their reps and regions (the reps module's roster): they are used.
+    object.__setattr__(
+        plan, "roster", pd.DataFrame({"name": ["Ann", "Bob"], "territory": ["A", "B"]})
+    )
+    object.__setattr__(
+        plan, "regions", pd.DataFrame({"territory": ["A", "B"], "region": ["N", "S"]})
+    )
+    result = gt.track(plan, clean_sales(), today="2026-01-01")
+    assert set(result.reps["rep"]) == {"Ann", "Bob"}
+    assert set(result.regions["region"]) == {"N", "S"}
+    assert gt.evaluate(plan).territories.loc["A", "rep"] == "Ann"
+    object.__setattr__(plan, "roster", pd.DataFrame({"who": ["x"]}))  # unusable: ignored
+    assert "rep" not in gt.evaluate(plan).territories.columns
