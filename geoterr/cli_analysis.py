@@ -94,7 +94,7 @@ def add_analysis_commands(sub: Any) -> None:
     )
     t.add_argument("plan", help=PLAN_HELP)
     _sales_options(t)
-    _common(t)
+    _common(t, measures=False)
 
     r = sub.add_parser(
         "report",
@@ -108,7 +108,7 @@ def add_analysis_commands(sub: Any) -> None:
     r.add_argument("--title", help="the report's title")
     r.add_argument("--no-map", action="store_true", help="leave the map out")
     _sales_options(r, required=False)
-    _common(r)
+    _common(r, measures=False)
 
 
 def _out(p: argparse.ArgumentParser) -> None:
@@ -122,11 +122,12 @@ def _read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lon", help="longitude column (default: found from common names)")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, measures: bool = True) -> None:
     p.add_argument(
         "--reps", type=Path, help="CSV of reps (name, territory, home_latitude, home_longitude)"
     )
-    p.add_argument("--measures", help="comma-separated measures (default: the plan's)")
+    if measures:
+        p.add_argument("--measures", help="comma-separated measures (default: the plan's)")
     _read_options(p)
     _out(p)
 
