@@ -19,34 +19,55 @@ from geoterr._errors import (
     InputError,
     SolverError,
 )
+from geoterr.comparison import Comparison, compare
 from geoterr.design import design
+from geoterr.evaluation import Evaluation, evaluate, plan_from_column
 from geoterr.io import read_customers, sample_path
 from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
+from geoterr.report import write_report
+from geoterr.sales import SalesRecords, read_sales
 from geoterr.scaleout import units_from_files
+from geoterr.sizing import Sizing, size_territories
 from geoterr.sweeps import sweep
+from geoterr.targets import Targets, split_targets
+from geoterr.tracking import Tracking, track
 from geoterr.units import Units, build_units
 
 __all__ = [
+    "Comparison",
+    "Evaluation",
     "GeoterrError",
     "GeoterrWarning",
     "InfeasibleError",
     "InputError",
     "Plan",
+    "SalesRecords",
+    "Sizing",
     "SolverError",
+    "Targets",
+    "Tracking",
     "Units",
     "__version__",
     "before_after_map",
     "build_units",
+    "compare",
     "design",
+    "evaluate",
     "load_plan",
+    "plan_from_column",
     "plan_map",
     "read_customers",
+    "read_sales",
     "sample_path",
     "save_plan",
+    "size_territories",
+    "split_targets",
     "sweep",
+    "track",
     "units_from_files",
+    "write_report",
 ]
 
 # Reps, segments, regions and CRM export (issue 14).

@@ -17,6 +17,7 @@ import pandas as pd
 
 from geoterr import __version__, cli_reps
 from geoterr._errors import GeoterrError, InputError
+from geoterr.cli_analysis import ANALYSIS_COMMANDS, add_analysis_commands, run_analysis
 from geoterr.design import design
 from geoterr.design.problem import parse_balance_text
 from geoterr.io import read_customers, sample_path
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     _map_options(m)
     m.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
     cli_reps.add_subcommands(sub)
+    add_analysis_commands(sub)  # evaluate, compare, size, track, report
     return parser
 
 
@@ -246,7 +248,10 @@ def _map(args: argparse.Namespace) -> Plan:
     return plan
 
 
-def _run(args: argparse.Namespace) -> Plan:
+def _run(args: argparse.Namespace) -> Plan | None:
+    if args.command in ANALYSIS_COMMANDS:
+        run_analysis(args)
+        return None
     if args.command == "map":
         return _map(args)
     handled = cli_reps.run(args)  # reps, segments, regions, assign, export
@@ -354,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         package_log.removeHandler(handler)
-    return 0 if args.command == "map" or plan.status == "feasible" else 3
+    return 0 if args.command == "map" or plan is None or plan.status == "feasible" else 3
 
 
 if __name__ == "__main__":

@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["polsby_popper", "territory_table"]
+__all__ = [
+    "balance_indices",
+    "gini",
+    "great_circle_km",
+    "moment_of_inertia",
+    "polsby_popper",
+    "territory_table",
+]
+
+EARTH_RADIUS_KM = 6371.0088
 
 
 def polsby_popper(geometry: gpd.GeoSeries) -> pd.Series:
@@ -115,3 +124,120 @@ def _union(shapes: np.ndarray) -> shapely.Geometry:
         return shapely.union_all(shapes)
     except shapely.errors.GEOSException:
         return shapely.union_all(shapely.make_valid(shapes))
+
+
+def moment_of_inertia(geometry: gpd.GeoSeries) -> pd.Series:
+    """Moment-of-inertia compactness: area^2 / (2 pi J), J the polar moment about the centroid.
+
+    1 for a disc (the most compact shape), 6 / (2 pi) = 0.955 for a square, towards 0 for a
+    long strip or a shape in far-apart pieces (every piece counts about the common
+    centroid). Holes are taken out. The geometry must be in a projected CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> square = gpd.GeoSeries([shapely.box(0, 0, 10, 10)])
+    >>> round(float(moment_of_inertia(square).iloc[0]), 4)
+    0.9549
+    """
+    values = []
+    for geom in geometry:
+        if geom is None or geom.is_empty or geom.area <= 0:
+            values.append(np.nan)
+            continue
+        c = geom.centroid
+        polar = sum(_ring_polar(ring, c.x, c.y) for ring in _rings(geom))
+        values.append(geom.area**2 / (2 * np.pi * polar) if polar > 0 else np.nan)
+    return pd.Series(values, index=geometry.index, dtype=float)
+
+
+def _rings(geom: shapely.Geometry) -> list[tuple[np.ndarray, float]]:
+    """(coordinates, +1 exterior / -1 hole) of every ring of a (multi)polygon."""
+    parts = getattr(geom, "geoms", [geom])
+    rings = []
+    for part in parts:
+        if part.geom_type != "Polygon":
+            continue
+        rings.append((np.asarray(part.exterior.coords), 1.0))
+        rings.extend((np.asarray(r.coords), -1.0) for r in part.interiors)
+    return rings
+
+
+def _ring_polar(ring: tuple[np.ndarray, float], cx: float, cy: float) -> float:
+    """Polar second moment of the area inside a ring about (cx, cy) (shoelace formulas)."""
+    xy, sign = ring
+    x, y = xy[:, 0] - cx, xy[:, 1] - cy
+    x0, y0, x1, y1 = x[:-1], y[:-1], x[1:], y[1:]
+    cross = x0 * y1 - x1 * y0
+    ix = np.sum(cross * (y0**2 + y0 * y1 + y1**2)) / 12
+    iy = np.sum(cross * (x0**2 + x0 * x1 + x1**2)) / 12
+    return sign * abs(float(ix + iy))
+
+
+def gini(values: Sequence[float] | np.ndarray | pd.Series) -> float:
+    """Gini index of non-negative values: 0 when all are equal, towards 1 when one holds all.
+
+    Examples
+    --------
+    >>> gini([1, 1, 1, 1])
+    0.0
+    >>> gini([0, 0, 0, 4])
+    0.75
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n == 0 or not np.isfinite(x).all() or x.sum() <= 0:
+        return float("nan")
+    ranks = np.arange(1, n + 1)
+    return float(np.sum((2 * ranks - n - 1) * x) / (n * x.sum()))
+
+
+def balance_indices(values: Sequence[float] | np.ndarray | pd.Series) -> dict[str, float]:
+    """How evenly a measure is spread over territories.
+
+    Returns
+    -------
+    dict
+        ``max_deviation`` (largest absolute relative deviation from the mean), ``cv``
+        (coefficient of variation, population standard deviation / mean), ``max_min_ratio``
+        (largest / smallest; inf when the smallest is 0) and ``gini``.
+
+    Examples
+    --------
+    >>> {k: round(v, 4) for k, v in balance_indices([90, 100, 110, 100]).items()}
+    {'max_deviation': 0.1, 'cv': 0.0707, 'max_min_ratio': 1.2222, 'gini': 0.0375}
+    """
+    x = np.asarray(values, dtype=float)
+    if len(x) == 0:
+        nan = float("nan")
+        return {"max_deviation": nan, "cv": nan, "max_min_ratio": nan, "gini": nan}
+    mean = float(x.mean())
+    low, high = float(x.min()), float(x.max())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = high / low if low > 0 else (float("inf") if high > 0 else float("nan"))
+    return {
+        "max_deviation": float(np.abs(x / mean - 1).max()) if mean else float("nan"),
+        "cv": float(x.std() / mean) if mean else float("nan"),
+        "max_min_ratio": float(ratio),
+        "gini": gini(x),
+    }
+
+
+def great_circle_km(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle (haversine) distance in km between points given in degrees.
+
+    Examples
+    --------
+    >>> round(float(great_circle_km(0.0, 0.0, 1.0, 0.0)), 2)
+    111.2
+    """
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2)
+    )
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
