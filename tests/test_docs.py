@@ -62,7 +62,13 @@ def test_strict_build(tmp_path: Path) -> None:
         for action in sub._actions:
             for option in action.option_strings:
                 assert option in cli, (name, option)
-    for page in ("notebooks/01_quickstart", "notebooks/05_scale", "data", "guide/concepts"):
+    for page in (
+        "notebooks/01_quickstart",
+        "notebooks/02_redesign",
+        "notebooks/05_scale",
+        "data",
+        "guide/concepts",
+    ):
         assert (site / page / "index.html").is_file(), page
     assert "GeoNames" in (site / "data" / "index.html").read_text(encoding="utf-8")
 

@@ -17,7 +17,7 @@ nbformat = pytest.importorskip(
 
 
 def test_there_are_notebooks() -> None:
-    assert {p.stem for p in NOTEBOOKS} >= {"01_quickstart", "05_scale"}
+    assert {p.stem for p in NOTEBOOKS} >= {"01_quickstart", "02_redesign", "05_scale"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
