@@ -111,6 +111,7 @@ def design(
     max_moved: float | None = None,
     move_penalty: float = 0.0,
     keep_territories: Sequence[str] | None = None,
+    enclaves: Literal["raise", "join"] = "raise",
     solver: Any = "highs",
     time_limit: float | None = 60.0,
     max_iter: int = 30,
@@ -168,6 +169,13 @@ def design(
         Included in ``plan.objective``.
     keep_territories : sequence of str, optional
         With ``current``: territories kept exactly as they are (no unit leaves or joins).
+        Units of other territories that the kept ones cut off from the rest, too light to
+        form a territory of their own (an enclave), are reported before any solve
+        (:class:`InfeasibleError` with the numbers), or join the kept territory around them
+        with ``enclaves="join"``.
+    enclaves : {"raise", "join"}
+        With ``keep_territories``: what to do with such enclaves (see above);
+        ``plan.params["enclaves_joined"]`` lists the joins.
     solver : str or pulp.LpSolver
         ``"highs"`` (default, HiGHS via highspy; CBC if highspy is missing), ``"cbc"``, any
         name ``pulp.getSolver`` knows, or a configured PuLP solver.
@@ -271,6 +279,7 @@ def design(
             max_moved=max_moved,
             move_penalty=move_penalty,
             keep=keep_territories,
+            enclaves=enclaves,
         )
     elif max_moved is not None or keep_territories is not None or move_penalty:
         msg = (
