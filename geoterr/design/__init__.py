@@ -37,6 +37,7 @@ from geoterr._errors import (
 from geoterr._errors import (
     format_number as _n,
 )
+from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.columns import column_plan
 from geoterr.design.contiguity import contiguous_assignment, roots_of
@@ -326,7 +327,8 @@ def design(
                 if np.isfinite(problem.budget):
                     msg += (
                         f", or allow more change: balance cannot be reached by moving at "
-                        f"most {realign['max_moved_meaning']} (max_moved)"
+                        f"most {realign['max_moved_meaning']} (max_moved); "
+                        + budget_advice(problem, None, costs, realign["max_moved_meaning"])
                     )
                 msg += "."
                 raise InfeasibleError(msg)
@@ -406,6 +408,8 @@ def design(
             timed_out = rounds < max_iter
             break
     assert best is not None
+    if np.isfinite(problem.budget):
+        best = _budget_candidate(problem, best, fixed=fixed_names is not None)
     _, labels, centers = best
 
     # Final polish with the final centers, then the bound for those centers.
@@ -448,6 +452,8 @@ def design(
     objective_value = float(costs[np.arange(problem.n), labels].sum())
     names = given_names or [territory_name(j, problem.k) for j in range(problem.k)]
     problems = broken_promises(problem, labels, names)
+    if problems and np.isfinite(problem.budget):
+        problems.append(budget_advice(problem, labels, costs, realign["max_moved_meaning"]))
     if timed_out:
         warnings.warn(
             f"design stopped by the time limit ({time_limit:g} s) after {rounds} rounds; "
@@ -505,6 +511,18 @@ def design(
     return plan
 
 
+def _budget_candidate(
+    problem: Problem, best: tuple[tuple[float, float], np.ndarray, np.ndarray], *, fixed: bool
+) -> tuple[tuple[float, float], np.ndarray, np.ndarray]:
+    """Under a move budget, the better of the rounds' best plan and a plan grown from the
+    current territories that spends the budget only on balance (:mod:`geoterr.design.budget`)."""
+    labels, _ = budget_start(problem, problem.costs(best[2]))
+    centers = best[2] if fixed else move_centers(problem, labels, best[2])
+    score = plan_score(problem, labels, centers)
+    log.info("budget start from the current plan: violation %.4f", score[0])
+    return (score, labels, centers) if score < best[0] else best
+
+
 def _repair(
     problem: Problem,
     labels: np.ndarray,
@@ -524,8 +542,8 @@ def _repair(
     search.restore_balance()
     search.improve()
     labels = search.labels
-    small = problem.n * problem.k <= EXACT_VARS
     broken = violation(problem, labels) > 0
+    small = exact_every_round(problem)
     if small or (broken and final):
         now = time.perf_counter()
         deadline = None if time_limit is None else start + time_limit
@@ -552,6 +570,13 @@ def _repair(
         if exact is not None:
             labels = exact
     return labels
+
+
+def exact_every_round(problem: Problem) -> bool:
+    """Does every round end with the exact contiguous step? Up to EXACT_VARS unit x
+    territory pairs for one balanced measure; its MIP gets harder with every measure, so the
+    threshold is shared by them (three activities: 1,666 pairs)."""
+    return problem.n * problem.k * max(problem.loads.shape[1], 1) <= EXACT_VARS
 
 
 def _prove_no_partition(problem: Problem, steps: int, seconds: float) -> bool | None:
