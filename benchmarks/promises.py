@@ -43,10 +43,14 @@ def find_dtdp() -> Path | None:
     return None
 
 
-def worst(plan: gt.Plan) -> float:
+def worst(plan: gt.Plan) -> str:
+    """The largest deviation from the target of each balanced measure (named when several)."""
     table = plan.summary()
-    columns = [f"{m}_deviation" for m in plan.params["balance"]]
-    return float(table[columns].abs().max().max())
+    balance = plan.params["balance"]
+    values = {m: float(table[f"{m}_deviation"].abs().max()) for m in balance}
+    if len(values) == 1:
+        return f"{next(iter(values.values())):.2%}"
+    return ", ".join(f"{m} {v:.2%}" for m, v in values.items())
 
 
 def run(name: str, make: Callable[[], gt.Plan]) -> dict[str, Any]:
@@ -70,9 +74,7 @@ def run(name: str, make: Callable[[], gt.Plan]) -> dict[str, Any]:
             note = f"{plan.params['moved_customers']} customers moved"
         if plan.problems:
             note += ("; " if note else "") + plan.problems[-1][:160].replace("|", "/")
-        row.update(
-            status=plan.status, worst=f"{worst(plan):.2%}", note=note, text=" ".join(plan.problems)
-        )
+        row.update(status=plan.status, worst=worst(plan), note=note, text=" ".join(plan.problems))
     row["seconds"] = round(time.perf_counter() - start, 1)
     return row
 
@@ -156,7 +158,7 @@ def island_cases(sample: pd.DataFrame, limit: float) -> Iterator[dict[str, Any]]
     for method in ("voronoi", "points"):
         for policy in ("connect", "raise", "separate"):
 
-            def make(m: str = method, p: str = policy) -> gt.Plan:
+            def make(m: Any = method, p: Any = policy) -> gt.Plan:
                 units = gt.build_units(customers, m, measures=["workload"], islands=p)
                 return gt.design(units, 12, balance=WORKLOAD, time_limit=limit)
 

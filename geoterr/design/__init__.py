@@ -322,15 +322,10 @@ def design(
             if best is None and not timed_out:
                 msg = (
                     "the balanced assignment model has no solution; check the tolerances "
-                    "and the locked units"
+                    "and the locked units."
                 )
                 if np.isfinite(problem.budget):
-                    msg += (
-                        f", or allow more change: balance cannot be reached by moving at "
-                        f"most {realign['max_moved_meaning']} (max_moved); "
-                        + budget_advice(problem, None, costs, realign["max_moved_meaning"])
-                    )
-                msg += "."
+                    msg = _budget_refusal(problem, costs, realign["max_moved_meaning"])
                 raise InfeasibleError(msg)
             break
         labels = round_assignment(problem, costs, lp, lp_solver, deadline)
@@ -509,6 +504,20 @@ def design(
         )
     log.info("done in %.1f s: status %s", seconds, plan.status)
     return plan
+
+
+def _budget_refusal(problem: Problem, costs: np.ndarray, meaning: str) -> str:
+    """Why the balanced assignment LP has no solution under a move budget, and what works."""
+    advice = budget_advice(problem, None, costs, meaning)
+    if "no plan can move less than" in advice:
+        return (
+            f"No balanced plan exists within max_moved ({meaning}): even without contiguity, "
+            f"balance cannot be reached by moving that little; {advice}."
+        )
+    return (
+        "the balanced assignment model has no solution, whatever the budget; check the "
+        f"tolerances and the locked units. {advice}."
+    )
 
 
 def _budget_candidate(

@@ -192,6 +192,8 @@ def budget_advice(
         parts.append(
             f"no plan can move less than {amount(least)} (a linear bound without contiguity)"
         )
+    if not parts:
+        parts.append("the search from the current plan found no plan keeping every promise")
     return "what would work: " + "; ".join(parts)
 
 
