@@ -291,8 +291,12 @@ def settle_enclaves(problem: Problem, names: list[str], policy: str = "raise") -
     open_ = ~problem.closed
     kept_unit = (problem.locked >= 0) & problem.closed[np.maximum(problem.locked, 0)]
     free = ~kept_unit
-    low = problem.lower[open_].min(axis=0)
-    up = problem.upper[open_].max(axis=0)
+    if open_.any():
+        low = problem.lower[open_].min(axis=0)
+        up = problem.upper[open_].max(axis=0)
+    else:  # every territory kept: other units can only join one
+        low = np.full(problem.loads.shape[1], np.inf)
+        up = np.zeros(problem.loads.shape[1])
     reasons: list[str] = []
     joined: list[str] = []
     for group in components_of(np.flatnonzero(free), problem.neighbours, free):
