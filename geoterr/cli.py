@@ -126,13 +126,19 @@ def _map_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+DEFAULT_BALANCE_HELP = (
+    "workload:0.05 if the file has a workload column, else the customer count within 5%%"
+)
+
+
 def _design_options(p: argparse.ArgumentParser, default_balance: str | None = None) -> None:
     p.add_argument(
         "--balance",
         default=default_balance,
         help="measures to balance with their tolerance, e.g. workload:0.05 or "
         '"workload:3%%,annual_revenue:10%%" (default: '
-        f"{default_balance or 'customer count within 5%%'})",
+        + (default_balance or DEFAULT_BALANCE_HELP)
+        + ")",
     )
     p.add_argument("--out", "-o", required=True, type=Path, help="folder to write the plan to")
     p.add_argument(
@@ -291,6 +297,10 @@ def _run(args: argparse.Namespace) -> Plan | None:
             )
             raise InputError(msg)
     log.info("%d customers read (id column %r)", len(customers), customers.index.name)
+    if balance is None:
+        balance = balance_default(customers)
+        measures = list(dict.fromkeys([m for m in balance if m != "customers"] + measures))
+    log.info("balancing %s", describe_balance(balance, given=bool(args.balance)))
     units = build_units(customers, method=args.units, measures=measures, **_unit_options(args))
     log.info(
         "%d %s units, %d neighbour links", len(units), args.units, units.graph.number_of_edges()
@@ -324,9 +334,79 @@ def _run(args: argparse.Namespace) -> Plan | None:
         columns += ["contiguous"]
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             print(plan.summary()[columns].round(3).to_string())
-        gap = f"{plan.gap:.2%}" if plan.gap is not None else "n/a"
-        print(f"status: {plan.status}; objective gap to the LP bound: {gap}; plan in {folder}")
+        print(status_line(plan, folder))
     return plan
+
+
+DEFAULT_TOLERANCE = 0.05
+
+
+def balance_default(customers: pd.DataFrame) -> dict[str, Any]:
+    """What ``geoterr design`` balances without ``--balance``: the ``workload`` column within
+    5 % when the customers have a numeric, non-negative one with a positive total (as
+    ``geoterr demo`` does), otherwise the customer count within 5 %.
+
+    Examples
+    --------
+    >>> balance_default(pd.DataFrame({"workload": [1.0, 2.5]}))
+    {'workload': 0.05}
+    >>> balance_default(pd.DataFrame({"revenue": [1.0, 2.5]}))
+    {'customers': 0.05}
+    """
+    column = customers.get("workload")
+    if column is not None and pd.api.types.is_numeric_dtype(column):
+        values = pd.to_numeric(column, errors="coerce")
+        if values.notna().all() and (values >= 0).all() and values.sum() > 0:
+            return {"workload": DEFAULT_TOLERANCE}
+    return {"customers": DEFAULT_TOLERANCE}
+
+
+def _bound_text(name: str, bound: Any) -> str:
+    if isinstance(bound, tuple | list):
+        return f"{name} in [{float(bound[0]):g}, {float(bound[1]):g}]"
+    return f"{name} within +-{float(bound):.1%}"
+
+
+def describe_balance(balance: dict[str, Any], *, given: bool) -> str:
+    """The balanced measures in words, saying when they are the default.
+
+    Examples
+    --------
+    >>> describe_balance({"workload": 0.05}, given=False)
+    'workload within +-5.0% (the default for a file with a workload column; --balance to change)'
+    """
+    text = ", ".join(_bound_text(name, bound) for name, bound in balance.items())
+    if given:
+        return text
+    why = (
+        "the default for a file with a workload column"
+        if "workload" in balance
+        else "the default: the customer count, as the file has no usable workload column"
+    )
+    return f"{text} ({why}; --balance to change)"
+
+
+def status_line(plan: Plan, folder: Any) -> str:
+    """The last line of ``geoterr design``: the status, what was balanced and, only for a plan
+    that keeps every promise, the gap to the LP bound (a gap certifies nothing about a plan
+    that breaks a promise)."""
+    balanced = ", ".join(
+        _bound_text(name, bound) for name, bound in (plan.params.get("balance") or {}).items()
+    )
+    if plan.status == "feasible":
+        gap = f"{plan.gap:.2%}" if plan.gap is not None else "n/a"
+        scope = plan.params.get("lower_bound_scope") or "plan centers"
+        return (
+            f"status: feasible (balanced: {balanced}); objective gap to the LP bound "
+            f"({scope}): {gap}; plan in {folder}"
+        )
+    count = len(plan.problems)
+    return (
+        f"status: VIOLATED: the plan breaks {count} promise{'s' if count != 1 else ''} "
+        f"(balanced: {balanced}; the warning above, plan.json and the status column of "
+        "summary.csv say which, by how much and what would work); no gap is shown, as a gap "
+        f"cannot certify a plan that breaks its promises; plan in {folder}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -203,6 +203,7 @@ def build_plan(
         weight=problem.names[0],
         inertia=problem.inertia,
     )
+    table["status"] = territory_status(names, problems)
     customers = None
     if units.customers is not None:
         customers = units.customers.copy()
@@ -231,3 +232,21 @@ def build_plan(
         seconds=seconds,
         units=units,
     )
+
+
+def territory_status(names: list[str], problems: list[str]) -> list[str]:
+    """Each territory's ``status`` column: ``"ok"``, or ``"violated: "`` and the promises it
+    breaks in words (those that name it, then those of the whole plan, such as the move budget).
+
+    Examples
+    --------
+    >>> territory_status(["T1", "T10"], ["territory T10 is in 2 pieces (not contiguous)"])
+    ['ok', 'violated: territory T10 is in 2 pieces (not contiguous)']
+    """
+    named = {name: [p for p in problems if f"territory {name} " in p] for name in names}
+    claimed = {p for own in named.values() for p in own}
+    whole = [p for p in problems if p not in claimed]
+    return [
+        "violated: " + "; ".join(named[name] + whole) if named[name] or whole else "ok"
+        for name in names
+    ]

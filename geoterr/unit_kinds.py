@@ -87,25 +87,50 @@ def location_layout(
     edges = delaunay_edges(xy)
     settings: dict[str, Any] = {}
     keep = np.ones(len(edges), dtype=bool)
+    region = boundary_region(xy, boundary, crs)
+    # Locations in separate pieces of the region (islands, or land apart in the user's
+    # boundary) are not neighbours: the islands policy of build_units decides what joins them.
+    across = _across_pieces(xy, edges, region)
     if method == "points":
         geometry = shapely.points(xy)
         if prune is not None:  # long edges cross empty space
             keep = ~long_edges(xy, edges, prune)
     else:
-        region = boundary_region(xy, boundary, crs)
         geometry, clipped = voronoi_cells(xy, region)
         # Whole Voronoi cells of Delaunay neighbours share a border; only pairs with a cell the
         # boundary cut need the test.
         test = clipped[edges[:, 0]] | clipped[edges[:, 1]]
         keep[test] = touching_pairs(geometry, edges[test])
+    keep &= ~across
     if not keep.all():
-        # Dropped edges the graph needs to stay connected come back: the shortest links that
-        # join the parts again (the edges of the minimum spanning tree).
-        tree = spanning_edges(xy, edges)
-        keep |= np.isin(edges[:, 0] * n + edges[:, 1], tree[:, 0] * n + tree[:, 1])
+        # Dropped edges inside one piece of the region that the graph needs to stay connected
+        # come back: the shortest links that join it again (the minimum spanning forest).
+        within = edges[~across]
+        tree = spanning_edges(xy, within)
+        keep |= ~across & np.isin(edges[:, 0] * n + edges[:, 1], tree[:, 0] * n + tree[:, 1])
     if method == "points" and prune is not None:
         settings["pruned_edges"] = int((~keep).sum())
     return Layout(ids, xy, geometry, edges[keep], member, settings)
+
+
+def _piece_of(xy: np.ndarray, region: shapely.Geometry) -> np.ndarray:
+    """Which piece (polygon) of ``region`` each location lies in, or is nearest to."""
+    pieces = np.asarray(shapely.get_parts(region))
+    if len(pieces) <= 1 or len(xy) == 0:
+        return np.zeros(len(xy), dtype=np.int64)
+    tree = shapely.STRtree(pieces)
+    where, which = tree.query_nearest(shapely.points(xy), all_matches=False)
+    piece = np.zeros(len(xy), dtype=np.int64)
+    piece[where] = which
+    return piece
+
+
+def _across_pieces(xy: np.ndarray, edges: np.ndarray, region: shapely.Geometry) -> np.ndarray:
+    """Mark the edges whose ends lie in different pieces of the region (across the sea)."""
+    if len(edges) == 0:
+        return np.zeros(0, dtype=bool)
+    piece = _piece_of(xy, region)
+    return np.asarray(piece[edges[:, 0]] != piece[edges[:, 1]], dtype=bool)
 
 
 def _locations(points: gpd.GeoSeries, crs: CRS) -> tuple[np.ndarray, np.ndarray]:

@@ -52,14 +52,23 @@ def test_too_small_budget_is_explained(sample_units: gt.Units) -> None:
 
 def test_kept_territory_is_unchanged(sample_units: gt.Units) -> None:
     kept = "T10 Plains & Rockies"  # its workload is 2.1 % under the mean today
-    plan = _design(sample_units, current="current_territory", keep_territories=[kept])
-    # the kept territory itself breaks no promise (others may, e.g. a piece enclosed by it)
-    assert not any(kept in p for p in plan.problems), plan.problems
+    # a one-unit enclave of T09 inside T10 can only join T10: said before any solve
+    with pytest.raises(gt.InfeasibleError, match="enclosed by the kept territory T10") as info:
+        _design(sample_units, current="current_territory", keep_territories=[kept])
+    assert "enclaves='join'" in str(info.value) and "5,319.68 to 5,879.65" in str(info.value)
+    plan = _design(
+        sample_units, current="current_territory", keep_territories=[kept], enclaves="join"
+    )
+    assert plan.status == "feasible", plan.problems
     customers = plan.customers
     assert customers is not None
     before = customers["current_territory"] == kept
     after = customers["territory"] == kept
-    assert (before == after).all()
+    # the kept territory keeps all its customers and gains only the enclave's
+    assert (after[before]).all()
+    joined = customers.index[after & ~before]
+    assert set(customers.loc[joined, "unit"]) == {"AC00360"}
+    assert plan.params["enclaves_joined"] == ["1 unit (AC00360) joined the kept territory " + kept]
     # Florida is 22 % under the mean today: it cannot be kept within +-5 %
     with pytest.raises(gt.InfeasibleError, match="T05 Florida cannot be kept"):
         _design(sample_units, current="current_territory", keep_territories=["T05 Florida"])

@@ -289,14 +289,21 @@ def test_hex_bad_arguments(kwargs: dict[str, object], match: str) -> None:
 
 def test_points_graph_drops_edges_across_empty_space() -> None:
     customers = two_towns(2.0)  # about 170 km apart
-    units = gt.build_units(customers, "points", measures=["workload"])
+    # two towns with nothing between them are apart: linked by the islands policy, with the
+    # same warning as on every unit kind
+    with pytest.warns(gt.GeoterrWarning, match="2 separate parts"):
+        units = gt.build_units(customers, "points", measures=["workload"])
     town = (units.gdf["x"] > units.gdf["x"].median()).to_dict()
     across = [(a, b) for a, b in units.graph.edges if town[a] != town[b]]
     assert len(across) == 1  # the one link the graph needs to stay connected
     assert nx.is_connected(units.graph)
     assert units.settings["pruned_edges"] > 0
-    everything = gt.build_units(customers, "points", measures=["workload"], prune=None)
-    assert sum(town[a] != town[b] for a, b in everything.graph.edges) > 1
+    with pytest.warns(gt.GeoterrWarning, match="2 separate parts"):
+        everything = gt.build_units(customers, "points", measures=["workload"], prune=None)
+    assert len(everything.added_links) == 1
+    assert sum(town[a] != town[b] for a, b in everything.graph.edges) == 1
+    with pytest.raises(gt.InputError, match="2 separate parts"):
+        gt.build_units(customers, "points", measures=["workload"], islands="raise")
 
 
 # --- polygons ---------------------------------------------------------------------------

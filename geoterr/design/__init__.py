@@ -37,6 +37,7 @@ from geoterr._errors import (
 from geoterr._errors import (
     format_number as _n,
 )
+from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.columns import column_plan
 from geoterr.design.contiguity import contiguous_assignment, roots_of
@@ -111,6 +112,7 @@ def design(
     max_moved: float | None = None,
     move_penalty: float = 0.0,
     keep_territories: Sequence[str] | None = None,
+    enclaves: Literal["raise", "join"] = "raise",
     solver: Any = "highs",
     time_limit: float | None = 60.0,
     max_iter: int = 30,
@@ -168,6 +170,13 @@ def design(
         Included in ``plan.objective``.
     keep_territories : sequence of str, optional
         With ``current``: territories kept exactly as they are (no unit leaves or joins).
+        Units of other territories that the kept ones cut off from the rest, too light to
+        form a territory of their own (an enclave), are reported before any solve
+        (:class:`InfeasibleError` with the numbers), or join the kept territory around them
+        with ``enclaves="join"``.
+    enclaves : {"raise", "join"}
+        With ``keep_territories``: what to do with such enclaves (see above);
+        ``plan.params["enclaves_joined"]`` lists the joins.
     solver : str or pulp.LpSolver
         ``"highs"`` (default, HiGHS via highspy; CBC if highspy is missing), ``"cbc"``, any
         name ``pulp.getSolver`` knows, or a configured PuLP solver.
@@ -271,6 +280,7 @@ def design(
             max_moved=max_moved,
             move_penalty=move_penalty,
             keep=keep_territories,
+            enclaves=enclaves,
         )
     elif max_moved is not None or keep_territories is not None or move_penalty:
         msg = (
@@ -312,14 +322,10 @@ def design(
             if best is None and not timed_out:
                 msg = (
                     "the balanced assignment model has no solution; check the tolerances "
-                    "and the locked units"
+                    "and the locked units."
                 )
                 if np.isfinite(problem.budget):
-                    msg += (
-                        f", or allow more change: balance cannot be reached by moving at "
-                        f"most {realign['max_moved_meaning']} (max_moved)"
-                    )
-                msg += "."
+                    msg = _budget_refusal(problem, costs, realign["max_moved_meaning"])
                 raise InfeasibleError(msg)
             break
         labels = round_assignment(problem, costs, lp, lp_solver, deadline)
@@ -397,6 +403,8 @@ def design(
             timed_out = rounds < max_iter
             break
     assert best is not None
+    if np.isfinite(problem.budget):
+        best = _budget_candidate(problem, best, fixed=fixed_names is not None)
     _, labels, centers = best
 
     # Final polish with the final centers, then the bound for those centers.
@@ -439,6 +447,8 @@ def design(
     objective_value = float(costs[np.arange(problem.n), labels].sum())
     names = given_names or [territory_name(j, problem.k) for j in range(problem.k)]
     problems = broken_promises(problem, labels, names)
+    if problems and np.isfinite(problem.budget):
+        problems.append(budget_advice(problem, labels, costs, realign["max_moved_meaning"]))
     if timed_out:
         warnings.warn(
             f"design stopped by the time limit ({time_limit:g} s) after {rounds} rounds; "
@@ -496,6 +506,32 @@ def design(
     return plan
 
 
+def _budget_refusal(problem: Problem, costs: np.ndarray, meaning: str) -> str:
+    """Why the balanced assignment LP has no solution under a move budget, and what works."""
+    advice = budget_advice(problem, None, costs, meaning)
+    if "no plan can move less than" in advice:
+        return (
+            f"No balanced plan exists within max_moved ({meaning}): even without contiguity, "
+            f"balance cannot be reached by moving that little; {advice}."
+        )
+    return (
+        "the balanced assignment model has no solution, whatever the budget; check the "
+        f"tolerances and the locked units. {advice}."
+    )
+
+
+def _budget_candidate(
+    problem: Problem, best: tuple[tuple[float, float], np.ndarray, np.ndarray], *, fixed: bool
+) -> tuple[tuple[float, float], np.ndarray, np.ndarray]:
+    """Under a move budget, the better of the rounds' best plan and a plan grown from the
+    current territories that spends the budget only on balance (:mod:`geoterr.design.budget`)."""
+    labels, _ = budget_start(problem, problem.costs(best[2]))
+    centers = best[2] if fixed else move_centers(problem, labels, best[2])
+    score = plan_score(problem, labels, centers)
+    log.info("budget start from the current plan: violation %.4f", score[0])
+    return (score, labels, centers) if score < best[0] else best
+
+
 def _repair(
     problem: Problem,
     labels: np.ndarray,
@@ -515,8 +551,8 @@ def _repair(
     search.restore_balance()
     search.improve()
     labels = search.labels
-    small = problem.n * problem.k <= EXACT_VARS
     broken = violation(problem, labels) > 0
+    small = exact_every_round(problem)
     if small or (broken and final):
         now = time.perf_counter()
         deadline = None if time_limit is None else start + time_limit
@@ -543,6 +579,13 @@ def _repair(
         if exact is not None:
             labels = exact
     return labels
+
+
+def exact_every_round(problem: Problem) -> bool:
+    """Does every round end with the exact contiguous step? Up to EXACT_VARS unit x
+    territory pairs for one balanced measure; its MIP gets harder with every measure, so the
+    threshold is shared by them (three activities: 1,666 pairs)."""
+    return problem.n * problem.k * max(problem.loads.shape[1], 1) <= EXACT_VARS
 
 
 def _prove_no_partition(problem: Problem, steps: int, seconds: float) -> bool | None:

@@ -36,6 +36,8 @@ class Search:
     problem: Problem
     labels: np.ndarray
     costs: np.ndarray
+    # With a move budget: order balance moves by the violation removed per budget spent.
+    per_spend: bool = False
     loads: np.ndarray = field(init=False)
     src: np.ndarray = field(init=False)
     dst: np.ndarray = field(init=False)
@@ -102,6 +104,19 @@ class Search:
             return 0.0
         a = self.labels[u]
         return float(self.problem.move_amount[u]) * (float(b != cur) - float(a != cur))
+
+    def _spends(self, units: np.ndarray, origin: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Budget each move would spend, floored at a small positive amount (moves that
+        spend nothing, or give budget back, come first)."""
+        p = self.problem
+        cur = p.current[units]
+        spend = p.move_amount[units] * (
+            (targets != cur).astype(float) - (origin != cur).astype(float)
+        )
+        spend[cur < 0] = 0.0
+        positive = p.move_amount[p.move_amount > 0]
+        floor = 1e-3 * (float(positive.mean()) if len(positive) else 1.0)
+        return np.maximum(spend, floor)
 
     def allowed(self, u: int, b: int) -> bool:
         """Does moving ``u`` to ``b`` keep the realignment budget?"""
@@ -211,7 +226,10 @@ class Search:
             return False
         units, targets, origin, gain = units[ok], targets[ok], origin[ok], gain[ok]
         dcost = self.costs[units, targets] - self.costs[units, origin]
-        for idx in np.lexsort((dcost, np.round(gain, 12))):
+        key = gain
+        if self.per_spend and np.isfinite(self.problem.budget):
+            key = gain / self._spends(units, origin, targets)
+        for idx in np.lexsort((dcost, np.round(key, 12))):
             u = int(units[idx])
             if self.allowed(u, int(targets[idx])) and not self.is_cut(u):
                 self.move(u, int(targets[idx]))
@@ -278,6 +296,33 @@ class Search:
             self.move(u, a)
             self.moves -= 2
         return False
+
+    def refund(self, max_passes: int = 10) -> int:
+        """Move units back to their current territory (a realignment) wherever both
+        territories stay inside their ranges and connected: the same promises for less
+        change. The units that spend most go back first. Returns how many went back."""
+        p = self.problem
+        total = 0
+        for _ in range(max_passes):
+            back = 0
+            moved = np.flatnonzero((p.current >= 0) & (self.labels != p.current) & (p.locked < 0))
+            for u in moved[np.argsort(-p.move_amount[moved], kind="stable")].tolist():
+                a, b = int(self.labels[u]), int(p.current[u])
+                if p.closed[b] or not np.any(self.labels[p.neighbours[u]] == b):
+                    continue
+                w = p.loads[u]
+                if np.any(self.loads[a] - w < p.lower[a] - EPS) or np.any(
+                    self.loads[b] + w > p.upper[b] + EPS
+                ):
+                    continue
+                if self.is_cut(u):
+                    continue
+                self.move(u, b)
+                back += 1
+            total += back
+            if back == 0:
+                break
+        return total
 
     def improve(self, max_passes: int = 20) -> int:
         """Move border units to cheaper neighbouring territories while ranges hold."""

@@ -18,7 +18,7 @@ import pandas as pd
 from geoterr._errors import InfeasibleError, InputError, format_ids
 from geoterr._errors import format_number as _n
 from geoterr.design.centers import move_centers
-from geoterr.design.problem import Problem
+from geoterr.design.problem import Problem, components_of
 from geoterr.units import COUNT, Units
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "before_by_customer",
     "move_budget",
     "read_current",
+    "settle_enclaves",
     "setup_realignment",
     "territory_names_for",
 ]
@@ -161,6 +162,7 @@ def setup_realignment(
     max_moved: float | None,
     move_penalty: float,
     keep: Sequence[str] | None,
+    enclaves: str = "raise",
 ) -> tuple[list[str], np.ndarray, dict[str, Any]]:
     """Set up a realignment on ``problem``: current labels, budget, penalty, kept
     territories; start the centers from the current territories. Returns the territory
@@ -201,6 +203,9 @@ def setup_realignment(
                     "Widen the tolerance or let it change."
                 )
                 raise InfeasibleError(msg)
+    joined: list[str] = []
+    if keep:
+        joined = settle_enclaves(problem, names, enclaves)
     if fixed_names is None:
         # Start from the current territories; new ones from the k-means centers farthest
         # from them.
@@ -222,6 +227,8 @@ def setup_realignment(
         "max_moved_meaning": budget_text,
         "move_penalty": problem.move_penalty,
         "keep_territories": list(keep) if keep is not None else None,
+        "enclaves": enclaves,
+        "enclaves_joined": joined,
     }
     return names, centers, params
 
@@ -241,3 +248,133 @@ def before_by_customer(current: Any, units: Units) -> pd.Series:
         else:
             before = series.reindex(index)
     return before.map(lambda t: None if pd.isna(t) else str(t)).astype(object)
+
+
+ENCLAVE_POLICIES = ("raise", "join")
+
+
+def settle_enclaves(problem: Problem, names: list[str], policy: str = "raise") -> list[str]:
+    """Check, before any solve, that the units outside kept territories can still form
+    whole territories, and join enclaves to the kept territory around them if asked.
+
+    Kept territories take no new units, so the other units fall into groups cut off from one
+    another by the kept ones: each group must hold whole territories by itself, some number
+    :math:`q \\ge 1` of them with :math:`q L \\le W \\le q U` on every measure (:math:`W` the
+    group's load, :math:`[L, U]` the loosest range). A group too light for even one territory
+    (typically a few units of another territory enclosed by a kept one) can only join the
+    kept territory around it or stay cut off from its own.
+
+    Parameters
+    ----------
+    problem : Problem
+        With ``closed`` territories and their units pinned (``locked``).
+    names : list of str
+        Territory names (for the messages).
+    policy : {"raise", "join"}
+        ``"raise"``: such a group stops the design with the numbers and the fix; ``"join"``:
+        its units join the kept territory they touch most (pinned there), when that
+        territory stays inside its range.
+
+    Returns
+    -------
+    list of str
+        The joins made, in words (empty with ``"raise"``).
+
+    Raises
+    ------
+    InfeasibleError
+        A group that cannot hold whole territories (and, with ``"join"``, cannot join).
+    """
+    if policy not in ENCLAVE_POLICIES:
+        msg = f"`enclaves` must be 'raise' or 'join', got {policy!r}."
+        raise InputError(msg)
+    open_ = ~problem.closed
+    kept_unit = (problem.locked >= 0) & problem.closed[np.maximum(problem.locked, 0)]
+    free = ~kept_unit
+    if open_.any():
+        low = problem.lower[open_].min(axis=0)
+        up = problem.upper[open_].max(axis=0)
+    else:  # every territory kept: other units can only join one
+        low = np.full(problem.loads.shape[1], np.inf)
+        up = np.zeros(problem.loads.shape[1])
+    reasons: list[str] = []
+    joined: list[str] = []
+    for group in components_of(np.flatnonzero(free), problem.neighbours, free):
+        load = problem.loads[group].sum(axis=0)
+        most = int(np.floor(np.min(load / np.maximum(low, 1e-12)) + 1e-9))
+        least = int(np.ceil(np.max(load / np.maximum(up, 1e-12)) - 1e-9))
+        if max(least, 1) <= most:
+            continue
+        around = np.concatenate([problem.neighbours[u] for u in group])
+        around = around[kept_unit[around]]
+        hosts = np.unique(problem.locked[around]) if len(around) else np.empty(0, dtype=int)
+        text = _enclave_text(problem, names, group, load, low, up, hosts)
+        host = _enclave_host(problem, group, load, around) if policy == "join" else None
+        if host is None:
+            reasons.append(text)
+            continue
+        problem.locked[group] = host
+        joined.append(
+            f"{len(group)} unit{'s' if len(group) != 1 else ''} ({format_ids(problem.ids[group])})"
+            f" joined the kept territory {names[host]}"
+        )
+    if reasons:
+        fix = (
+            "Pass enclaves='join' to let such units join the kept territory around them, "
+            "keep fewer territories, or widen the tolerance."
+            if policy == "raise"
+            else "Keep fewer territories or widen the tolerance."
+        )
+        msg = "No contiguous, balanced plan exists: " + "; ".join(reasons) + ". " + fix
+        raise InfeasibleError(msg)
+    return joined
+
+
+def _enclave_text(
+    problem: Problem,
+    names: list[str],
+    group: np.ndarray,
+    load: np.ndarray,
+    low: np.ndarray,
+    up: np.ndarray,
+    hosts: np.ndarray,
+) -> str:
+    """A group of units cut off by kept territories, in words and numbers."""
+    owners = sorted({names[c] for c in problem.current[group].tolist() if c >= 0})
+    kept = " and ".join(names[h] for h in hosts.tolist()) or "none"
+    held = ", ".join(f"{m} {_n(load[i])}" for i, m in enumerate(problem.names))
+    needs = ", ".join(f"{m} {_n(low[i])} to {_n(up[i])}" for i, m in enumerate(problem.names))
+    one = len(group) == 1
+    why = (
+        f"too light for a territory of its own (one needs {needs})"
+        if np.any(load < low - 1e-9)
+        else f"its load cannot be split into whole territories (each needs {needs})"
+    )
+    joins = []
+    for h in hosts.tolist():
+        total = problem.loads[problem.locked == h].sum(axis=0) + load
+        dev = ", ".join(
+            f"{m} {_n(total[i])} ({total[i] / problem.target[h, i] - 1:+.1%} from its target)"
+            for i, m in enumerate(problem.names)
+        )
+        joins.append(f"joining {names[h]} would give it {dev}")
+    return (
+        f"{len(group)} unit{'' if one else 's'} ({format_ids(problem.ids[group])}"
+        f"{', now in ' + ', '.join(owners) if owners else ''}) holding {held} "
+        f"{'is' if one else 'are'} enclosed by the kept territory {kept}: cut off from every "
+        f"other territory, {'it' if one else 'they'} can only join {kept} or form whole "
+        f"territories, and {'it is' if one else 'they are'} {why}; {'; '.join(joins)}"
+    )
+
+
+def _enclave_host(
+    problem: Problem, group: np.ndarray, load: np.ndarray, around: np.ndarray
+) -> int | None:
+    """The kept territory an enclave may join: the one it touches most that stays inside
+    its range with the enclave's load (None if none does)."""
+    hosts, touches = np.unique(problem.locked[around], return_counts=True)
+    for h in hosts[np.argsort(-touches, kind="stable")].tolist():
+        total = problem.loads[problem.locked == h].sum(axis=0) + load
+        if np.all(total >= problem.lower[h] - 1e-9) and np.all(total <= problem.upper[h] + 1e-9):
+            return int(h)
+    return None

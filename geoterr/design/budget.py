@@ -1,0 +1,204 @@
+r"""Realignment budgets (``design(current=..., max_moved=...)``): a start that spends the
+budget only on balance, and, when no plan keeps the tolerance within the budget, what would.
+
+Two numbers answer "what budget would work?":
+
+- a **budget that works**: the moves of a plan found from the current territories with no
+  limit, spending only on moves that bring territories into their ranges (a plan that keeps
+  every promise: proof by example);
+- the **least change any plan needs**: the linear relaxation of "move as little as possible
+  while every territory is inside its range" (contiguity left out, so it is a lower bound):
+
+  .. math::
+
+      \min \sum_i a_i (1 - x_{i,c_i}) \quad \text{s.t.} \quad \sum_j x_{ij} = 1, \quad
+      L_{jm} \le \sum_i w_{im} x_{ij} \le U_{jm}, \quad 0 \le x_{ij} \le 1,
+
+  with :math:`a_i` what moving unit :math:`i` spends (its customers, or its load) and
+  :math:`c_i` its current territory; pinned units and kept territories as in the design.
+
+For the budget given, the best plan found says how close to the tolerance it gets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import deque
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from geoterr._errors import format_number as _n
+from geoterr.design.local_search import Search
+from geoterr.design.problem import Problem
+from geoterr.design.promises import violation
+
+__all__ = ["budget_advice", "budget_start", "least_moves", "working_budget", "worst_deviation"]
+
+log = logging.getLogger(__name__)
+
+# The relaxations are skipped above this many unit x territory pairs (they stay fast below).
+LP_PAIRS = 2_000_000
+LP_SECONDS = 20.0
+
+
+def current_labels(problem: Problem, costs: np.ndarray) -> np.ndarray:
+    """The current plan as labels; units without a current territory (new customers) join
+    the territory of their nearest labelled neighbour (breadth-first), else their cheapest."""
+    labels = problem.current.copy()
+    pinned = problem.locked >= 0
+    labels[pinned] = problem.locked[pinned]
+    queue = deque(np.flatnonzero(labels >= 0).tolist())
+    while queue:
+        u = queue.popleft()
+        for v in problem.adjacency[u]:
+            if labels[v] < 0:
+                labels[v] = labels[u]
+                queue.append(v)
+    left = np.flatnonzero(labels < 0)
+    if len(left):
+        labels[left] = np.argmin(costs[left], axis=1)
+    return labels
+
+
+def budget_start(
+    problem: Problem, costs: np.ndarray, *, polish: bool = True
+) -> tuple[np.ndarray, float]:
+    """A plan from the current territories that spends the budget only on balance.
+
+    From the current plan: detached pieces join a neighbour, border units move until every
+    territory is inside its range (no limit), then every moved unit whose return keeps both
+    territories in range and connected goes back (:meth:`Search.refund`). When that plan
+    spends more than the budget, the balance moves start again from the current plan
+    within the budget, by the most violation removed per customer (or load) spent. With
+    ``polish``, cheaper border moves follow within the budget. Returns (labels, violation).
+    """
+    free = dataclasses.replace(problem, budget=float("inf"))
+    start = current_labels(problem, costs)
+    # The balance moves ignore distance (ties go by unit order), so that the same problem
+    # gives the same plan whatever the centers of the moment: the budget found to work in
+    # one design is found again in a design with that budget.
+    flat = np.zeros_like(costs)
+    search = Search(free, start, flat)
+    search.make_contiguous()
+    search.restore_balance()
+    search.refund()
+    labels = search.labels
+    if np.isfinite(problem.budget) and problem.moved_amount(labels) > problem.budget + 1e-9:
+        search = Search(problem, start, flat, per_spend=True)
+        search.make_contiguous()
+        search.restore_balance()
+        labels = search.labels
+    if polish:
+        search = Search(problem, labels, costs)
+        search.improve()
+        labels = search.labels
+    return labels, violation(problem, labels)
+
+
+def working_budget(problem: Problem, costs: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """A plan keeping every promise with as little change as the search finds, and what it
+    spends (None when the search from the current plan finds none)."""
+    free = dataclasses.replace(problem, budget=float("inf"))
+    labels, viol = budget_start(free, costs, polish=False)
+    if viol > 0:
+        return None
+    return labels, problem.moved_amount(labels)
+
+
+def _pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    allowed = problem.allowed()
+    rows, cols = np.nonzero(allowed)
+    return rows, cols
+
+
+def _relaxation_rows(
+    problem: Problem, rows: np.ndarray, cols: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Assignment equalities and the per-territory load matrix over the allowed pairs."""
+    n, k, m = problem.n, problem.k, problem.loads.shape[1]
+    nv = len(rows)
+    assign = sp.csr_matrix((np.ones(nv), (rows, np.arange(nv))), shape=(n, nv))
+    loads = [
+        sp.csr_matrix((problem.loads[rows, i], (cols, np.arange(nv))), shape=(k, nv))
+        for i in range(m)
+    ]
+    spend = np.where(
+        (problem.current[rows] >= 0) & (problem.current[rows] != cols),
+        problem.move_amount[rows],
+        0.0,
+    )
+    return assign, sp.vstack(loads).tocsr(), spend
+
+
+def least_moves(problem: Problem) -> float | None:
+    """The least budget any plan within the ranges needs (the relaxation in the module
+    docstring; None when it is too large or has no solution)."""
+    if problem.n * problem.k > LP_PAIRS:
+        return None
+    rows, cols = _pairs(problem)
+    assign, loads, spend = _relaxation_rows(problem, rows, cols)
+    a_ub = sp.vstack([loads, -loads]).tocsr()
+    b_ub = np.concatenate([problem.upper.T.ravel(), -problem.lower.T.ravel()])
+    out = linprog(
+        spend,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=assign,
+        b_eq=np.ones(problem.n),
+        bounds=(0, 1),
+        method="highs",
+        options={"time_limit": LP_SECONDS},
+    )
+    return float(out.fun) if out.status == 0 else None
+
+
+def worst_deviation(problem: Problem, labels: np.ndarray) -> float:
+    """The largest relative deviation of any territory's load from its target."""
+    loads = problem.loads_of(labels)
+    return float(np.max(np.abs(loads / np.maximum(problem.target, 1e-12) - 1)))
+
+
+def budget_advice(
+    problem: Problem, labels: np.ndarray | None, costs: np.ndarray, meaning: str
+) -> str:
+    """What would work when the plan ``labels`` (None: no plan) breaks a promise under a
+    move budget: a budget that works (with a plan found), the least budget any plan needs,
+    and the least tolerance any plan within this budget can keep, in words and numbers."""
+
+    def amount(value: float) -> str:
+        if meaning.endswith("customers"):
+            return f"{_n(float(np.ceil(value - 1e-6)))} customers"
+        total = max(float(problem.move_amount.sum()), 1e-12)
+        return f"{_n(value)} ({value / total:.1%}) of {problem.names[0]}"
+
+    parts = []
+    if labels is not None:
+        parts.append(
+            f"within max_moved ({meaning}) the best plan found moves "
+            f"{amount(problem.moved_amount(labels))} and keeps the balanced measures within "
+            f"+-{worst_deviation(problem, labels):.1%} of their targets"
+        )
+    works = working_budget(problem, costs)
+    if works is not None:
+        parts.append(
+            f"a plan keeping every promise was found moving {amount(works[1])}: "
+            f"max_moved={_budget_value(problem, works[1], meaning)} works"
+        )
+    least = least_moves(problem)
+    if least is not None:
+        parts.append(
+            f"no plan can move less than {amount(least)} (a linear bound without contiguity)"
+        )
+    if not parts:
+        parts.append("the search from the current plan found no plan keeping every promise")
+    return "what would work: " + "; ".join(parts)
+
+
+def _budget_value(problem: Problem, moved: float, meaning: str) -> str:
+    if meaning.endswith("customers"):
+        return str(int(np.ceil(moved - 1e-9)))
+    total = float(problem.move_amount.sum())
+    return f"{np.ceil(1000 * moved / max(total, 1e-12)) / 1000:g}"
