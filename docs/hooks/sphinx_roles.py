@@ -13,6 +13,10 @@ from typing import Any
 import griffe
 
 ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const):`(~?)([^`<]+?)`")
+# Inline math stays as code and a math block as a code block: the site loads no math fonts or
+# scripts (it must work offline), and the formulas read well as plain LaTeX.
+MATH_ROLE = re.compile(r":math:`([^`]+)`")
+MATH_BLOCK = re.compile(r"^[ \t]*\.\. math::[ \t]*$", re.MULTILINE)
 # Where the reference renders a public name when that is not geoterr.<name>.
 ANCHORS = {"design": "geoterr.design.design"}
 
@@ -38,4 +42,6 @@ class SphinxRoles(griffe.Extension):
 
     def on_object(self, *, obj: Any, **kwargs: Any) -> None:
         if obj.docstring is not None and ":" in obj.docstring.value:
-            obj.docstring.value = ROLE.sub(self._replace, obj.docstring.value)
+            text = ROLE.sub(self._replace, obj.docstring.value)
+            text = MATH_ROLE.sub(r"`\1`", text)
+            obj.docstring.value = MATH_BLOCK.sub("", text)
