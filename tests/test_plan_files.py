@@ -52,11 +52,19 @@ def test_failed_save_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_existing_plan_is_replaced_other_folders_refused(plan: gt.Plan, tmp_path: Path) -> None:
-    folder = plan.save(tmp_path / "plan", map=False)
-    (folder / "old_extra.txt").write_text("from an earlier run")
-    plan.save(folder, map=False)
-    assert not (folder / "old_extra.txt").exists()
+def test_existing_plan_is_replaced_only_when_asked(plan: gt.Plan, tmp_path: Path) -> None:
+    folder = plan.save(tmp_path / "plan")
+    with pytest.raises(gt.InputError, match="already holds a plan; pass overwrite=True"):
+        plan.save(folder, map=False)
+    assert (folder / "map.html").exists()  # the earlier plan is untouched
+    plan.save(folder, map=False, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        set(plan_files.PLAN_FILES) - {"map.html"}
+    )
+    (folder / "old_extra.txt").write_text("not geoterr's")
+    with pytest.raises(gt.InputError, match=r"did not write \(old_extra.txt\)"):
+        plan.save(folder, map=False, overwrite=True)
+    assert (folder / "old_extra.txt").read_text() == "not geoterr's"
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep me")
