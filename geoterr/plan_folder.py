@@ -63,6 +63,11 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
+def _label(name: str) -> str:
+    """How messages call an argument: ``--out`` on the command line, ```path``` in Python."""
+    return name if name.startswith("--") or name.isupper() else f"`{name}`"
+
+
 def check_path_arg(path: Any, name: str = "path") -> Path:
     """``path`` as a :class:`~pathlib.Path`, or an :class:`InputError` naming what it got.
 
@@ -74,15 +79,15 @@ def check_path_arg(path: Any, name: str = "path") -> Path:
     PosixPath('out/plan')
     """
     if not isinstance(path, str | os.PathLike):
-        msg = f"`{name}` must be a folder path (str or pathlib.Path), got {type(path).__name__}."
+        msg = f"{_label(name)} must be a folder path (str or pathlib.Path), got {type(path).__name__}."
         raise InputError(msg)
     text = os.fspath(path)
     if not isinstance(text, str) or not text.strip() or "\0" in text:
-        msg = f"`{name}` {text!r} is not a usable path; give a folder such as 'plan'."
+        msg = f"{_label(name)} {text!r} is not a usable path; give a folder such as 'plan'."
         raise InputError(msg)
     if text.startswith("/vsi") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", text):
         msg = (
-            f"`{name}` {text!r} is a GDAL virtual path or a URL; geoterr reads and writes "
+            f"{_label(name)} {text!r} is a GDAL virtual path or a URL; geoterr reads and writes "
             "plans on the local disk only: download the folder first."
         )
         raise InputError(msg)
@@ -120,11 +125,11 @@ def _writable_parent(target: Path, name: str) -> None:
             break
         parent = parent.parent
     if not parent.is_dir():
-        msg = f"`{name}` {str(target)!r}: {str(parent)!r} is not a folder; choose another place."
+        msg = f"{_label(name)} {str(target)!r}: {str(parent)!r} is not a folder; choose another place."
         raise InputError(msg)
     if not os.access(parent, os.W_OK | os.X_OK):
         msg = (
-            f"`{name}` {str(target)!r}: the folder {str(parent)!r} is not writable; choose a "
+            f"{_label(name)} {str(target)!r}: the folder {str(parent)!r} is not writable; choose a "
             "folder you can write to (or fix its permissions)."
         )
         raise InputError(msg)
@@ -163,24 +168,24 @@ def check_target(path: Any, *, overwrite: bool = False, name: str = "path") -> P
     target = check_path_arg(path, name).resolve()
     if target == Path.cwd().resolve() or target.parent == target:
         msg = (
-            f"`{name}` {str(path)!r} is the current or root folder; give a new folder for the plan."
+            f"{_label(name)} {str(path)!r} is the current or root folder; give a new folder for the plan."
         )
         raise InputError(msg)
     if target.exists():
         if not target.is_dir():
-            msg = f"`{name}` {str(target)!r} is a file; give a folder for the plan."
+            msg = f"{_label(name)} {str(target)!r} is a file; give a folder for the plan."
             raise InputError(msg)
         entries = list(target.iterdir())
         if entries and not _is_plan(target):
             msg = (
-                f"`{name}` {str(target)!r} is a non-empty folder that is not a geoterr plan; "
+                f"{_label(name)} {str(target)!r} is a non-empty folder that is not a geoterr plan; "
                 "choose a new or empty folder so nothing there is overwritten."
             )
             raise InputError(msg)
         foreign = _foreign_entries(target) if entries else []
         if foreign:
             msg = (
-                f"`{name}` {str(target)!r} holds a geoterr plan and files geoterr did not write "
+                f"{_label(name)} {str(target)!r} holds a geoterr plan and files geoterr did not write "
                 f"({format_ids(foreign)}); geoterr never deletes them: move them out or choose "
                 "a new folder."
             )
@@ -188,13 +193,13 @@ def check_target(path: Any, *, overwrite: bool = False, name: str = "path") -> P
         if entries and not overwrite:
             flag = "--overwrite" if name.startswith("--") else "overwrite=True"
             msg = (
-                f"`{name}` {str(target)!r} already holds a plan; pass {flag} to replace it, or "
+                f"{_label(name)} {str(target)!r} already holds a plan; pass {flag} to replace it, or "
                 "choose a new folder."
             )
             raise InputError(msg)
         _writable_parent(target, name)
         if not os.access(target, os.W_OK | os.X_OK):
-            msg = f"`{name}` {str(target)!r} is not writable; choose a folder you can write to."
+            msg = f"{_label(name)} {str(target)!r} is not writable; choose a folder you can write to."
             raise InputError(msg)
     else:
         _writable_parent(target, name)
@@ -218,25 +223,25 @@ def check_file_target(
     target = check_path_arg(path, name)
     if target.suffix.lower() not in suffixes:
         msg = (
-            f"`{name}` {str(path)!r} does not end with {' or '.join(suffixes)}; give a file "
-            f"name such as {target.stem or 'out'}{suffixes[0]} (geoterr will not write a "
-            f"{suffixes[0][1:].upper()} file under another file's name)."
+            f"{_label(name)} {str(path)!r} does not end with {' or '.join(suffixes)}; give a file "
+            f"name such as {target.stem or 'out'}{suffixes[0]} (geoterr will not write "
+            f"{suffixes[0][1:].upper()} under another kind of file's name)."
         )
         raise InputError(msg)
     target = target.resolve()
     if target.is_dir():
-        msg = f"`{name}` {str(path)!r} is a folder; give a file name ending {suffixes[0]}."
+        msg = f"{_label(name)} {str(path)!r} is a folder; give a file name ending {suffixes[0]}."
         raise InputError(msg)
     if target.exists() and not overwrite:
         flag = "--overwrite" if name.startswith("--") else "overwrite=True"
         msg = (
-            f"`{name}` {str(path)!r} already exists; pass {flag} to replace it, or choose a "
+            f"{_label(name)} {str(path)!r} already exists; pass {flag} to replace it, or choose a "
             "new name."
         )
         raise InputError(msg)
     if not target.parent.is_dir():
         msg = (
-            f"`{name}` {str(path)!r}: the folder {str(target.parent)!r} does not exist; create "
+            f"{_label(name)} {str(path)!r}: the folder {str(target.parent)!r} does not exist; create "
             "it first or choose another place."
         )
         raise InputError(msg)
