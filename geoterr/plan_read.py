@@ -284,7 +284,7 @@ def read_territories(folder: Path) -> gpd.GeoDataFrame:
             if isinstance(crs, dict) and isinstance(crs.get("properties"), dict)
             else None
         )
-        if name not in _CRS84:
+        if not isinstance(name, str) or name not in _CRS84:
             raise _bad(
                 path,
                 f"declares the CRS {name or crs!r:.60}; geoterr writes longitude/latitude "
