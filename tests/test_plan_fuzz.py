@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import geoterr as gt
 
 FILES = ("plan.json", "assignments.csv", "territories.geojson", "summary.csv")
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
