@@ -78,16 +78,17 @@ def check_path_arg(path: Any, name: str = "path") -> Path:
     >>> check_path_arg("out/plan")
     PosixPath('out/plan')
     """
+    label = _label(name)
     if not isinstance(path, str | os.PathLike):
-        msg = f"{_label(name)} must be a folder path (str or pathlib.Path), got {type(path).__name__}."
+        msg = f"{label} must be a folder path (str or pathlib.Path), got {type(path).__name__}."
         raise InputError(msg)
     text = os.fspath(path)
     if not isinstance(text, str) or not text.strip() or "\0" in text:
-        msg = f"{_label(name)} {text!r} is not a usable path; give a folder such as 'plan'."
+        msg = f"{label} {text!r} is not a usable path; give a folder such as 'plan'."
         raise InputError(msg)
     if text.startswith("/vsi") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", text):
         msg = (
-            f"{_label(name)} {text!r} is a GDAL virtual path or a URL; geoterr reads and writes "
+            f"{label} {text!r} is a GDAL virtual path or a URL; geoterr reads and writes "
             "plans on the local disk only: download the folder first."
         )
         raise InputError(msg)
@@ -119,17 +120,18 @@ def _foreign_entries(folder: Path) -> list[str]:
 
 def _writable_parent(target: Path, name: str) -> None:
     """The nearest existing folder above ``target`` must be a writable folder."""
+    label = _label(name)
     parent = target.parent
     while not parent.exists():
         if parent.is_symlink():  # a dangling link
             break
         parent = parent.parent
     if not parent.is_dir():
-        msg = f"{_label(name)} {str(target)!r}: {str(parent)!r} is not a folder; choose another place."
+        msg = f"{label} {str(target)!r}: {str(parent)!r} is not a folder; choose another place."
         raise InputError(msg)
     if not os.access(parent, os.W_OK | os.X_OK):
         msg = (
-            f"{_label(name)} {str(target)!r}: the folder {str(parent)!r} is not writable; choose a "
+            f"{label} {str(target)!r}: the folder {str(parent)!r} is not writable; choose a "
             "folder you can write to (or fix its permissions)."
         )
         raise InputError(msg)
@@ -165,27 +167,28 @@ def check_target(path: Any, *, overwrite: bool = False, name: str = "path") -> P
     >>> check_target(tempfile.mkdtemp() + "/plan").name
     'plan'
     """
+    label = _label(name)
     target = check_path_arg(path, name).resolve()
     if target == Path.cwd().resolve() or target.parent == target:
         msg = (
-            f"{_label(name)} {str(path)!r} is the current or root folder; give a new folder for the plan."
+            f"{label} {str(path)!r} is the current or root folder; give a new folder for the plan."
         )
         raise InputError(msg)
     if target.exists():
         if not target.is_dir():
-            msg = f"{_label(name)} {str(target)!r} is a file; give a folder for the plan."
+            msg = f"{label} {str(target)!r} is a file; give a folder for the plan."
             raise InputError(msg)
         entries = list(target.iterdir())
         if entries and not _is_plan(target):
             msg = (
-                f"{_label(name)} {str(target)!r} is a non-empty folder that is not a geoterr plan; "
+                f"{label} {str(target)!r} is a non-empty folder that is not a geoterr plan; "
                 "choose a new or empty folder so nothing there is overwritten."
             )
             raise InputError(msg)
         foreign = _foreign_entries(target) if entries else []
         if foreign:
             msg = (
-                f"{_label(name)} {str(target)!r} holds a geoterr plan and files geoterr did not write "
+                f"{label} {str(target)!r} holds a geoterr plan and files geoterr did not write "
                 f"({format_ids(foreign)}); geoterr never deletes them: move them out or choose "
                 "a new folder."
             )
@@ -193,13 +196,13 @@ def check_target(path: Any, *, overwrite: bool = False, name: str = "path") -> P
         if entries and not overwrite:
             flag = "--overwrite" if name.startswith("--") else "overwrite=True"
             msg = (
-                f"{_label(name)} {str(target)!r} already holds a plan; pass {flag} to replace it, or "
+                f"{label} {str(target)!r} already holds a plan; pass {flag} to replace it, or "
                 "choose a new folder."
             )
             raise InputError(msg)
         _writable_parent(target, name)
         if not os.access(target, os.W_OK | os.X_OK):
-            msg = f"{_label(name)} {str(target)!r} is not writable; choose a folder you can write to."
+            msg = f"{label} {str(target)!r} is not writable; choose a folder you can write to."
             raise InputError(msg)
     else:
         _writable_parent(target, name)
@@ -220,28 +223,29 @@ def check_file_target(
     >>> check_file_target(tempfile.mkdtemp() + "/m.html", suffixes=(".html",)).suffix
     '.html'
     """
+    label = _label(name)
     target = check_path_arg(path, name)
     if target.suffix.lower() not in suffixes:
         msg = (
-            f"{_label(name)} {str(path)!r} does not end with {' or '.join(suffixes)}; give a file "
+            f"{label} {str(path)!r} does not end with {' or '.join(suffixes)}; give a file "
             f"name such as {target.stem or 'out'}{suffixes[0]} (geoterr will not write "
             f"{suffixes[0][1:].upper()} under another kind of file's name)."
         )
         raise InputError(msg)
     target = target.resolve()
     if target.is_dir():
-        msg = f"{_label(name)} {str(path)!r} is a folder; give a file name ending {suffixes[0]}."
+        msg = f"{label} {str(path)!r} is a folder; give a file name ending {suffixes[0]}."
         raise InputError(msg)
     if target.exists() and not overwrite:
         flag = "--overwrite" if name.startswith("--") else "overwrite=True"
         msg = (
-            f"{_label(name)} {str(path)!r} already exists; pass {flag} to replace it, or choose a "
+            f"{label} {str(path)!r} already exists; pass {flag} to replace it, or choose a "
             "new name."
         )
         raise InputError(msg)
     if not target.parent.is_dir():
         msg = (
-            f"{_label(name)} {str(path)!r}: the folder {str(target.parent)!r} does not exist; create "
+            f"{label} {str(path)!r}: the folder {str(target.parent)!r} does not exist; create "
             "it first or choose another place."
         )
         raise InputError(msg)
