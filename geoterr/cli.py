@@ -256,6 +256,7 @@ def _run(args: argparse.Namespace) -> Plan:
 
     log.info("reading customers from %s", source)
     customers = read_customers(source, measures=measures, **read_opts)
+    outputs.check_totals(customers, measures)
     for option, column in (("--current", args.current), ("--before", before)):
         if isinstance(column, str) and column not in customers.columns:
             folder = " nor a plan folder (no plan.json)" if option == "--before" else ""

@@ -37,6 +37,7 @@ __all__ = [
     "WRITTEN",
     "check_design_outputs",
     "check_map_outputs",
+    "check_totals",
     "map_save_options",
     "ordinary_error",
     "read_polygons",
@@ -359,3 +360,39 @@ def ordinary_error(exc: BaseException) -> str | None:
             "(such as 1e308) and rescale that column."
         )
     return None
+
+
+#: Totals above this overflow the arithmetic of the balance models (squares reach 1e300).
+HUGE_TOTAL = 1e150
+
+
+def check_totals(customers: pd.DataFrame, measures: list[str]) -> None:
+    """Refuse measures whose totals are too large to compute with (values such as 1e308).
+
+    Examples
+    --------
+    >>> check_totals(pd.DataFrame({"workload": [1.0, 2.0]}), ["workload"])
+    >>> check_totals(pd.DataFrame({"workload": [1e308, 2.0]}), ["workload"])
+    Traceback (most recent call last):
+    ...
+    geoterr._errors.InputError: the workload column holds values so large (up to 1e+308) ...
+    """
+    import numpy as np
+
+    from geoterr._errors import format_ids
+
+    for measure in measures:
+        if measure not in customers.columns:
+            continue
+        values = pd.to_numeric(customers[measure], errors="coerce").abs()
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(np.nansum(values.to_numpy(dtype=float)))
+        if not total < HUGE_TOTAL:  # also NaN / inf
+            largest = values.nlargest(5)
+            msg = (
+                f"the {measure} column holds values so large (up to {values.max():.3g}) that "
+                "their totals overflow the arithmetic (rows "
+                f"{format_ids(largest.index)}); rescale the column (e.g. to thousands or "
+                "millions) or fix those rows."
+            )
+            raise InputError(msg)

@@ -121,7 +121,7 @@ def check_tiles(tiles: Any, attr: Any = None) -> Any:
         raise InputError(msg)
     if tiles is None:
         if attr is not None:
-            msg = "`attr` (--attr) is the attribution of custom tiles: give --tiles too."
+            msg = "`attr` is the attribution of custom tiles: give `tiles` too."
             raise InputError(msg)
         return None
     if not isinstance(tiles, str) or not tiles.strip():
@@ -138,8 +138,8 @@ def check_tiles(tiles: Any, attr: Any = None) -> Any:
             raise InputError(msg)
         if attr is None:
             msg = (
-                f"custom tiles {tiles!r} need their attribution: pass --attr (attr=) with the "
-                "text the tile provider asks for, e.g. '(c) OpenStreetMap contributors'."
+                f"custom tiles {tiles!r} need their attribution: pass `attr` with the text the "
+                "tile provider asks for, e.g. '(c) OpenStreetMap contributors'."
             )
             raise InputError(msg)
         return xyzservices.TileProvider(

@@ -294,7 +294,7 @@ def test_file_target_is_refused(plan: gt.Plan, tmp_path: Path) -> None:
         ({"reps": 3}, "`reps` must be a DataFrame or the path"),
         ({"tiles": "https://t.example.com/{z}/{x}/{y}.png"}, "need their attribution"),
         ({"tiles": "No Such Tiles"}, "not a known tile provider"),
-        ({"attr": "(c) me"}, "give --tiles too"),
+        ({"attr": "(c) me"}, "give `tiles` too"),
     ],
 )
 def test_bad_save_options(plan: gt.Plan, tmp_path: Path, options: dict, words: str) -> None:
@@ -314,6 +314,7 @@ def test_load_plan_wrong_type() -> None:
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     make_customers(30).to_csv(tmp_path / "c.csv", index=False)
+    make_customers(30).assign(workload=1e308).to_csv(tmp_path / "huge.csv", index=False)
     (tmp_path / "empty_reps.csv").write_text("")
     (tmp_path / "my_customers.csv").write_text("id,lat,lon\n1,2,3\n")
     points = make_customers(10)
@@ -382,6 +383,18 @@ CLI_CASES: dict[str, tuple[list[str], list[str]]] = {
     "truncated customers GeoJSON": (
         ["design", "cut.geojson", "-k", "3", "--out", "p"],
         ["could not be read", "truncated", "export it again"],
+    ),
+    "huge values": (
+        ["design", "huge.csv", "-k", "3", "--balance", "workload:0.1", "--out", "p"],
+        ["workload column holds values so large (up to 1e+308)", "rescale the column"],
+    ),
+    "--out holds an earlier plan": (
+        [*DESIGN, "--out", "saved"],
+        ["--out", "already holds a plan; pass --overwrite to replace it"],
+    ),
+    "--figure inside --out": (
+        [*DESIGN, "--figure", "saved/plan.png", "--out", "saved", "--overwrite"],
+        ["--figure 'saved/plan.png' is inside the plan folder --out"],
     ),
     "map --out over a CSV": (
         ["map", "saved", "--out", "my_customers.csv"],
