@@ -207,7 +207,10 @@ def _max_load(text: str) -> dict[str, float]:
 
 
 def _say(message: str) -> None:
-    print(textwrap.fill(message, width=100, subsequent_indent="  "), file=sys.stderr)
+    text = textwrap.fill(
+        message, width=100, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False
+    )  # paths and option names stay whole
+    print(text, file=sys.stderr)
 
 
 def _before(value: str | None) -> Any:

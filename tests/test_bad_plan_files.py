@@ -432,3 +432,74 @@ def test_bad_save_options_on_the_command_line(
         assert word in " ".join(err.split()), (case, err)
     assert "designing" not in err  # refused before any work
     assert _tree(workdir) == before  # nothing written, nothing changed
+
+
+def _fail(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("renderer broke")
+
+
+def test_failing_figure_writes_no_plan(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failing --figure used to fail after the plan folder was written."""
+    from geoterr import cli_outputs
+
+    monkeypatch.setattr(cli_outputs, "_figure_writer", lambda *a: _fail)
+    code = cli.main([*DESIGN, "-q", "--figure", "f.png", "--out", "p"])
+    err = capsys.readouterr().err
+    assert code == 1 and "renderer broke" in err and "Nothing was written" in err
+    assert not (workdir / "p").exists() and not (workdir / "f.png").exists()
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".")]
+
+
+def test_message_says_what_was_written(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geoterr import cli_outputs
+
+    monkeypatch.setattr(cli_outputs, "commit_files", _fail)  # after the plan folder is in place
+    code = cli.main([*DESIGN, "-q", "--figure", "f.png", "--out", "p"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1 and "Nothing was written" not in err
+    assert f"Written before the error: {workdir / 'p'}." in err
+
+
+def test_failing_side_by_side_keeps_the_old_map(
+    workdir: Path, saved: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(saved, workdir / "saved")
+    page = (workdir / "saved" / "map.html").read_bytes()
+    monkeypatch.setattr("geoterr.maps.before_after_map", _fail)
+    code = cli.main(["map", "saved", "--before", "saved", "--side-by-side", "s.html", "-q"])
+    assert code == 1 and "Nothing was written" in capsys.readouterr().err
+    assert (workdir / "saved" / "map.html").read_bytes() == page
+    assert not (workdir / "s.html").exists()
+    assert not [p for p in (workdir / "saved").iterdir() if p.name.startswith(".")]
+
+
+def test_disk_full_is_an_ordinary_error(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "p/map.html")
+
+    monkeypatch.setattr("geoterr.maps.plan_map", full)
+    code = cli.main([*DESIGN, "-q", "--out", "p"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1 and "unexpected" not in err
+    assert "No space left on device: 'p/map.html'; free some disk space" in err
+    assert "Nothing was written" in err and not (workdir / "p").exists()
+
+
+def test_unwritable_output_folder(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "locked").mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: real(p, mode) and Path(p).name != "locked")
+    code = cli.main([*DESIGN, "--out", "locked/plan"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1 and "the folder" in err and "locked' is not writable" in err
+    assert "reading customers" not in err  # before any work
