@@ -109,11 +109,21 @@ def _is_plan(folder: Path) -> bool:
     return isinstance(data, dict) and "geoterr_version" in data
 
 
+_STAGED = re.compile(r"^\.(.+?)\.(?:\d+\.)?[a-z0-9_]{8}\.tmp$")
+
+
+def _geoterr_file(name: str) -> bool:
+    """A name geoterr writes into a plan folder, or the temporary file of one (``geoterr map``
+    killed while replacing ``map.html``)."""
+    staged = _STAGED.match(name)
+    return name in GEOTERR_FILES or (staged is not None and staged.group(1) in GEOTERR_FILES)
+
+
 def _foreign_entries(folder: Path) -> list[str]:
     """Entries of ``folder`` that geoterr did not write (other names, subfolders, links)."""
     foreign = []
     for entry in sorted(folder.iterdir()):
-        if entry.name not in GEOTERR_FILES or not stat.S_ISREG(entry.lstat().st_mode):
+        if not _geoterr_file(entry.name) or not stat.S_ISREG(entry.lstat().st_mode):
             foreign.append(entry.name + ("/" if entry.is_dir() else ""))
     return foreign
 
@@ -263,7 +273,7 @@ def _leftover_pattern(target: Path) -> re.Pattern[str]:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
+    if pid == os.getpid() or sys.platform == "win32":  # (os.kill ends processes on Windows)
         return True
     try:
         os.kill(pid, 0)

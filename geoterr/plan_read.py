@@ -105,7 +105,10 @@ _META_TYPES: dict[str, tuple[str, Any]] = {
     ),
     "objective": ("a number or null", lambda v: v is None or _number(v)),
     "lower_bound": ("a number or null", lambda v: v is None or _number(v)),
-    "params": ("an object", lambda v: isinstance(v, dict)),
+    "params": (
+        "an object (its balance an object or null)",
+        lambda v: isinstance(v, dict) and isinstance(v.get("balance") or {}, dict),
+    ),
     "id_column": ("a text", lambda v: isinstance(v, str) and v != ""),
     "coordinate_columns": (
         "two column names or []",

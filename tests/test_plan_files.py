@@ -254,3 +254,12 @@ def test_older_plan_folders_still_load(plan: gt.Plan, tmp_path: Path) -> None:
     meta.update(created="2026-01-01T00:00:00+00:00", seconds=1.5)  # as format 1 wrote them
     (folder / "plan.json").write_text(json.dumps(meta))
     assert gt.load_plan(folder).seconds == 1.5
+
+
+def test_killed_map_rewrite_inside_the_plan_does_not_block_a_replace(
+    plan: gt.Plan, tmp_path: Path
+) -> None:
+    folder = plan.save(tmp_path / "plan", map=False)
+    (folder / f".map.html.{2**22 + 7}.abcdefgh.tmp").write_text("half a page")  # `geoterr map`
+    plan.save(folder, map=False, overwrite=True)
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
