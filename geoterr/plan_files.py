@@ -429,7 +429,7 @@ def _check_counts(
         t = wrong[0]
         msg = (
             f"{str(folder)!r}: summary.csv and assignments.csv disagree on the customers of "
-            f"{format_ids(wrong)} ({t}: {stated[t]:g} in summary.csv, {counts.get(t, 0)} in "
+            f"{format_ids(wrong)} ({t}: {stated[t]} in summary.csv, {counts.get(t, 0)} in "
             "assignments.csv); one was edited by hand: save the plan again with geoterr."
         )
         raise InputError(msg)

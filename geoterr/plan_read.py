@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import stat
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,28 +169,23 @@ def read_meta(folder: Path) -> dict[str, Any]:
 def read_centers(path: Path, meta: dict[str, Any], names: pd.Index) -> pd.DataFrame:
     """plan.json's centers: one per territory, with finite numbers."""
     rows = meta["centers"]
-    if not rows:
-        return pd.DataFrame(index=pd.Index(names, name="territory"))
-    if not all("territory" in row for row in rows):
-        raise _bad(path, "has centers without a territory")
-    bad = [
-        str(row.get(k))
-        for row in rows
-        for k in row
-        if k not in ("territory", "unit") and not (row[k] is None or _number(row[k]))
-    ]
-    if bad:
-        raise _bad(path, f"has center coordinates that are not numbers ({format_ids(bad, 5)})")
+    if len(rows) != len(names):
+        raise _bad(path, f"has {len(rows)} centers for {len(names)} territories")
+    needed = ("x", "y", "longitude", "latitude")
+    if not all("territory" in row and all(_number(row.get(k)) for k in needed) for row in rows):
+        raise _bad(path, f"has centers without a territory or without {', '.join(needed)}")
+    if not all(abs(row["longitude"]) <= 180 and abs(row["latitude"]) <= 90 for row in rows):
+        raise _bad(path, "has centers outside longitude/latitude range")
     try:
         centers = pd.DataFrame(rows)
     except (ValueError, TypeError) as exc:
         raise _bad(path, f"has centers geoterr cannot read ({exc})") from None
     keys = centers["territory"].astype(str)
-    unknown = sorted(set(keys) - set(map(str, names)))
+    unknown = sorted(set(keys) ^ set(map(str, names)))
     if unknown or keys.duplicated().any():
         raise _bad(
             path,
-            "has centers for unknown or repeated territories "
+            "has no center, or more than one, for some territories, or centers of unknown ones "
             f"({format_ids(unknown or keys[keys.duplicated()])})",
         )
     by_name = dict(zip(map(str, names), names, strict=True))
@@ -199,7 +195,14 @@ def read_centers(path: Path, meta: dict[str, Any], names: pd.Index) -> pd.DataFr
 
 def _csv(path: Path, **options: Any) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, encoding="utf-8", encoding_errors="strict", **options)
+        with warnings.catch_warnings():
+            # rows longer than the header: pandas would drop cells (or make them the index)
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path, encoding="utf-8", encoding_errors="strict", index_col=False, **options
+            )
+    except pd.errors.ParserWarning:
+        raise _bad(path, "has rows with more cells than its header") from None
     except pd.errors.EmptyDataError:
         raise _bad(path, "is empty") from None
     except UnicodeDecodeError as exc:
@@ -211,6 +214,12 @@ def _csv(path: Path, **options: Any) -> pd.DataFrame:
         ) from None
     except OSError as exc:
         raise _bad(path, f"cannot be read ({exc.strerror})", "check its permissions") from None
+
+
+#: summary.csv columns geoterr always writes as numbers (and each ``*_deviation``).
+_NUMBER_COLUMNS = frozenset(
+    {"units", "customers", "area_km2", "polsby_popper", "mean_distance_km", "objective"}
+)
 
 
 def read_summary(folder: Path) -> pd.DataFrame:
@@ -229,6 +238,18 @@ def read_summary(folder: Path) -> pd.DataFrame:
             f"({format_ids(names[names.isna() | names.astype(str).duplicated()])})",
         )
     table = table.set_index("territory")
+    wrong = [
+        str(c)
+        for c in table.columns
+        if (c in _NUMBER_COLUMNS or str(c).endswith("_deviation"))
+        and not (
+            pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
+        )
+    ]
+    if "contiguous" in table.columns and not pd.api.types.is_bool_dtype(table["contiguous"]):
+        wrong.append("contiguous (True/False)")
+    if wrong:
+        raise _bad(path, f"has text or empty cells where numbers belong: {', '.join(wrong)}")
     numbers = table.select_dtypes("number")
     infinite = [str(c) for c in numbers.columns if np.isinf(numbers[c].to_numpy(dtype=float)).any()]
     if infinite:

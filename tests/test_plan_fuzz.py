@@ -1,4 +1,5 @@
-"""Fuzzing ``load_plan``: random bytes and mutated plan files raise only geoterr's own errors.
+"""Fuzzing ``load_plan``: random bytes and mutated plan files raise only geoterr's own errors,
+and what loads can be mapped.
 
 A plan folder a colleague sends may hold anything. Whatever ``load_plan`` is given, it returns
 a plan or raises a :class:`geoterr.GeoterrError` (an :class:`InputError` naming the file):
@@ -8,6 +9,7 @@ hangs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from collections.abc import Iterator
@@ -44,10 +46,14 @@ def _load(files: dict[str, bytes]) -> None:
         for name, data in files.items():
             (folder / name).write_bytes(data)
         try:
-            gt.load_plan(folder)
+            plan = gt.load_plan(folder)
         except gt.GeoterrError as exc:
             assert str(exc)  # a message, naming the folder or file
             assert str(folder) in str(exc)
+            return
+        # What loads can be used as `geoterr map PLAN` uses it.
+        with contextlib.suppress(gt.GeoterrError):
+            gt.plan_map(plan).get_root().render()
 
 
 def test_the_unspoilt_files_load(original: dict[str, bytes]) -> None:
