@@ -122,14 +122,31 @@ class Plan:
         tiles: str | None = None,
         before: Any = None,
         reps: Any = None,
+        overwrite: bool = False,
+        attr: str | None = None,
+        timings: bool = False,
     ) -> Any:
-        """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`."""
+        """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`.
+
+        An earlier plan in ``path`` is replaced only with ``overwrite=True``; a folder holding
+        files geoterr did not write is refused.
+        """
         from geoterr.plan_files import save_plan
         from geoterr.reps import rep_homes
 
         if reps is None:
             reps = rep_homes(self)
-        return save_plan(self, path, map=map, tiles=tiles, before=before, reps=reps)
+        return save_plan(
+            self,
+            path,
+            map=map,
+            tiles=tiles,
+            before=before,
+            reps=reps,
+            overwrite=overwrite,
+            attr=attr,
+            timings=timings,
+        )
 
     def map(self, **kwargs: Any) -> folium.Map:
         """The interactive map; see :func:`geoterr.plan_map`."""
