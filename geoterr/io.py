@@ -445,11 +445,25 @@ def read_customers(
     gdf.index.name = id_name
     if gdf.geometry.name != "geometry" and "geometry" not in gdf.columns:
         gdf = gdf.rename_geometry("geometry")  # type: ignore[operator]
-    degrees = not geo and (crs is None or CRS.from_user_input(crs).equals(CRS.from_epsg(4326)))
+    degrees = not geo and (crs is None or _user_crs(crs).equals(CRS.from_epsg(4326)))
     gdf.attrs["geoterr"] = {"id": id_name, "lat": lat_col, "lon": lon_col, "degrees": degrees}
     if used_encoding not in (None, "utf-8", "utf-8-sig") or encoding is not None:
         gdf.attrs["geoterr"]["encoding"] = used_encoding
     return gdf
+
+
+def _user_crs(crs: Any) -> CRS:
+    """``crs`` as a pyproj CRS, or an InputError naming it (an unknown one was a crash)."""
+    from pyproj.exceptions import CRSError
+
+    try:
+        return CRS.from_user_input(crs)
+    except (CRSError, TypeError, ValueError):
+        msg = (
+            f"`crs` {crs!r} is not a CRS pyproj knows; give e.g. 'EPSG:3857' (web Mercator) "
+            "or 'EPSG:32633' (UTM 33N), the CRS the coordinates are in."
+        )
+        raise InputError(msg) from None
 
 
 def _check_encoding(encoding: object) -> str | None:
@@ -487,7 +501,7 @@ def _points_from_columns(
 ) -> gpd.GeoDataFrame:
     y = numeric_column(frame, lat_col, problems, label=f"latitude ({lat_col!r})")
     x = numeric_column(frame, lon_col, problems, label=f"longitude ({lon_col!r})")
-    source_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
+    source_crs = _user_crs(crs) if crs is not None else CRS.from_epsg(4326)
     ok = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
     if source_crs.is_geographic:
         _check_degrees(frame.index, y, x, ok, problems)
@@ -573,7 +587,7 @@ def _points_from_geometry(frame: pd.DataFrame, crs: Any, problems: Problems) -> 
                 )
                 raise InputError(msg)
         gdf = gdf.set_crs(crs)
-    elif crs is not None and not CRS.from_user_input(crs).equals(gdf.crs):
+    elif crs is not None and not _user_crs(crs).equals(gdf.crs):
         warnings.warn(
             f"`customers` says its CRS is {gdf.crs.name}; using `crs` {crs!r} instead, as asked.",
             GeoterrWarning,

@@ -171,7 +171,7 @@ def build_plan(
         unit_cells(units),
         assignment,
         names,
-        {m: problem.target[:, i] for i, m in enumerate(problem.names)},
+        {m: problem.in_user_units(problem.target[:, i], i) for i, m in enumerate(problem.names)},
         center_table,
         units.graph,
         weight=problem.names[0],

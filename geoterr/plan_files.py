@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr import __version__
+from geoterr._csv_safety import restore, write_csv
 from geoterr._errors import InputError
 from geoterr.plan import Plan
 
@@ -132,14 +133,16 @@ def save_plan(
     try:
         if plan.customers is not None:
             table, coordinates = _customer_table(plan)
-            table.to_csv(work / "assignments.csv", index=False)
+            write_csv(table, work / "assignments.csv", index=False)
         else:
             coordinates = []
-            plan.assignment.rename_axis("unit").reset_index().to_csv(
-                work / "assignments.csv", index=False
+            write_csv(
+                plan.assignment.rename_axis("unit").reset_index(),
+                work / "assignments.csv",
+                index=False,
             )
         plan.territories.reset_index().to_file(work / "territories.geojson", driver="GeoJSON")
-        plan.summary().to_csv(work / "summary.csv")
+        write_csv(plan.summary(), work / "summary.csv")
         meta = {
             "geoterr_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -207,7 +210,11 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     table = _infer_numeric(
         # read as read_customers reads, so ids come back with their type
-        pd.read_csv(folder / "assignments.csv", dtype=str, keep_default_na=False, na_values=[""])
+        restore(
+            pd.read_csv(
+                folder / "assignments.csv", dtype=str, keep_default_na=False, na_values=[""]
+            )
+        )
     )
     id_col = meta["id_column"]
     customers = None
@@ -223,7 +230,7 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         assignment = table.set_index("unit")["territory"]
     assignment.name = "territory"
     territories = gpd.read_file(folder / "territories.geojson").set_index("territory")
-    summary = pd.read_csv(folder / "summary.csv", index_col="territory")
+    summary = restore(pd.read_csv(folder / "summary.csv", index_col="territory"))
     territories = territories[[*summary.columns, "geometry"]]
     for column in summary.columns:  # keep the dtypes summary.csv round-trips exactly
         territories[column] = summary[column].to_numpy()

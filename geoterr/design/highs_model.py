@@ -35,6 +35,7 @@ __all__ = [
     "add_sparse_rows",
     "assignment_mip",
     "cheapest",
+    "run_highs",
     "solve_small_mip",
 ]
 
@@ -72,6 +73,90 @@ def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", mip_gap)
     return h
+
+
+# HiGHS checks its time limit and interrupts only at some points of its algorithms; when a
+# solve runs this long past its time limit (share, plus seconds), it is cancelled from here.
+OVERRUN_SHARE, OVERRUN_SECONDS = 0.1, 2.0
+# After a cancel (Ctrl-C or an overrun), how long HiGHS gets to stop before geoterr gives up.
+STOP_SECONDS = 10.0
+POLL_SECONDS = 0.05
+
+
+def run_highs(h: Any) -> None:
+    """Run HiGHS on its model so that its time limit and Ctrl-C hold.
+
+    ``Highs.run()`` blocks in C++: Python sees no KeyboardInterrupt until it returns, and a
+    solve that overruns its ``time_limit`` (HiGHS checks it only at some steps) cannot be
+    stopped. Here the solve runs in highspy's solver thread while this thread waits in short
+    steps: Ctrl-C cancels the solve through HiGHS's interrupt callbacks and is raised again
+    once HiGHS has stopped; a solve more than ``OVERRUN_SHARE`` + ``OVERRUN_SECONDS`` past
+    its time limit is cancelled and ends like one that reached it.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        A model; its options (``time_limit`` included) are used as set.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When Ctrl-C came during the solve (after HiGHS stopped).
+    SolverError
+        When HiGHS does not stop within ``STOP_SECONDS`` of a cancel.
+    """
+    from geoterr._errors import SolverError
+
+    option = h.getOptionValue("time_limit")  # (status, value) in some highspy versions
+    limit = float(option[-1] if isinstance(option, tuple) else option)
+    start = time.perf_counter()
+    hard_stop = start + limit * (1 + OVERRUN_SHARE) + OVERRUN_SECONDS
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    interrupted = False
+    cancelled_at: float | None = None
+    while True:
+        try:
+            done, _ = h.wait(POLL_SECONDS)
+        except KeyboardInterrupt:
+            interrupted = True
+            done = False
+        if done:
+            break
+        now = time.perf_counter()
+        if cancelled_at is None and (interrupted or now > hard_stop):
+            log.debug("cancelling HiGHS (%s)", "Ctrl-C" if interrupted else "time limit overrun")
+            h.cancelSolve()
+            cancelled_at = now
+        elif cancelled_at is not None and now - cancelled_at > STOP_SECONDS:
+            if interrupted:
+                raise KeyboardInterrupt
+            msg = (
+                f"HiGHS did not stop {STOP_SECONDS:g} s after its time limit was cancelled; "
+                "try solver='cbc' or a smaller model."
+            )
+            raise SolverError(msg)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+# Model statuses after which HiGHS has no answer because it failed, not because the model
+# has none or time ran out.
+FAILED = frozenset(
+    {
+        "Not Set",
+        "Load error",
+        "Model error",
+        "Presolve error",
+        "Solve error",
+        "Postsolve error",
+        "Unknown",
+    }
+)
+
+
+class HighsFailure(Exception):
+    """HiGHS stopped with an error status (the caller falls back to another solver)."""
 
 
 def _status(h: Any) -> str:
@@ -279,7 +364,7 @@ class HighsAssignment:
         start = time.perf_counter()
         # HiGHS works on costs scaled to at most COST_TOP.
         raw = costs
-        costs = raw * (COST_TOP / max(float(np.abs(raw).max()), 1e-12))
+        costs = raw * (COST_TOP / max(float(np.abs(raw).max()), np.finfo(float).tiny))
         if len(self.col_unit):
             self.h.changeColsCost(
                 len(self.col_unit),
@@ -305,8 +390,10 @@ class HighsAssignment:
                 if left <= 0:
                     return None
                 self.h.setOptionValue("time_limit", max(left, 0.05))
-            self.h.run()
+            run_highs(self.h)
             status = self.status = _status(self.h)
+            if status in FAILED:
+                raise HighsFailure(status)
             if status != "Optimal":
                 log.debug("assignment LP status %s", status)
                 return None
@@ -412,7 +499,7 @@ def solve_small_mip(
     """
     r, t = np.nonzero(allowed)
     h = assignment_mip(problem, costs, units, r, t, fixed_load, fixed_moved, time_limit, 1e-6)
-    h.run()
+    run_highs(h)
     if (
         _status(h) not in ("Optimal", "Time limit reached")
         or h.getInfo().primal_solution_status != 2
