@@ -12,6 +12,7 @@ import pandas as pd
 
 from geoterr._errors import GeoterrWarning
 from geoterr.metrics import territory_table
+from geoterr.projection import to_lonlat
 from geoterr.units import Units, unit_cells
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def build_plan(
     return Plan(
         assignment=assignment,
         customers=customers,
-        territories=table.to_crs(4326),
+        territories=to_lonlat(table),
         centers=center_table,
         params=params,
         status="feasible" if not problems else "violated",

@@ -171,7 +171,7 @@ def fixed_centers(centers: Any, units: Units, problem: Problem) -> tuple[np.ndar
             pts = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=4326)
             pts = pts.to_crs(units.crs)
             result = np.column_stack([pts.x, pts.y])
-        check_center_xy(result, names or range(1, len(result) + 1))
+        check_center_xy(result, names or range(1, len(result) + 1), units)
         names = names or [territory_name(j, len(result)) for j in range(len(result))]
     if len(result) != problem.k:
         msg = f"`centers` gives {len(result)} centers but `n_territories` is {problem.k}."

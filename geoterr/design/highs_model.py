@@ -198,6 +198,12 @@ def add_sparse_rows(h: Any, rows: list[tuple[float, float, np.ndarray, np.ndarra
     h.addRows(len(rows), lower, upper, len(index), starts, index, value)
 
 
+def cost_factor(costs: np.ndarray) -> float:
+    """What to multiply costs by so that the largest is COST_TOP (1 when all are 0)."""
+    top = float(np.abs(costs).max(initial=0.0))
+    return COST_TOP / top if top > 1e-290 else 1.0
+
+
 def cheapest(costs: np.ndarray, limit: int) -> np.ndarray:
     """Boolean mask of the same shape: each row's ``limit`` smallest entries."""
     n, k = costs.shape
@@ -364,7 +370,7 @@ class HighsAssignment:
         start = time.perf_counter()
         # HiGHS works on costs scaled to at most COST_TOP.
         raw = costs
-        costs = raw * (COST_TOP / max(float(np.abs(raw).max()), np.finfo(float).tiny))
+        costs = raw * cost_factor(raw)
         if len(self.col_unit):
             self.h.changeColsCost(
                 len(self.col_unit),
@@ -472,7 +478,7 @@ def assignment_mip(
     h = _new_highs(time_limit, mip_gap=mip_gap)
     _add_rows(h, lower, upper)
     pair_costs = costs[who, terr]
-    pair_costs = pair_costs * (COST_TOP / max(float(np.abs(pair_costs).max(initial=0.0)), 1e-12))
+    pair_costs = pair_costs * cost_factor(pair_costs)
     _add_pair_columns(h, unit, terr, p.loads[who], pair_costs, count, budget)
     h.changeColsIntegrality(
         len(unit),

@@ -692,11 +692,30 @@ def _looks_swapped(lonlat: np.ndarray, units: Units) -> bool:
     return bool(not given.any() and flipped.all())
 
 
-def check_center_xy(xy: np.ndarray, names: Sequence[str]) -> None:
-    """Refuse centers that the units' projection cannot hold (the far side of the globe)."""
+def check_center_xy(xy: np.ndarray, names: Sequence[str], units: Units | None = None) -> None:
+    """Refuse centers that the units' projection cannot hold (the far side of the globe);
+    warn about centers far from every unit (farther than the units' extent, and 500 km)."""
     bad = ~np.isfinite(xy).all(axis=1)
+    label = np.asarray([str(n) for n in names], dtype=object)
+    if not bad.any() and units is not None and len(units):
+        from scipy.spatial import cKDTree
+
+        span = float(np.hypot(*np.ptp(units.xy, axis=0)))
+        nearest = cKDTree(units.xy).query(xy)[0]
+        far = nearest > max(span, 500_000.0)
+        if far.any():
+            import warnings
+
+            from geoterr._errors import GeoterrWarning
+
+            warnings.warn(
+                f"{int(far.sum())} `centers` ({format_ids(label[far])}) lie far from every "
+                f"unit (the nearest {nearest[far].min() / 1000:,.0f} km away, the units span "
+                f"{span / 1000:,.0f} km); check their coordinates (longitude, latitude).",
+                GeoterrWarning,
+                stacklevel=4,
+            )
     if bad.any():
-        label = np.asarray([str(n) for n in names], dtype=object)
         msg = (
             f"`centers` {format_ids(label[bad])} cannot be placed on the units' map (they lie "
             "on the far side of the globe from the units); give centers near the units, or "
