@@ -103,9 +103,7 @@ def test_nan_and_inf_in_numbers(tmp_path: Path) -> None:
     text = GOOD.replace("A4,Zürich 4,47.04,8.00,5", "A4,Zürich 4,47.04,nan,5")
     text = text.replace("A6,Zürich 6,47.01,8.01,7", "A6,Zürich 6,47.01,8.01,inf")
     f = write(tmp_path / "c.csv", text)
-    msg = refused(
-        lambda: gt.read_customers(f, measures=["workload"]), gt.InputError, "A4", "A6"
-    )
+    msg = refused(lambda: gt.read_customers(f, measures=["workload"]), gt.InputError, "A4", "A6")
     assert "longitude" in msg and "workload" in msg  # both problems at once
 
 
@@ -205,9 +203,7 @@ def test_ids_differing_only_by_spaces(tmp_path: Path) -> None:
 
 def test_duplicate_header_refused(tmp_path: Path) -> None:
     f = write(tmp_path / "c.csv", "id,latitude,longitude,latitude\nA,47,8,46\n")
-    refused(
-        lambda: gt.read_customers(f), gt.InputError, "'latitude' in columns 2, 4", "Rename"
-    )
+    refused(lambda: gt.read_customers(f), gt.InputError, "'latitude' in columns 2, 4", "Rename")
 
 
 def test_layer_refused_for_csv(tmp_path: Path) -> None:
@@ -314,7 +310,9 @@ def test_unknown_measure_column() -> None:
 
 def test_units_from_frame_without_crs() -> None:
     customers = gt.read_customers(make_customers(20))
-    bare = gpd.GeoDataFrame(pd.DataFrame(customers.drop(columns="geometry")), geometry=list(customers.geometry))
+    bare = gpd.GeoDataFrame(
+        pd.DataFrame(customers.drop(columns="geometry")), geometry=list(customers.geometry)
+    )
     assert bare.crs is None
     refused(lambda: gt.build_units(bare), gt.InputError, "no CRS", "crs=|set_crs")
 

@@ -33,7 +33,7 @@ from geoterr.design.highs_model import (
     offer_solution,
     run_highs,
 )
-from geoterr.design.model import add_budget, is_highs
+from geoterr.design.model import add_budget, is_highs, solve_pulp
 from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 
 __all__ = ["contiguous_assignment", "roots_of"]
@@ -305,7 +305,7 @@ class _PulpModel(_Model):
         timed = copy.copy(self.solver)
         if seconds is not None and hasattr(timed, "timeLimit"):
             timed.timeLimit = max(1.0, seconds)
-        self.prob.solve(timed)
+        solve_pulp(self.prob, timed)
         if self.prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
             log.debug("contiguous assignment: no solution (%s)", pulp.LpStatus[self.prob.status])
             return None

@@ -48,6 +48,7 @@ __all__ = [
     "resolve_solver",
     "round_assignment",
     "solve_lp",
+    "solve_pulp",
 ]
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,21 @@ def _seconds_left(solver: pulp.LpSolver, deadline: float | None) -> float | None
     return limit
 
 
+def solve_pulp(prob: pulp.LpProblem, solver: pulp.LpSolver) -> None:
+    """``prob.solve(solver)``, a failing solver turned into a :class:`SolverError` that says
+    what to try (a missing binary, a crash, unreadable output)."""
+    try:
+        prob.solve(solver)
+    except (pulp.PulpSolverError, OSError) as exc:
+        name = getattr(solver, "name", type(solver).__name__)
+        other = "'highs'" if "CBC" in str(name).upper() or "COIN" in str(name).upper() else "'cbc'"
+        msg = (
+            f"the solver {name} failed: {exc}. Try `solver={other}` (CLI: --solver), or check "
+            "that the solver is installed (`pip install highspy` or `pip install 'pulp[cbc]'`)."
+        )
+        raise SolverError(msg) from None
+
+
 def _timed(solver: pulp.LpSolver, deadline: float | None) -> pulp.LpSolver:
     """A copy of ``solver`` whose time limit ends at ``deadline`` (PuLP solvers take one
     limit per solve; the design's limit is for the whole design)."""
@@ -239,11 +255,7 @@ def _solve(
     add_budget(
         prob, problem, var, fixed_moved, share=1.0 if integer is not None else LP_BUDGET_SHARE
     )
-    try:
-        prob.solve(solver)
-    except pulp.PulpSolverError as exc:
-        msg = f"the solver failed: {exc}. Try `solver='cbc'` or a longer `time_limit`."
-        raise SolverError(msg) from None
+    solve_pulp(prob, solver)
     status = pulp.LpStatus[prob.status]
     has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     if status in ("Infeasible",) or not has_solution:
