@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 from pyproj import CRS
@@ -155,7 +157,7 @@ def to_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.set_geometry(fixed)
 
 
-def _lonlat_shape(shape: object, to_deg: object) -> object:
+def _lonlat_shape(shape: Any, to_deg: Any) -> Any:
     """A projected (multi)polygon in lon/lat degrees, cut at the antimeridian (None: give up)."""
     import shapely
 
@@ -194,13 +196,13 @@ def _lonlat_shape(shape: object, to_deg: object) -> object:
     )
 
 
-def _ring_lonlat(ring: object, to_deg: object) -> object:
+def _ring_lonlat(ring: Any, to_deg: Any) -> Any:
     """One projected ring as a polygon in unwrapped lon/lat; a ring round a pole is closed
     along the pole (the polar cap it bounds)."""
     import shapely
 
-    xy = np.asarray(ring.coords)  # type: ignore[attr-defined]
-    lon, lat = to_deg.transform(xy[:, 0], xy[:, 1])  # type: ignore[attr-defined]
+    xy = np.asarray(ring.coords)
+    lon, lat = to_deg.transform(xy[:, 0], xy[:, 1])
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         return None

@@ -351,7 +351,7 @@ def test_ctrl_c_during_a_cli_design(tmp_path: Path) -> None:
     )
     time.sleep(8)
     os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted; nothing was written" in err and "Traceback" not in err
     assert not (tmp_path / "plan").exists()

@@ -571,8 +571,8 @@ def _prove_no_partition(problem: Problem, steps: int, seconds: float) -> bool | 
     if answer is not False:
         return answer
     ranges = ", ".join(
-        f"{name} in [{_n(problem.in_user_units(problem.lower[:, m].min(), m))}, "
-        f"{_n(problem.in_user_units(problem.upper[:, m].max(), m))}]"
+        f"{name} in [{_n(float(problem.in_user_units(problem.lower[:, m].min(), m)))}, "
+        f"{_n(float(problem.in_user_units(problem.upper[:, m].max(), m)))}]"
         for m, name in enumerate(problem.names)
     )
     msg = (

@@ -621,7 +621,7 @@ def pieces_per_territory(problem: Problem, labels: np.ndarray) -> np.ndarray:
     return np.bincount(labels[first], minlength=problem.k)
 
 
-def check_center_lonlat(lonlat: np.ndarray, units: Units, names: Sequence[str]) -> None:
+def check_center_lonlat(lonlat: np.ndarray, units: Units, names: Sequence[object]) -> None:
     """Refuse fixed centers that are not (longitude, latitude) degrees near the units.
 
     Centers out of range, not finite, or given as (latitude, longitude) made the costs NaN or
@@ -692,7 +692,7 @@ def _looks_swapped(lonlat: np.ndarray, units: Units) -> bool:
     return bool(not given.any() and flipped.all())
 
 
-def check_center_xy(xy: np.ndarray, names: Sequence[str], units: Units | None = None) -> None:
+def check_center_xy(xy: np.ndarray, names: Sequence[object], units: Units | None = None) -> None:
     """Refuse centers that the units' projection cannot hold (the far side of the globe);
     warn about centers far from every unit (farther than the units' extent, and 500 km)."""
     bad = ~np.isfinite(xy).all(axis=1)
