@@ -488,6 +488,24 @@ def test_bad_costs(grid_units: gt.Units) -> None:
     costs[3, 4] = np.nan
     refused(lambda: gt.design(grid_units, 2, costs=costs), gt.InputError, "`costs`", "G03")
     refused(lambda: gt.design(grid_units, 2, costs=np.ones((3, 3))), gt.InputError, "shape")
+    refused(
+        lambda: gt.design(grid_units, 2, costs=np.full((n, n), 1e200)),
+        gt.InputError,
+        "too large",
+        "larger unit",
+    )
+    refused(
+        lambda: gt.design(grid_units, 2, costs=np.full((n, n), "x")),
+        gt.InputError,
+        "must hold numbers",
+    )
+
+
+def test_measures_too_large_to_sum() -> None:
+    df = grid_customers()
+    df["workload"] = 1e307
+    units = gt.build_units(gt.read_customers(df), "points", measures=["workload"])
+    refused(lambda: gt.design(units, 2, balance={"workload": 0.1}), gt.InputError, "larger unit")
 
 
 def test_prove_that_cannot_apply(grid_units: gt.Units) -> None:

@@ -339,9 +339,9 @@ def _cost_matrix(costs: object, units: Units) -> np.ndarray:
                 f"({format_ids(missing)}); index and columns must be unit ids."
             )
             raise InputError(msg)
-        matrix = costs.loc[ids, ids].to_numpy(dtype=float)
+        matrix = _float_matrix(costs.loc[ids, ids])
     else:
-        matrix = np.asarray(costs, dtype=float)
+        matrix = _float_matrix(costs)
         if matrix.shape != (len(ids), len(ids)):
             msg = (
                 f"`costs` must be a {len(ids)} x {len(ids)} matrix in the order of the units "
@@ -353,7 +353,29 @@ def _cost_matrix(costs: object, units: Units) -> np.ndarray:
         rows = ids[np.flatnonzero(bad.any(axis=1))]
         msg = f"`costs` has negative or missing values in the rows of {format_ids(rows)}."
         raise InputError(msg)
+    if matrix.size and float(matrix.max()) > MAX_COST:
+        rows = ids[np.flatnonzero((matrix > MAX_COST).any(axis=1))]
+        msg = (
+            f"`costs` has values up to {float(matrix.max()):.3g} (rows of {format_ids(rows)}), "
+            f"too large to multiply by weights (at most {MAX_COST:.0e}); give the costs in a "
+            "larger unit (km instead of m, hours instead of seconds)."
+        )
+        raise InputError(msg)
     return matrix
+
+
+# Costs are multiplied by weights (and squared for "inertia"): above this they overflow.
+MAX_COST = 1e100
+
+
+def _float_matrix(costs: object) -> np.ndarray:
+    try:
+        if isinstance(costs, pd.DataFrame):
+            return costs.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+        return np.asarray(costs, dtype=float)
+    except (TypeError, ValueError):
+        msg = "`costs` must hold numbers (a unit x unit matrix of distances or times)."
+        raise InputError(msg) from None
 
 
 def make_problem(
@@ -407,7 +429,15 @@ def make_problem(
         share = cap / cap.sum()
     names = list(balance)
     loads = _checked_loads(units, names)
-    totals = loads.sum(axis=0)
+    with np.errstate(over="ignore"):
+        totals = loads.sum(axis=0)
+    if not np.all(np.isfinite(totals)):
+        huge = [n for n, t in zip(names, totals, strict=True) if not np.isfinite(t)]
+        msg = (
+            f"`balance` measure(s) {', '.join(map(repr, huge))} sum to more than a float can "
+            "hold; give them in a larger unit (thousands, millions)."
+        )
+        raise InputError(msg)
     target = np.zeros((k, len(names)))
     lower = np.zeros((k, len(names)))
     upper = np.zeros((k, len(names)))
