@@ -205,24 +205,46 @@ def test_cbc_failing_is_a_clear_error(
         gt.design(grid_units, 4, solver="cbc", time_limit=10)
 
 
-class _StuckHighs:
-    """A stand-in for highspy.Highs whose solve ignores its time limit until cancelled."""
+class _Hook:
+    """A callback list, as highspy's ``HighsCallback``."""
 
-    def __init__(self, limit: float) -> None:
-        self.limit, self.cancelled, self.HandleUserInterrupt = limit, False, False
+    def __init__(self) -> None:
+        self.callbacks: list[Any] = []
+
+    def subscribe(self, fn: Any) -> None:
+        self.callbacks.append(fn)
+
+    def unsubscribe(self, fn: Any) -> None:
+        self.callbacks.remove(fn)
+
+
+class _StuckHighs:
+    """A stand-in for highspy.Highs whose solve ignores its time limit: it stops only when an
+    interrupt callback asks it to (or never, with ``deaf``)."""
+
+    def __init__(self, limit: float, *, deaf: bool = False) -> None:
+        self.limit, self.deaf, self.interrupted = limit, deaf, False
+        self.cbSimplexInterrupt, self.cbIpmInterrupt, self.cbMipInterrupt = (
+            _Hook(),
+            _Hook(),
+            _Hook(),
+        )
 
     def getOptionValue(self, name: str) -> tuple[object, float]:
         return (None, self.limit)
 
-    def startSolve(self) -> None:
-        self.started = time.perf_counter()
+    def interrupt(self) -> None:  # the callback event's method
+        self.interrupted = True
 
-    def wait(self, timeout: float) -> tuple[bool, None]:
-        time.sleep(timeout)
-        return (self.cancelled, None)
+    def run(self) -> None:
+        while not (self.interrupted and not self.deaf):
+            for fn in self.cbSimplexInterrupt.callbacks:
+                fn(self)
+            time.sleep(0.01)
+            if self.deaf and time.perf_counter() > self.give_up:
+                return
 
-    def cancelSolve(self) -> None:
-        self.cancelled = True
+    give_up = float("inf")
 
 
 def test_overrunning_solve_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,15 +252,16 @@ def test_overrunning_solve_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None
     stuck = _StuckHighs(0.3)
     start = time.perf_counter()
     highs_model.run_highs(stuck)
-    assert stuck.cancelled and stuck.HandleUserInterrupt
+    assert stuck.interrupted
     assert time.perf_counter() - start < 5
+    assert not stuck.cbSimplexInterrupt.callbacks  # the hook is taken off again
 
 
 def test_solve_that_never_stops_is_a_solver_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(highs_model, "OVERRUN_SECONDS", 0.1)
     monkeypatch.setattr(highs_model, "STOP_SECONDS", 0.3)
-    stuck = _StuckHighs(0.1)
-    stuck.cancelSolve = lambda: None  # type: ignore[method-assign]
+    stuck = _StuckHighs(0.1, deaf=True)
+    stuck.give_up = time.perf_counter() + 5  # the stand-in's own thread ends after the test
     with pytest.raises(gt.SolverError, match="did not stop"):
         highs_model.run_highs(stuck)
 

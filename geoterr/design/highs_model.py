@@ -88,10 +88,12 @@ def run_highs(h: Any) -> None:
 
     ``Highs.run()`` blocks in C++: Python sees no KeyboardInterrupt until it returns, and a
     solve that overruns its ``time_limit`` (HiGHS checks it only at some steps) cannot be
-    stopped. Here the solve runs in highspy's solver thread while this thread waits in short
-    steps: Ctrl-C cancels the solve through HiGHS's interrupt callbacks and is raised again
-    once HiGHS has stopped; a solve more than ``OVERRUN_SHARE`` + ``OVERRUN_SECONDS`` past
-    its time limit is cancelled and ends like one that reached it.
+    stopped. Here the solve runs in a thread of its own while this thread waits in short
+    steps: Ctrl-C stops the solve through HiGHS's interrupt callbacks (simplex, interior
+    point, MIP) and is raised again once HiGHS has stopped; a solve more than
+    ``OVERRUN_SHARE`` + ``OVERRUN_SECONDS`` past its time limit is stopped the same way and
+    ends like one that reached it. Each call has its own stop flag, so solves in several
+    threads do not interfere.
 
     Parameters
     ----------
@@ -103,41 +105,78 @@ def run_highs(h: Any) -> None:
     KeyboardInterrupt
         When Ctrl-C came during the solve (after HiGHS stopped).
     SolverError
-        When HiGHS does not stop within ``STOP_SECONDS`` of a cancel.
+        When HiGHS does not stop within ``STOP_SECONDS`` of being asked to.
     """
+    import threading
+
     from geoterr._errors import SolverError
 
     option = h.getOptionValue("time_limit")  # (status, value) in some highspy versions
     limit = float(option[-1] if isinstance(option, tuple) else option)
     start = time.perf_counter()
     hard_stop = start + limit * (1 + OVERRUN_SHARE) + OVERRUN_SECONDS
-    h.HandleUserInterrupt = True
-    h.startSolve()
-    interrupted = False
-    cancelled_at: float | None = None
-    while True:
+    stop = threading.Event()
+
+    def check(event: Any) -> None:
+        if stop.is_set():
+            event.interrupt()
+
+    hooks = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
+    for hook in hooks:
+        getattr(h, hook).subscribe(check)
+    failure: list[BaseException] = []
+    # Held while HiGHS runs. Waiting on a lock, not on Thread.join: a join that Ctrl-C
+    # interrupts can leave the thread marked finished while it still runs.
+    running = threading.Lock()
+    running.acquire()
+
+    def solve() -> None:
         try:
-            done, _ = h.wait(POLL_SECONDS)
-        except KeyboardInterrupt:
-            interrupted = True
-            done = False
-        if done:
-            break
-        now = time.perf_counter()
-        if cancelled_at is None and (interrupted or now > hard_stop):
-            log.debug("cancelling HiGHS (%s)", "Ctrl-C" if interrupted else "time limit overrun")
-            h.cancelSolve()
-            cancelled_at = now
-        elif cancelled_at is not None and now - cancelled_at > STOP_SECONDS:
-            if interrupted:
-                raise KeyboardInterrupt
-            msg = (
-                f"HiGHS did not stop {STOP_SECONDS:g} s after its time limit was cancelled; "
-                "try solver='cbc' or a smaller model."
-            )
-            raise SolverError(msg)
+            h.run()
+        except BaseException as exc:  # handed to the waiting thread
+            failure.append(exc)
+        finally:
+            # HiGHS keeps a task scheduler per thread that ran it; highspy's own threaded
+            # solve resets it after each run the same way.
+            reset = getattr(h, "resetThreadScheduler", None)
+            if reset is not None:
+                reset(False)
+            running.release()
+
+    worker = threading.Thread(target=solve, name="geoterr-highs", daemon=True)
+    interrupted = False
+    stopped_at: float | None = None
+    finished = False
+    try:
+        worker.start()
+        while not finished:
+            try:
+                finished = running.acquire(timeout=POLL_SECONDS)
+            except KeyboardInterrupt:
+                interrupted = True
+            if finished:
+                break
+            now = time.perf_counter()
+            if stopped_at is None and (interrupted or now > hard_stop):
+                log.debug("stopping HiGHS (%s)", "Ctrl-C" if interrupted else "time limit overrun")
+                stop.set()
+                stopped_at = now
+            elif stopped_at is not None and now - stopped_at > STOP_SECONDS:
+                if interrupted:
+                    raise KeyboardInterrupt
+                msg = (
+                    f"HiGHS did not stop {STOP_SECONDS:g} s after being asked to (its time "
+                    "limit had passed); try solver='cbc' or a smaller model."
+                )
+                raise SolverError(msg)
+    finally:
+        if finished:
+            for hook in hooks:
+                getattr(h, hook).unsubscribe(check)
     if interrupted:
         raise KeyboardInterrupt
+    if failure:
+        raise failure[0]
 
 
 # Model statuses after which HiGHS has no answer because it failed, not because the model
