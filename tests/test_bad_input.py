@@ -530,7 +530,7 @@ def test_measures_not_finite_in_hand_made_units(grid_units: gt.Units) -> None:
 
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = main([*args, "--out", str(tmp_path / "plan"), "--quiet"])
-    return code, capsys.readouterr().err
+    return code, " ".join(capsys.readouterr().err.split())  # messages are wrapped
 
 
 @pytest.mark.parametrize(
@@ -565,3 +565,18 @@ def test_cli_reads_cp1252_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "read it as cp1252" in err
     table = pd.read_csv(tmp_path / "plan" / "assignments.csv")
     assert table["name"].iloc[0] == "Zürich 0"
+
+
+def test_cli_drop_invalid_drops_duplicates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = GOOD.replace("A5,", "A1,").replace("A7,Zürich 7,47.02", "A7,Zürich 7,123")
+    f = write(tmp_path / "c.csv", text)
+    code, err = cli(tmp_path, capsys, "design", str(f), "-k", "1")
+    assert code == 1 and "more than one row" in err and "latitude" in err
+    assert not (tmp_path / "plan").exists()
+    code, err = cli(tmp_path, capsys, "design", str(f), "-k", "1", "--drop-invalid")
+    assert code == 0, err
+    assert "dropped 3 of 20 rows" in err
+    table = pd.read_csv(tmp_path / "plan" / "assignments.csv")
+    assert len(table) == 17 and "A1" not in set(table["id"])

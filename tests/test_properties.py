@@ -221,3 +221,12 @@ def test_reader_on_mutated_workbooks(tmp_path: Path, tail: bytes) -> None:
     cut = data[: len(data) * len(tail) // 301] + tail
     _read_any(tmp_path, "c.xlsx", cut)
     _read_any(tmp_path, "c2.csv", cut)
+
+
+@given(st.text(max_size=30))
+def test_csv_neutralising_is_reversible_and_safe(text: str) -> None:
+    from geoterr._csv_safety import TRIGGERS, escape_text, restore_text
+
+    safe = escape_text(text)
+    assert restore_text(safe) == text
+    assert not safe.startswith(TRIGGERS)
