@@ -38,6 +38,7 @@ from geoterr._errors import (
     format_number as _n,
 )
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
+from geoterr.design.checks import check_design_options
 from geoterr.design.columns import column_plan
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import exact_applies, solve_exact
@@ -55,7 +56,6 @@ from geoterr.design.parts import design_parts
 from geoterr.design.problem import (
     Bound,
     Problem,
-    check_design_options,
     make_problem,
     parse_balance,
 )

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import InputError, format_ids
+from geoterr.design.checks import check_center_lonlat, check_center_xy
 from geoterr.design.model import solve_lp
-from geoterr.design.problem import Problem, check_center_lonlat, check_center_xy
+from geoterr.design.problem import Problem
 from geoterr.design.seeds import update_centers, update_medoids
 from geoterr.plan import territory_name
 from geoterr.units import Units
