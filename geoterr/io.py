@@ -586,7 +586,7 @@ def _points_from_geometry(frame: pd.DataFrame, crs: Any, problems: Problems) -> 
                     "`customers` has no CRS and projected coordinates; pass their CRS with `crs=`."
                 )
                 raise InputError(msg)
-        gdf = gdf.set_crs(crs)
+        gdf = gdf.set_crs(_user_crs(crs))
     elif crs is not None and not _user_crs(crs).equals(gdf.crs):
         warnings.warn(
             f"`customers` says its CRS is {gdf.crs.name}; using `crs` {crs!r} instead, as asked.",

@@ -75,25 +75,25 @@ def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any
     return h
 
 
-# HiGHS checks its time limit and interrupts only at some points of its algorithms; when a
-# solve runs this long past its time limit (share, plus seconds), it is cancelled from here.
+# HiGHS checks its time limit only at some points of its algorithms; a solve this long past
+# its time limit (share, plus seconds) is stopped from its interrupt callbacks.
 OVERRUN_SHARE, OVERRUN_SECONDS = 0.1, 2.0
-# After a cancel (Ctrl-C or an overrun), how long HiGHS gets to stop before geoterr gives up.
-STOP_SECONDS = 10.0
-POLL_SECONDS = 0.05
+INTERRUPTED = "Interrupted by user"
 
 
 def run_highs(h: Any) -> None:
     """Run HiGHS on its model so that its time limit and Ctrl-C hold.
 
-    ``Highs.run()`` blocks in C++: Python sees no KeyboardInterrupt until it returns, and a
-    solve that overruns its ``time_limit`` (HiGHS checks it only at some steps) cannot be
-    stopped. Here the solve runs in a thread of its own while this thread waits in short
-    steps: Ctrl-C stops the solve through HiGHS's interrupt callbacks (simplex, interior
-    point, MIP) and is raised again once HiGHS has stopped; a solve more than
-    ``OVERRUN_SHARE`` + ``OVERRUN_SECONDS`` past its time limit is stopped the same way and
-    ends like one that reached it. Each call has its own stop flag, so solves in several
-    threads do not interfere.
+    ``Highs.run()`` blocks in C++, so Python's own Ctrl-C handling waits until it returns,
+    and a solve that overruns its ``time_limit`` (HiGHS checks it only at some steps) cannot
+    be stopped from outside. HiGHS does call back into Python from its simplex, interior
+    point and MIP loops, though; there this function's callback stops the solve when Ctrl-C
+    was pressed (a SIGINT handler, in the main thread, only notes it meanwhile) or when the
+    solve is more than ``OVERRUN_SHARE`` + ``OVERRUN_SECONDS`` past its time limit. Ctrl-C is
+    raised as KeyboardInterrupt once HiGHS has stopped; an overrun ends like a solve that
+    reached its time limit (:func:`_status` says ``"Time limit reached"``). The solve stays
+    in the calling thread: HiGHS keeps its task scheduler per thread, and starting one per
+    solve in a new thread made the many small solves of the tree model slow.
 
     Parameters
     ----------
@@ -104,79 +104,39 @@ def run_highs(h: Any) -> None:
     ------
     KeyboardInterrupt
         When Ctrl-C came during the solve (after HiGHS stopped).
-    SolverError
-        When HiGHS does not stop within ``STOP_SECONDS`` of being asked to.
     """
+    import signal
     import threading
-
-    from geoterr._errors import SolverError
 
     option = h.getOptionValue("time_limit")  # (status, value) in some highspy versions
     limit = float(option[-1] if isinstance(option, tuple) else option)
-    start = time.perf_counter()
-    hard_stop = start + limit * (1 + OVERRUN_SHARE) + OVERRUN_SECONDS
-    stop = threading.Event()
+    hard_stop = time.perf_counter() + limit * (1 + OVERRUN_SHARE) + OVERRUN_SECONDS
+    state = {"ctrl_c": False, "overrun": False}
 
     def check(event: Any) -> None:
-        if stop.is_set():
+        if not state["ctrl_c"] and time.perf_counter() > hard_stop:
+            state["overrun"] = True
+        if state["ctrl_c"] or state["overrun"]:
             event.interrupt()
+
+    def note_ctrl_c(signum: int, frame: Any) -> None:
+        state["ctrl_c"] = True
 
     hooks = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
     for hook in hooks:
         getattr(h, hook).subscribe(check)
-    failure: list[BaseException] = []
-    # Held while HiGHS runs. Waiting on a lock, not on Thread.join: a join that Ctrl-C
-    # interrupts can leave the thread marked finished while it still runs.
-    running = threading.Lock()
-    running.acquire()
-
-    def solve() -> None:
-        try:
-            h.run()
-        except BaseException as exc:  # handed to the waiting thread
-            failure.append(exc)
-        finally:
-            # HiGHS keeps a task scheduler per thread that ran it; highspy's own threaded
-            # solve resets it after each run the same way.
-            reset = getattr(h, "resetThreadScheduler", None)
-            if reset is not None:
-                reset(False)
-            running.release()
-
-    worker = threading.Thread(target=solve, name="geoterr-highs", daemon=True)
-    interrupted = False
-    stopped_at: float | None = None
-    finished = False
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, note_ctrl_c) if in_main else None
     try:
-        worker.start()
-        while not finished:
-            try:
-                finished = running.acquire(timeout=POLL_SECONDS)
-            except KeyboardInterrupt:
-                interrupted = True
-            if finished:
-                break
-            now = time.perf_counter()
-            if stopped_at is None and (interrupted or now > hard_stop):
-                log.debug("stopping HiGHS (%s)", "Ctrl-C" if interrupted else "time limit overrun")
-                stop.set()
-                stopped_at = now
-            elif stopped_at is not None and now - stopped_at > STOP_SECONDS:
-                if interrupted:
-                    raise KeyboardInterrupt
-                msg = (
-                    f"HiGHS did not stop {STOP_SECONDS:g} s after being asked to (its time "
-                    "limit had passed); try solver='cbc' or a smaller model."
-                )
-                raise SolverError(msg)
+        h.run()
     finally:
-        if finished:
-            for hook in hooks:
-                getattr(h, hook).unsubscribe(check)
-    if interrupted:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+        for hook in hooks:
+            getattr(h, hook).unsubscribe(check)
+    h.geoterr_overrun = state["overrun"] and not state["ctrl_c"]
+    if state["ctrl_c"]:
         raise KeyboardInterrupt
-    if failure:
-        raise failure[0]
 
 
 # Model statuses after which HiGHS has no answer because it failed, not because the model
@@ -199,7 +159,10 @@ class HighsFailure(Exception):
 
 
 def _status(h: Any) -> str:
-    return str(h.modelStatusToString(h.getModelStatus()))
+    status = str(h.modelStatusToString(h.getModelStatus()))
+    if status == INTERRUPTED and getattr(h, "geoterr_overrun", False):
+        return "Time limit reached"  # stopped by run_highs for overrunning its limit
+    return status
 
 
 def offer_solution(h: Any, values: Any) -> None:
