@@ -64,7 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--lat", help="latitude column (default: found from common names)")
     d.add_argument("--lon", help="longitude column (default: found from common names)")
     d.add_argument("--crs", help="CRS of projected coordinates, e.g. EPSG:3857")
-    d.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+    d.add_argument("--layer", help="layer of a GeoPackage, or sheet of an .xlsx workbook")
+    d.add_argument(
+        "--encoding",
+        help="encoding of a CSV file, e.g. cp1252 (default: detected, and said when not UTF-8)",
+    )
     d.add_argument(
         "--drop-invalid",
         action="store_true",
@@ -264,6 +268,7 @@ def _run(args: argparse.Namespace) -> Plan | None:
             "crs": args.crs,
             "layer": args.layer,
             "on_invalid": "drop" if args.drop_invalid else "raise",
+            "encoding": args.encoding,
         }
         extra = []
     extra += [m.strip() for m in args.measures.split(",") if m.strip()]

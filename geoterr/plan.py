@@ -12,6 +12,7 @@ import pandas as pd
 
 from geoterr._errors import GeoterrWarning
 from geoterr.metrics import territory_table
+from geoterr.projection import to_lonlat
 from geoterr.units import Units, unit_cells
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ def build_plan(
         unit_cells(units),
         assignment,
         names,
-        {m: problem.target[:, i] for i, m in enumerate(problem.names)},
+        {m: problem.in_user_units(problem.target[:, i], i) for i, m in enumerate(problem.names)},
         center_table,
         units.graph,
         weight=problem.names[0],
@@ -239,7 +240,7 @@ def build_plan(
     return Plan(
         assignment=assignment,
         customers=customers,
-        territories=table.to_crs(4326),
+        territories=to_lonlat(table),
         centers=center_table,
         params=params,
         status="feasible" if not problems else "violated",

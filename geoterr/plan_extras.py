@@ -14,6 +14,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geoterr._csv_safety import restore, write_csv
+
 __all__ = ["EXTRA_FILES", "load_extras", "save_extras"]
 
 EXTRA_FILES = ("roster.csv", "regions.geojson")
@@ -33,7 +35,7 @@ def save_extras(
     roster = getattr(plan, "roster", None)
     regions = getattr(plan, "regions", None)
     if roster is not None:
-        roster.to_csv(folder / "roster.csv", index=False)
+        write_csv(roster, folder / "roster.csv", index=False)
     if regions is not None:
         regions.reset_index().to_file(folder / "regions.geojson", driver="GeoJSON")
     redraw = regions is not None or (roster is not None and reps is None)
@@ -62,7 +64,7 @@ def _read_roster(path: Path) -> pd.DataFrame:
     from geoterr.plan_read import _bad
 
     try:
-        roster = pd.read_csv(path, dtype={"rep": str, "territory": str})
+        roster = restore(pd.read_csv(path, dtype={"rep": str, "territory": str}))
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise _bad(path, f"cannot be read as a CSV table ({type(exc).__name__})") from None
     if not {"rep", "territory"} <= set(roster.columns):

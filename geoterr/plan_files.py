@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr import __version__
+from geoterr._csv_safety import write_csv
 from geoterr._errors import InputError, format_ids
 from geoterr.plan import Plan
 from geoterr.plan_extras import load_extras, save_extras
@@ -220,14 +221,14 @@ def _write_files(
 ) -> None:
     if plan.customers is not None:
         table, coordinates = _customer_table(plan)
-        table.to_csv(work / "assignments.csv", index=False)
+        write_csv(table, work / "assignments.csv", index=False)
     else:
         coordinates = []
-        plan.assignment.rename_axis("unit").reset_index().to_csv(
-            work / "assignments.csv", index=False
+        write_csv(
+            plan.assignment.rename_axis("unit").reset_index(), work / "assignments.csv", index=False
         )
     plan.territories.reset_index().to_file(work / "territories.geojson", driver="GeoJSON")
-    plan.summary().to_csv(work / "summary.csv")
+    write_csv(plan.summary(), work / "summary.csv")
     _write_json(work / "plan.json", _meta(plan, coordinates))
     if timings:
         created = datetime.now(UTC).isoformat(timespec="seconds")

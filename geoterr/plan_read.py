@@ -22,6 +22,7 @@ import pandas as pd
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
+from geoterr._csv_safety import restore
 from geoterr._errors import InputError, format_ids
 
 __all__ = ["FORMAT_VERSION", "read_assignments", "read_meta", "read_summary", "read_territories"]
@@ -225,7 +226,7 @@ _NUMBER_COLUMNS = frozenset(
 def read_summary(folder: Path) -> pd.DataFrame:
     """summary.csv: one row per territory, numbers finite."""
     path = plan_file(folder, "summary.csv")
-    table = _csv(path)
+    table = restore(_csv(path))  # text cells were neutralised for spreadsheets on saving
     if "territory" not in table.columns:
         raise _bad(path, "has no territory column")
     if table.empty:
@@ -335,7 +336,7 @@ def read_assignments(folder: Path, meta: dict[str, Any], names: pd.Index) -> pd.
 
     path = plan_file(folder, "assignments.csv")
     # read as read_customers reads, so ids come back with their type
-    table = _csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    table = restore(_csv(path, dtype=str, keep_default_na=False, na_values=[""]))
     id_col, n = meta["id_column"], meta["n_customers"]
     needed = ["unit", "territory"]
     if n is not None:
