@@ -24,12 +24,27 @@ class Problems:
     messages: list[str] = field(default_factory=list)
     bad_rows: set[Hashable] = field(default_factory=set)
     structural: list[str] = field(default_factory=list)
+    # Rows given by position (rows whose label cannot name them: missing or shared ids).
+    bad_positions: set[int] = field(default_factory=set)
 
-    def add(self, message: str, rows: Sequence[Hashable] = ()) -> None:
-        """Record one problem and the rows it concerns (none: a problem of the whole table)."""
+    def add(
+        self,
+        message: str,
+        rows: Sequence[Hashable] = (),
+        *,
+        positions: np.ndarray | Sequence[int] | None = None,
+    ) -> None:
+        """Record one problem and the rows it concerns (none: a problem of the whole table).
+
+        ``positions`` gives the rows by position instead (a boolean mask or positions).
+        """
         self.messages.append(message)
         self.bad_rows.update(rows)
-        if not rows:
+        if positions is not None:
+            where = np.asarray(positions)
+            where = np.flatnonzero(where) if where.dtype == bool else where
+            self.bad_positions.update(int(i) for i in where)
+        elif not rows:
             self.structural.append(message)
 
     def __bool__(self) -> bool:
@@ -63,10 +78,12 @@ class Problems:
         if not drop:
             raise InputError(self.text(fix))
         keep = ~frame.index.isin(list(self.bad_rows))
+        keep[sorted(self.bad_positions)] = False
         dropped = frame.index[~keep]
+        shown = ["(no id)" if pd.isna(v) else v for v in dropped]
         warnings.warn(
             f"dropped {len(dropped)} of {len(frame)} rows of `{self.argument}` "
-            f"({format_ids(dropped)}) because {'; '.join(self.messages)}",
+            f"({format_ids(shown)}) because {'; '.join(self.messages)}",
             GeoterrWarning,
             stacklevel=3,
         )

@@ -12,18 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 
 from geoterr import __version__, cli_reps
+from geoterr import cli_outputs as outputs
 from geoterr._errors import GeoterrError, InputError
 from geoterr.cli_analysis import ANALYSIS_COMMANDS, add_analysis_commands, run_analysis
 from geoterr.design import design
 from geoterr.design.problem import parse_balance_text
 from geoterr.io import read_customers, sample_path
-from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
-from geoterr.plan_files import check_target, load_plan
+from geoterr.plan_files import load_plan
 from geoterr.units import build_units
 
 log = logging.getLogger("geoterr.cli")
@@ -60,11 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("customers", help="CSV, GeoJSON, GeoPackage or Parquet file of customers")
     d.add_argument("--territories", "-k", type=int, required=True, help="number of territories")
     _design_options(d)
+    outputs.save_options(d)
     d.add_argument("--id-col", help="customer id column (default: found from common names)")
     d.add_argument("--lat", help="latitude column (default: found from common names)")
     d.add_argument("--lon", help="longitude column (default: found from common names)")
     d.add_argument("--crs", help="CRS of projected coordinates, e.g. EPSG:3857")
-    d.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+    d.add_argument("--layer", help="layer of a GeoPackage, or sheet of an .xlsx workbook")
+    d.add_argument(
+        "--encoding",
+        help="encoding of a CSV file, e.g. cp1252 (default: detected, and said when not UTF-8)",
+    )
     d.add_argument(
         "--drop-invalid",
         action="store_true",
@@ -81,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--territories", "-k", type=int, default=12, help="default: 12")
     _design_options(demo, default_balance="workload:0.05")
+    outputs.save_options(demo)
 
     m = sub.add_parser(
         "map",
@@ -124,6 +129,7 @@ def _map_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--figure", type=Path, help="also save a static figure of the plan (.png, .svg, .pdf)"
     )
+    outputs.map_save_options(p)
 
 
 DEFAULT_BALANCE_HELP = (
@@ -195,7 +201,7 @@ def _unit_options(args: argparse.Namespace) -> dict[str, Any]:
     elif kind == "polygons":
         if args.polygons is None:
             raise InputError("--units polygons needs --polygons FILE (the areas).")
-        options.update(polygons=gpd.read_file(args.polygons), polygon_id=args.polygon_id)
+        options.update(polygons=outputs.read_polygons(args.polygons), polygon_id=args.polygon_id)
     return options
 
 
@@ -215,7 +221,10 @@ def _max_load(text: str) -> dict[str, float]:
 
 
 def _say(message: str) -> None:
-    print(textwrap.fill(message, width=100, subsequent_indent="  "), file=sys.stderr)
+    text = textwrap.fill(
+        message, width=100, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False
+    )  # paths and option names stay whole
+    print(text, file=sys.stderr)
 
 
 def _before(value: str | None) -> Any:
@@ -225,32 +234,14 @@ def _before(value: str | None) -> Any:
     return value
 
 
-def _figure(plan: Plan, path: Path, reps: Path | None) -> None:
-    """Save the static figure without pyplot (no display needed)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 7), layout="tight")
-    plan.plot(figure.add_subplot(), reps=reps)
-    figure.savefig(path, dpi=150)
-    log.info("figure written to %s", path)
-
-
 def _map(args: argparse.Namespace) -> Plan:
+    targets = outputs.check_map_outputs(args)  # every output checked before anything is read
     plan = load_plan(args.plan)
     before = _before(args.before)
     if args.side_by_side is not None and not isinstance(before, Plan):
         msg = "--side-by-side needs --before with an earlier plan folder (one with plan.json)."
         raise InputError(msg)
-    out = args.out or args.plan / "map.html"
-    plan_map(plan, tiles=args.tiles, before=before, reps=args.reps).save(str(out))
-    log.info("map written to %s", out)
-    if args.side_by_side is not None:
-        before_after_map(before, plan, tiles=args.tiles, reps=args.reps).save(
-            str(args.side_by_side)
-        )
-        log.info("before | after page written to %s", args.side_by_side)
-    if args.figure is not None:
-        _figure(plan, args.figure, args.reps)
+    outputs.write_maps(plan, before, args, targets)
     return plan
 
 
@@ -277,10 +268,11 @@ def _run(args: argparse.Namespace) -> Plan | None:
             "crs": args.crs,
             "layer": args.layer,
             "on_invalid": "drop" if args.drop_invalid else "raise",
+            "encoding": args.encoding,
         }
         extra = []
     extra += [m.strip() for m in args.measures.split(",") if m.strip()]
-    check_target(args.out)  # refuse a bad output folder before any work
+    targets = outputs.check_design_outputs(args)  # refuse bad save options before any work
     before = _before(args.before)
     balance = parse_balance_text(args.balance) if args.balance else None
     balanced = list(balance or {})
@@ -288,6 +280,7 @@ def _run(args: argparse.Namespace) -> Plan | None:
 
     log.info("reading customers from %s", source)
     customers = read_customers(source, measures=measures, **read_opts)
+    outputs.check_totals(customers, measures)
     for option, column in (("--current", args.current), ("--before", before)):
         if isinstance(column, str) and column not in customers.columns:
             folder = " nor a plan folder (no plan.json)" if option == "--before" else ""
@@ -318,15 +311,7 @@ def _run(args: argparse.Namespace) -> Plan | None:
         max_moved=args.max_moved,
     )
     log.info("writing the plan to %s", args.out)
-    folder = plan.save(
-        args.out,
-        map=not args.no_map,
-        tiles=args.tiles,
-        before=before,
-        reps=args.reps,
-    )
-    if args.figure is not None:
-        _figure(plan, args.figure, args.reps)
+    saved = outputs.save_design(plan, before, args, targets)
     log.info("done in %.1f s", time.perf_counter() - started)
     if not args.quiet:
         columns = [c for c in plan.summary().columns if c in ("customers", *measures)]
@@ -334,7 +319,7 @@ def _run(args: argparse.Namespace) -> Plan | None:
         columns += ["contiguous"]
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             print(plan.summary()[columns].round(3).to_string())
-        print(status_line(plan, folder))
+        print(status_line(plan, saved))
     return plan
 
 
@@ -412,6 +397,7 @@ def status_line(plan: Plan, folder: Any) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
+    outputs.WRITTEN.clear()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("geoterr: %(message)s"))
     package_log = logging.getLogger("geoterr")
@@ -429,12 +415,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"geoterr: error: {exc}")
         return 1
     except KeyboardInterrupt:
-        _say("geoterr: interrupted; nothing was written.")
+        _say(f"geoterr: interrupted; {outputs.written_note()}")
         return 130
     except Exception as exc:
+        known = outputs.ordinary_error(exc)
+        if known is not None:
+            _say(f"geoterr: error: {known} {outputs.written_note()}")
+            return 1
         _say(
-            f"geoterr: unexpected error ({type(exc).__name__}): {exc}. Nothing was written. "
-            "Please report it with the command you ran."
+            f"geoterr: unexpected error ({type(exc).__name__}): {exc}. "
+            f"{outputs.written_note()} Please report it with the command you ran."
         )
         return 1
     finally:

@@ -18,6 +18,7 @@ import pandas as pd
 from pyproj import CRS
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
+from geoterr._tables import EXCEL_SUFFIXES, is_workbook, read_text_table, read_workbook
 from geoterr._validate import Problems, check_measure, normalise_name, numeric_column
 
 __all__ = ["COORDINATE_FIX", "read_customers", "sample_path"]
@@ -101,9 +102,16 @@ def sample_path(name: str = "customers.csv") -> Path:
     return path
 
 
-def _read_table(source: Any, layer: str | None) -> pd.DataFrame:
+TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz", ".tsv", ".tsv.gz", ".txt.gz")
+GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
+
+
+def _read_table(
+    source: Any, layer: str | None, encoding: str | None = None
+) -> tuple[pd.DataFrame, str | None]:
+    """The table of ``source`` and, for text files, the encoding it was read with."""
     if isinstance(source, pd.DataFrame):  # GeoDataFrame included
-        return source.copy()
+        return source.copy(), None
     if not isinstance(source, str | Path):
         msg = (
             f"`customers` must be a file path, a DataFrame or a GeoDataFrame, "
@@ -118,37 +126,69 @@ def _read_table(source: Any, layer: str | None) -> pd.DataFrame:
     if path.is_file() and path.stat().st_size == 0:
         msg = f"`customers` file {str(path)!r} is empty; it needs a header and at least one row."
         raise InputError(msg)
-    try:
-        if suffix in {".csv", ".txt", ".csv.gz", ".tsv"}:
-            sep = "\t" if suffix == ".tsv" else None
-            table = pd.read_csv(
-                path,
-                sep=sep,
-                engine="python",
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                encoding="utf-8-sig",  # Excel writes a byte-order mark
-                skip_blank_lines=False,  # keep row i on file line i + 2 for messages
+    if encoding is not None and (suffix not in TEXT_SUFFIXES):
+        msg = (
+            f"`encoding` applies to CSV and text files, not to {suffix!r} files; "
+            "leave it out for this file."
+        )
+        raise InputError(msg)
+    if path.is_file() and suffix in (*TEXT_SUFFIXES, *EXCEL_SUFFIXES):
+        with path.open("rb") as handle:
+            workbook = is_workbook(handle.read(4))
+        if workbook:
+            if suffix in TEXT_SUFFIXES:
+                warnings.warn(
+                    f"`customers` file {path.name!r} is an Excel workbook (.xlsx) named "
+                    f"{suffix}; reading it as a workbook.",
+                    GeoterrWarning,
+                    stacklevel=4,
+                )
+            return _infer_numeric(_drop_empty_rows(read_workbook(path, layer))), None
+        if suffix in EXCEL_SUFFIXES:
+            msg = (
+                f"`customers` file {str(path)!r} is named {suffix} but is not an Excel "
+                "workbook; save it again from Excel, or name it after its real type."
             )
-            table.columns = [str(c).strip() for c in table.columns]
-            return _infer_numeric(_drop_empty_rows(table))
+            raise InputError(msg)
+    if suffix in TEXT_SUFFIXES and layer is not None:
+        msg = (
+            f"`layer` ({layer!r}) picks a layer of a GeoPackage or a sheet of an .xlsx "
+            "workbook; a CSV file has one table. Leave --layer/`layer=` out."
+        )
+        raise InputError(msg)
+    if suffix == ".xls":
+        msg = (
+            f"`customers` file {str(path)!r} is an old Excel .xls workbook; save it as .xlsx "
+            "or CSV (File > Save As) and read that."
+        )
+        raise InputError(msg)
+    try:
+        if suffix in TEXT_SUFFIXES:
+            sep = "\t" if suffix.startswith(".tsv") else None
+            table, used = read_text_table(path, sep=sep, encoding=encoding)
+            if used not in ("utf-8", "utf-8-sig") and encoding is None:
+                warnings.warn(
+                    f"`customers` file {path.name!r} is not UTF-8; read it as {used}. If "
+                    "accents look wrong, pass the right `encoding=` (CLI: --encoding).",
+                    GeoterrWarning,
+                    stacklevel=4,
+                )
+            return _infer_numeric(_drop_empty_rows(table)), used
         if suffix == ".parquet":
             try:
-                return gpd.read_parquet(path)
+                return gpd.read_parquet(path), None
             except (ValueError, KeyError):
-                return pd.read_parquet(path)
-        if suffix in {".geojson", ".json", ".gpkg", ".shp", ".fgb"}:
-            return gpd.read_file(path, layer=layer)
-    except pd.errors.EmptyDataError:
-        msg = f"`customers` file {str(path)!r} is empty; it needs a header and at least one row."
-        raise InputError(msg) from None
+                return pd.read_parquet(path), None
+        if suffix in GEO_SUFFIXES:
+            return gpd.read_file(path, layer=layer), None
     except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+        if isinstance(exc, InputError):
+            raise
         msg = f"`customers` file {str(path)!r} could not be read: {exc}."
         raise InputError(msg) from None
     msg = (
         f"`customers` file {str(path)!r} has an unknown type {suffix!r}; "
-        "use CSV, GeoJSON, GeoPackage, Parquet or Shapefile."
+        "use CSV, Excel (.xlsx), GeoJSON, GeoPackage, Parquet or Shapefile."
     )
     raise InputError(msg)
 
@@ -233,8 +273,16 @@ def _find_column(
     return found[0]
 
 
-def _set_ids(frame: pd.DataFrame, id_col: str | None, from_file: bool) -> tuple[pd.DataFrame, str]:
-    problems = Problems("customers")
+def _set_ids(
+    frame: pd.DataFrame, id_col: str | None, from_file: bool, problems: Problems
+) -> tuple[pd.DataFrame, str]:
+    """Index ``frame`` by the customer id, recording rows without an id or with a shared one.
+
+    Ids are kept exactly as written (``" lead"`` stays ``" lead"``); values that are blank
+    count as missing. Duplicate and missing ids go to ``problems`` with their positions, so
+    that the other problems of the file are reported with them (and ``on_invalid="drop"``
+    drops those rows too).
+    """
     column = _find_column(frame, id_col, ID_NAMES, None, "customer id", "id_col")
     if column is None:
         if frame.index.name is not None and not isinstance(frame.index, pd.RangeIndex):
@@ -251,29 +299,44 @@ def _set_ids(frame: pd.DataFrame, id_col: str | None, from_file: bool) -> tuple[
             frame = frame.assign(customer_id=np.arange(1, len(frame) + 1))
     ids = frame[column]
     if ids.dtype == object or pd.api.types.is_string_dtype(ids):
-        ids = ids.astype("string").str.strip().astype(object)
-        ids = ids.where(ids != "", None)
+        blank = ids.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        ids = ids.astype(object).where(~blank, None)
         frame[column] = ids
+    where = [f"line {i + 2}" for i in frame.index] if from_file else list(map(str, frame.index))
+    where_of = np.asarray(where, dtype=object)
     missing = ids.isna().to_numpy()
     if missing.any():
-        labels = frame.index[missing]
-        rows = [f"line {i + 2}" for i in labels] if from_file else [f"row {i}" for i in labels]
-        problems.add(f"{int(missing.sum())} rows without an id in {column!r} ({format_ids(rows)})")
-    dup = ids.duplicated(keep=False) & ids.notna()
+        problems.add(
+            f"{int(missing.sum())} rows without an id in {column!r} "
+            f"({format_ids(where_of[missing])})",
+            positions=missing,
+        )
+    dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
     if dup.any():
         values = pd.unique(ids[dup])
         problems.add(
-            f"{len(values)} ids used by more than one row in {column!r} ({format_ids(values)})"
+            f"{len(values)} ids used by more than one row in {column!r} ({format_ids(values)}, "
+            f"{format_ids(where_of[dup], limit=6)})",
+            positions=dup,
         )
-    if problems:
-        raise InputError(
-            problems.text(
-                "Each customer needs one unique id: fix the file, or name the right id column "
-                "with `id_col=` (CLI: --id-col)."
+    text = ids.dropna().astype(str)
+    padded = text[text != text.str.strip()]
+    if len(padded):
+        stripped = set(text.str.strip()[text == text.str.strip()])
+        clash = [v for v in padded if v.strip() in stripped]
+        if clash:
+            problems.add(
+                f"{len(clash)} ids differ from another id only by spaces around them "
+                f"({format_ids(repr(v) for v in clash)}): they would be two customers",
+                positions=ids.isin(clash).to_numpy(),
             )
-        )
-    frame = frame.set_index(column, drop=True)
-    return frame, column
+    return frame.set_index(column, drop=True), column
+
+
+ID_FIX = (
+    "Each customer needs one unique id (if these are not the ids, name the id column with "
+    "`id_col=`, CLI: --id-col)."
+)
 
 
 def read_customers(
@@ -286,6 +349,7 @@ def read_customers(
     measures: Sequence[str] = (),
     layer: str | None = None,
     on_invalid: Literal["raise", "drop"] = "raise",
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate geocoded customers.
 
@@ -307,11 +371,18 @@ def read_customers(
         Numeric columns that must be present, numeric and non-negative (for example
         ``["workload", "annual_revenue"]``).
     layer : str, optional
-        The layer to read from a multi-layer file (GeoPackage).
+        The layer to read from a multi-layer file (GeoPackage), or the sheet of an ``.xlsx``
+        workbook. Refused for CSV files, which hold one table.
     on_invalid : {"raise", "drop"}
-        ``"raise"`` (default) stops with one error listing every bad row; ``"drop"`` removes
-        rows with bad coordinates or measures and warns with their count and ids. Missing or
-        duplicate ids always raise: a row without its own id cannot be traced back.
+        ``"raise"`` (default) stops with one error listing every problem of the file (ids,
+        coordinates, measures) at once; ``"drop"`` removes the rows with bad coordinates or
+        measures, without an id, or with an id shared by other rows (all of them: geoterr
+        cannot tell which is right), and warns with their count and ids.
+    encoding : str, optional
+        The encoding of a CSV file. By default it is detected: UTF-8 (with or without a
+        byte-order mark), UTF-16, then Windows-1252 and Latin-1, with a warning naming the
+        one used when it is not UTF-8 (then also in ``attrs["geoterr"]["encoding"]``). Excel
+        workbooks (``.xlsx``, also when named ``.csv``) are read with openpyxl.
 
     Returns
     -------
@@ -335,13 +406,14 @@ def read_customers(
     if on_invalid not in ("raise", "drop"):
         msg = f"`on_invalid` must be 'raise' or 'drop', got {on_invalid!r}."
         raise InputError(msg)
-    frame = _read_table(customers, layer)
+    frame, used_encoding = _read_table(customers, layer, _check_encoding(encoding))
     if len(frame) == 0:
         msg = "`customers` has no rows; it needs at least one customer with coordinates."
         raise InputError(msg)
-    frame, id_name = _set_ids(frame, id_col, isinstance(customers, str | Path))
-    drop = on_invalid == "drop"
+    _check_names(lat=lat, lon=lon, id_col=id_col)
     problems = Problems("customers")
+    frame, id_name = _set_ids(frame, id_col, isinstance(customers, str | Path), problems)
+    drop = on_invalid == "drop"
 
     geo = isinstance(frame, gpd.GeoDataFrame) and lat is None and lon is None
     if geo:
@@ -364,17 +436,64 @@ def read_customers(
             raise InputError(msg)
         gdf = _points_from_columns(frame, lat_col, lon_col, crs, problems)
 
-    for column in measures:
+    for column in _measure_list(measures):
         values = check_measure(gdf, column, problems)
         if column in gdf.columns:
-            gdf[column] = values
-    gdf = problems.raise_or_drop(gdf, drop=drop, fix=COORDINATE_FIX)
+            gdf[column] = values.to_numpy()
+    fix = ID_FIX + " " + COORDINATE_FIX if problems.bad_positions else COORDINATE_FIX
+    gdf = problems.raise_or_drop(gdf, drop=drop, fix=fix)
     gdf.index.name = id_name
     if gdf.geometry.name != "geometry" and "geometry" not in gdf.columns:
         gdf = gdf.rename_geometry("geometry")  # type: ignore[operator]
-    degrees = not geo and (crs is None or CRS.from_user_input(crs).equals(CRS.from_epsg(4326)))
+    degrees = not geo and (crs is None or _user_crs(crs).equals(CRS.from_epsg(4326)))
     gdf.attrs["geoterr"] = {"id": id_name, "lat": lat_col, "lon": lon_col, "degrees": degrees}
+    if used_encoding not in (None, "utf-8", "utf-8-sig") or encoding is not None:
+        gdf.attrs["geoterr"]["encoding"] = used_encoding
     return gdf
+
+
+def _user_crs(crs: Any) -> CRS:
+    """``crs`` as a pyproj CRS, or an InputError naming it (an unknown one was a crash)."""
+    from pyproj.exceptions import CRSError
+
+    try:
+        return CRS.from_user_input(crs)
+    except (CRSError, TypeError, ValueError):
+        msg = (
+            f"`crs` {crs!r} is not a CRS pyproj knows; give e.g. 'EPSG:3857' (web Mercator) "
+            "or 'EPSG:32633' (UTM 33N), the CRS the coordinates are in."
+        )
+        raise InputError(msg) from None
+
+
+def _check_encoding(encoding: object) -> str | None:
+    if encoding is None or isinstance(encoding, str):
+        return encoding
+    msg = f"`encoding` must be the name of an encoding such as 'cp1252', got {encoding!r}."
+    raise InputError(msg)
+
+
+def _check_names(**given: object) -> None:
+    """Column-name arguments must be strings (or None)."""
+    bad = [
+        f"`{k}` must be a column name (a string), got {v!r}"
+        for k, v in given.items()
+        if v is not None and not isinstance(v, str)
+    ]
+    if bad:
+        raise InputError("; ".join(bad) + ".")
+
+
+def _measure_list(measures: object) -> list[str]:
+    """``measures`` as a list of column names: a sequence of strings (a lone string is one)."""
+    if isinstance(measures, str):
+        return [measures]
+    if not isinstance(measures, Sequence | set | frozenset | pd.Index) or not all(
+        isinstance(m, str) for m in measures
+    ):
+        msg = f"`measures` must be a list of column names, e.g. ['workload'], got {measures!r}."
+        raise InputError(msg)
+    return list(measures)
 
 
 def _points_from_columns(
@@ -382,7 +501,7 @@ def _points_from_columns(
 ) -> gpd.GeoDataFrame:
     y = numeric_column(frame, lat_col, problems, label=f"latitude ({lat_col!r})")
     x = numeric_column(frame, lon_col, problems, label=f"longitude ({lon_col!r})")
-    source_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
+    source_crs = _user_crs(crs) if crs is not None else CRS.from_epsg(4326)
     ok = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
     if source_crs.is_geographic:
         _check_degrees(frame.index, y, x, ok, problems)
@@ -390,6 +509,7 @@ def _points_from_columns(
         frame, geometry=gpd.points_from_xy(x.where(ok), y.where(ok)), crs=source_crs
     )
     if not source_crs.equals(CRS.from_epsg(4326)):
+        _check_degrees_as_metres(x[ok], y[ok], source_crs, "`crs`")
         gdf = gdf.to_crs(4326)
         lon4326, lat4326 = gdf.geometry.x, gdf.geometry.y
         outside = ok & ~(lat4326.between(-90, 90) & lon4326.between(-180, 180))
@@ -466,7 +586,14 @@ def _points_from_geometry(frame: pd.DataFrame, crs: Any, problems: Problems) -> 
                     "`customers` has no CRS and projected coordinates; pass their CRS with `crs=`."
                 )
                 raise InputError(msg)
-        gdf = gdf.set_crs(crs)
+        gdf = gdf.set_crs(_user_crs(crs))
+    elif crs is not None and not _user_crs(crs).equals(gdf.crs):
+        warnings.warn(
+            f"`customers` says its CRS is {gdf.crs.name}; using `crs` {crs!r} instead, as asked.",
+            GeoterrWarning,
+            stacklevel=4,
+        )
+        gdf = gdf.set_crs(crs, allow_override=True)
     missing = gdf.geometry.isna() | gdf.geometry.is_empty
     if missing.any():
         problems.add(
@@ -483,11 +610,41 @@ def _points_from_geometry(frame: pd.DataFrame, crs: Any, problems: Problems) -> 
             "`gdf.representative_point()` or give polygons to `build_units` instead",
             list(gdf.index[not_point]),
         )
-    gdf = gdf.to_crs(4326)
     good = ~missing & ~not_point
+    if gdf.crs.is_projected and good.any():
+        points = gdf.geometry[good]
+        _check_degrees_as_metres(
+            pd.Series(points.x.to_numpy()),
+            pd.Series(points.y.to_numpy()),
+            gdf.crs,
+            "the CRS of `customers`",
+        )
+    gdf = gdf.to_crs(4326)
     lon = pd.Series(np.nan, index=gdf.index)
     lat = pd.Series(np.nan, index=gdf.index)
     lon[good] = gdf.geometry[good].x
     lat[good] = gdf.geometry[good].y
     _check_degrees(gdf.index, lat, lon, good & lat.notna(), problems)
     return gdf
+
+
+# Projected coordinates all this close to the projection's origin (metres) are degrees
+# mislabelled as metres: a GeoJSON whose `crs` says EPSG:3857 while it holds longitudes and
+# latitudes puts every customer within 200 m of (0, 0).
+DEGREE_BOX = (180.0, 90.0)
+
+
+def _check_degrees_as_metres(x: pd.Series, y: pd.Series, source: CRS, said: str) -> None:
+    """Refuse coordinates said to be projected that are plainly degrees."""
+    if len(x) == 0 or not source.is_projected:
+        return
+    if not (np.all(np.abs(x) <= DEGREE_BOX[0]) and np.all(np.abs(y) <= DEGREE_BOX[1])):
+        return
+    spread = float(np.hypot(np.ptp(x.to_numpy()), np.ptp(y.to_numpy())))
+    msg = (
+        f"{said} is {source.name} (metres), but the coordinates look like degrees: taken as "
+        f"metres, every customer lies within {spread:,.0f} m of the others, next to (0, 0) "
+        f"(x in [{x.min():g}, {x.max():g}], y in [{y.min():g}, {y.max():g}]). Pass "
+        "crs='EPSG:4326' (CLI: --crs EPSG:4326), or fix the CRS written in the file."
+    )
+    raise InputError(msg)

@@ -63,6 +63,7 @@ NOT_MEASURES = frozenset(
         "mean_distance_km",
         "objective",
         "contiguous",
+        "status",
     )
 )
 POPUP_TEXT_COLUMNS = ("name", "city", "state", "segment")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geoterr._errors import GeoterrWarning
 from geoterr.metrics import territory_table
+from geoterr.projection import to_lonlat
 from geoterr.units import Units, unit_cells
 
 if TYPE_CHECKING:
@@ -122,14 +123,31 @@ class Plan:
         tiles: str | None = None,
         before: Any = None,
         reps: Any = None,
+        overwrite: bool = False,
+        attr: str | None = None,
+        timings: bool = False,
     ) -> Any:
-        """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`."""
+        """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`.
+
+        An earlier plan in ``path`` is replaced only with ``overwrite=True``; a folder holding
+        files geoterr did not write is refused.
+        """
         from geoterr.plan_files import save_plan
         from geoterr.reps import rep_homes
 
         if reps is None:
             reps = rep_homes(self)
-        return save_plan(self, path, map=map, tiles=tiles, before=before, reps=reps)
+        return save_plan(
+            self,
+            path,
+            map=map,
+            tiles=tiles,
+            before=before,
+            reps=reps,
+            overwrite=overwrite,
+            attr=attr,
+            timings=timings,
+        )
 
     def map(self, **kwargs: Any) -> folium.Map:
         """The interactive map; see :func:`geoterr.plan_map`."""
@@ -197,7 +215,7 @@ def build_plan(
         unit_cells(units),
         assignment,
         names,
-        {m: problem.target[:, i] for i, m in enumerate(problem.names)},
+        {m: problem.in_user_units(problem.target[:, i], i) for i, m in enumerate(problem.names)},
         center_table,
         units.graph,
         weight=problem.names[0],
@@ -222,7 +240,7 @@ def build_plan(
     return Plan(
         assignment=assignment,
         customers=customers,
-        territories=table.to_crs(4326),
+        territories=to_lonlat(table),
         centers=center_table,
         params=params,
         status="feasible" if not problems else "violated",

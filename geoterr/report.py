@@ -15,7 +15,6 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -279,10 +278,10 @@ def build_report(
         sections.append(part)
     if tracking is not None:
         sections.append(_tracking_section(tracking))
-    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # No clock in the page: the same plan gives the same report, byte for byte.
     return Report(
         title=title or "Territory plan report",
-        subtitle=f"geoterr {__version__}, {created}",
+        subtitle=f"geoterr {__version__}",
         sections=sections,
     )
 

@@ -118,6 +118,9 @@ def measure_columns(
     if measures is not None:
         if isinstance(measures, str):
             measures = [measures]
+        if not isinstance(measures, Sequence) or not all(isinstance(m, str) for m in measures):
+            msg = f"`measures` must be a list of column names, e.g. ['workload'], got {measures!r}."
+            raise InputError(msg)
         clash = [m for m in measures if m in RESERVED - {COUNT}]
         if clash:
             msg = (
@@ -131,9 +134,42 @@ def measure_columns(
     numeric = table.select_dtypes(include="number").columns
     # Without an explicit list, only complete, non-negative numeric columns are summed
     # (a column with gaps is not a measure to balance on; name it to have it checked).
-    return [
-        str(c) for c in numeric if c not in skip and c != COUNT and _complete_nonnegative(table[c])
-    ]
+    candidates = [c for c in numeric if c not in skip and c != COUNT]
+    _warn_left_out(table, candidates)
+    return [str(c) for c in candidates if _complete_nonnegative(table[c])]
+
+
+def _warn_left_out(table: pd.DataFrame, candidates: Sequence[Hashable]) -> None:
+    """Warn about numeric columns that are not measures only because some values are negative
+    (a typo in one row would otherwise make ``design`` say the measure does not exist)."""
+    notes = []
+    for column in candidates:
+        values = table[column]
+        negative = (values < 0).fillna(False).to_numpy(dtype=bool)
+        if negative.any() and negative.mean() < 0.5:
+            notes.append(
+                f"{column!r} ({int(negative.sum())} negative values: "
+                f"{format_ids(table.index[negative], limit=5)})"
+            )
+    if notes:
+        warnings.warn(
+            f"build_units left out numeric column(s) {'; '.join(notes)} as measures because "
+            "measures cannot be negative; fix those rows, or name the measures with "
+            "`measures=[...]` to have them checked.",
+            GeoterrWarning,
+            stacklevel=4,
+        )
+
+
+def _user_crs(crs: Any) -> CRS:
+    """``crs`` as a pyproj CRS, or an InputError naming it."""
+    from pyproj.exceptions import CRSError
+
+    try:
+        return CRS.from_user_input(crs)
+    except (CRSError, TypeError, ValueError):
+        msg = f"`crs` {crs!r} is not a CRS pyproj knows; give e.g. 'EPSG:32633' (UTM 33N)."
+        raise InputError(msg) from None
 
 
 def _complete_nonnegative(values: pd.Series) -> bool:
@@ -150,6 +186,14 @@ def _check_customers(customers: Any, columns: list[str]) -> dict[str, pd.Series]
         raise InputError(msg)
     if len(customers) == 0:
         msg = "`customers` is empty; units need at least one customer."
+        raise InputError(msg)
+    if customers.crs is None:
+        msg = (
+            "`customers` has no CRS, so geoterr cannot tell degrees from metres. Read it with "
+            "geoterr.read_customers(..., crs=...) or set it: customers.set_crs('EPSG:4326') "
+            "for longitude/latitude, or the projected CRS of coordinates in metres "
+            "(e.g. customers.set_crs('EPSG:32633'))."
+        )
         raise InputError(msg)
     if customers.index.has_duplicates:
         dups = customers.index[customers.index.duplicated()].unique()
@@ -409,6 +453,12 @@ def build_units(
             f"{type(polygons).__name__}; read it with geopandas.read_file(...)."
         )
         raise InputError(msg)
+    if polygons is not None and getattr(polygons, "crs", True) is None:
+        msg = (
+            "`polygons` has no CRS; set it, e.g. polygons.set_crs('EPSG:4326') for degrees or "
+            "the projected CRS of coordinates in metres, then build the units."
+        )
+        raise InputError(msg)
     if customers is None:
         if method != "polygons":
             msg = "`customers` is None: only method='polygons' builds units without customers."
@@ -433,7 +483,7 @@ def build_units(
         values = _check_customers(customers, columns)
         points = customers.geometry
     if crs is not None:
-        target = CRS.from_user_input(crs)
+        target = _user_crs(crs)
     elif method == "polygons":  # the areas define the map (and the Dask path knows them)
         assert polygons is not None
         target = local_crs(polygons.geometry)

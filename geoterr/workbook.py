@@ -124,4 +124,27 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[s
         book.create_sheet("empty")
     target = Path(path)
     book.save(target)
+    _without_clock(target)
     return target
+
+
+# The date written into a workbook's properties and zip entries instead of the clock, so that the
+# same tables give the same file, byte for byte (the zip format's earliest date).
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _without_clock(path: Path) -> None:
+    """Rewrite the saved workbook with fixed dates in place of the time of saving."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = CORE_DATES.sub(rb"\g<1>1980-01-01T00:00:00Z\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)

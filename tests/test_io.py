@@ -148,9 +148,11 @@ def test_duplicate_and_missing_ids(tmp_path: Path) -> None:
     one_paragraph(msg)
     assert "C0001" in msg and "more than one row" in msg
     assert "without an id" in msg and "line 8" in msg  # line 8 of the file (header is line 1)
-    # ids problems are never dropped silently, even with on_invalid="drop"
-    with pytest.raises(gt.InputError):
-        gt.read_customers(write(df, tmp_path / "c.csv"), on_invalid="drop")
+    # on_invalid="drop" drops rows without an id and every row of a shared id, and says so
+    with pytest.warns(gt.GeoterrWarning, match="dropped 3 of 10 rows") as caught:
+        out = gt.read_customers(write(df, tmp_path / "c.csv"), on_invalid="drop")
+    assert "C0001" not in out.index and out.index.is_unique and len(out) == 7
+    assert "(no id)" in str(caught[0].message)
 
 
 def test_negative_and_missing_measures() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,21 @@ def test_report_without_optional_parts(hostile: dict[str, Any], tmp_path: Path) 
     assert "Before and after" not in text and "<iframe" not in text
     with pytest.raises(gt.InputError, match="is a file"):
         gt.write_report(hostile["before"], files["html"])
+
+
+def test_same_plan_gives_byte_identical_report(
+    hostile: dict[str, Any], report: dict[str, Path], tmp_path: Path
+) -> None:
+    """The report carries no clock: written again (seconds later), both files are the same."""
+    time.sleep(2.1)  # past the zip format's 2-second clock and the workbook's 1-second one
+    again = gt.write_report(
+        hostile["after"],
+        tmp_path / "again",
+        before=hostile["before"],
+        tracking=hostile["tracking"],
+        targets=hostile["targets"],
+        reps=hostile["reps"],
+        title=f"Q4 review {INJECTIONS[1]}",
+    )
+    for kind in ("html", "xlsx"):
+        assert again[kind].read_bytes() == report[kind].read_bytes(), kind

@@ -39,6 +39,7 @@ from geoterr._errors import (
 )
 from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
+from geoterr.design.checks import check_design_options
 from geoterr.design.columns import column_plan
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import exact_applies, solve_exact
@@ -234,9 +235,13 @@ def design(
     if objective not in ("distance", "inertia"):
         msg = f"`objective` must be 'distance' or 'inertia', got {objective!r}."
         raise InputError(msg)
-    if time_limit is not None and not time_limit > 0:
-        msg = f"`time_limit` must be a positive number of seconds or None, got {time_limit!r}."
-        raise InputError(msg)
+    check_design_options(
+        time_limit=time_limit,
+        max_iter=max_iter,
+        random_state=random_state,
+        prove=prove,
+        verbose=verbose,
+    )
     if units.islands == "separate" and len(units.parts) > 1:
         options = {k: v for k, v in locals().items() if k not in ("units", "n_territories")}
         return design_parts(units, n_territories, options)
@@ -294,6 +299,13 @@ def design(
     if engine is not None:
         engine.set_margin(LP_MARGIN)
     can_prove = fixed_names is None and exact_applies(problem) and is_highs(lp_solver)
+    if prove and not can_prove:
+        warnings.warn(
+            f"prove=True cannot apply here: {_why_no_proof(problem, fixed_names, lp_solver)}; "
+            "the plan comes with the usual bound for its own centers.",
+            GeoterrWarning,
+            stacklevel=2,
+        )
     # The territories LP knows nothing of moves: not for realignments.
     columns = can_prove and not np.any(problem.current >= 0) and max_iter > 1
     deadline = None if time_limit is None else start + time_limit
@@ -445,6 +457,10 @@ def design(
         labels, centers, costs = rank[labels], centers[order], costs[:, order]
         problem.reorder(order)
     objective_value = float(costs[np.arange(problem.n), labels].sum())
+    # Back in the user's units when the first measure was rescaled (problem.scale).
+    objective_value /= float(problem.scale[0])
+    if lower_bound is not None:
+        lower_bound /= float(problem.scale[0])
     names = given_names or [territory_name(j, problem.k) for j in range(problem.k)]
     problems = broken_promises(problem, labels, names)
     if problems and np.isfinite(problem.budget):
@@ -598,7 +614,8 @@ def _prove_no_partition(problem: Problem, steps: int, seconds: float) -> bool | 
     if answer is not False:
         return answer
     ranges = ", ".join(
-        f"{name} in [{_n(problem.lower[:, m].min())}, {_n(problem.upper[:, m].max())}]"
+        f"{name} in [{_n(float(problem.in_user_units(problem.lower[:, m].min(), m)))}, "
+        f"{_n(float(problem.in_user_units(problem.upper[:, m].max(), m)))}]"
         for m, name in enumerate(problem.names)
     )
     msg = (
@@ -608,6 +625,21 @@ def _prove_no_partition(problem: Problem, steps: int, seconds: float) -> bool | 
         f"exhaustive search of {used:,} connected groups)."
     )
     raise InfeasibleError(msg)
+
+
+def _why_no_proof(problem: Problem, fixed_names: list[str] | None, solver: Any) -> str:
+    """Why the exact model of ``prove=True`` does not apply, in words."""
+    from geoterr.design.exact import MAX_UNITS
+
+    if not is_highs(solver):
+        return f"the exact model needs HiGHS (highspy), but the solver is {solver.name}"
+    if fixed_names is not None:
+        return "the centers are fixed"
+    if problem.cost_matrix is None:
+        return "it needs centers that are units (`costs=`)"
+    if problem.n > MAX_UNITS:
+        return f"it handles at most {MAX_UNITS} units, and there are {problem.n}"
+    return "it does not handle `locked` units or `capacity`"
 
 
 def _out_of_time(start: float, limit: float | None) -> bool:

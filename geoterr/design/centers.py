@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import InputError, format_ids
+from geoterr.design.checks import check_center_lonlat, check_center_xy
 from geoterr.design.model import solve_lp
 from geoterr.design.problem import Problem
 from geoterr.design.seeds import update_centers, update_medoids
@@ -152,15 +153,26 @@ def fixed_centers(centers: Any, units: Units, problem: Problem) -> tuple[np.ndar
                 if lat is None or lon is None:
                     msg = "`centers` needs latitude and longitude columns (or a geometry)."
                     raise InputError(msg)
-                lonlat = centers[[lon, lat]].to_numpy(dtype=float)
+                lonlat = (
+                    centers[[lon, lat]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+                )
             else:
-                lonlat = np.asarray(centers, dtype=float)
-            if lonlat.ndim != 2 or lonlat.shape[1] != 2 or not np.isfinite(lonlat).all():
+                try:
+                    lonlat = np.asarray(centers, dtype=float)
+                except (TypeError, ValueError):
+                    msg = (
+                        "`centers` must be (longitude, latitude) pairs of numbers, got "
+                        f"{centers!r}."
+                    )
+                    raise InputError(msg) from None
+            if lonlat.ndim != 2 or lonlat.shape[1] != 2:
                 msg = "`centers` must be (longitude, latitude) pairs in degrees."
                 raise InputError(msg)
+            check_center_lonlat(lonlat, units, names or range(1, len(lonlat) + 1))
             pts = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=4326)
             pts = pts.to_crs(units.crs)
             result = np.column_stack([pts.x, pts.y])
+        check_center_xy(result, names or range(1, len(result) + 1), units)
         names = names or [territory_name(j, len(result)) for j in range(len(result))]
     if len(result) != problem.k:
         msg = f"`centers` gives {len(result)} centers but `n_territories` is {problem.k}."

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from geoterr.design.highs_model import _new_highs
+from geoterr.design.highs_model import _new_highs, run_highs
 from geoterr.design.problem import Problem
 from geoterr.design.promises import plan_score
 from geoterr.design.tree_model import TreePlan, tree_plan
@@ -336,7 +336,7 @@ def column_centers(
     quiet = 0  # centers searched in a row, with the same duals, without a new territory
     while True:
         rounds += 1
-        h.run()
+        run_highs(h)
         sol = h.getSolution()
         value = float(h.getInfo().objective_function_value)
         y = np.asarray(sol.col_value)[first:]
@@ -428,7 +428,7 @@ def _integer_plan(
     slack = np.arange(first, dtype=np.int32)
     h.changeColsBounds(first, slack, np.zeros(first), np.zeros(first))
     h.setOptionValue("time_limit", seconds)
-    h.run()
+    run_highs(h)
     if h.getInfo().primal_solution_status != 2:
         return None
     y = np.asarray(h.getSolution().col_value)[first:] > 0.5

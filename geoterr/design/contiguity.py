@@ -26,8 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from geoterr.design.highs_model import _status, add_sparse_rows, assignment_mip, offer_solution
-from geoterr.design.model import add_budget, is_highs
+from geoterr.design.highs_model import (
+    _status,
+    add_sparse_rows,
+    assignment_mip,
+    offer_solution,
+    run_highs,
+)
+from geoterr.design.model import add_budget, is_highs, solve_pulp
 from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 
 __all__ = ["contiguous_assignment", "roots_of"]
@@ -249,7 +255,7 @@ class _HighsModel(_Model):
             self.h.setOptionValue("time_limit", max(seconds, 0.05))
         if self.start is not None:
             offer_solution(self.h, self.start)
-        self.h.run()
+        run_highs(self.h)
         if self.h.getInfo().primal_solution_status != 2:
             log.debug("contiguous assignment: no solution (%s)", _status(self.h))
             return None
@@ -299,7 +305,7 @@ class _PulpModel(_Model):
         timed = copy.copy(self.solver)
         if seconds is not None and hasattr(timed, "timeLimit"):
             timed.timeLimit = max(1.0, seconds)
-        self.prob.solve(timed)
+        solve_pulp(self.prob, timed)
         if self.prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
             log.debug("contiguous assignment: no solution (%s)", pulp.LpStatus[self.prob.status])
             return None

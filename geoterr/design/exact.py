@@ -33,7 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows, offer_solution
+from geoterr.design.highs_model import (
+    _new_highs,
+    _status,
+    add_sparse_rows,
+    offer_solution,
+    run_highs,
+)
 from geoterr.design.problem import Problem, territory_pieces
 
 __all__ = ["ExactResult", "exact_applies", "solve_exact"]
@@ -165,7 +171,7 @@ def solve_exact(
             break
         h.setOptionValue("time_limit", left)
         rounds += 1
-        h.run()
+        run_highs(h)
         status = _status(h)
         info = h.getInfo()
         if status == "Infeasible":

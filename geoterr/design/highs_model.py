@@ -35,6 +35,7 @@ __all__ = [
     "add_sparse_rows",
     "assignment_mip",
     "cheapest",
+    "run_highs",
     "solve_small_mip",
 ]
 
@@ -74,8 +75,94 @@ def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any
     return h
 
 
+# HiGHS checks its time limit only at some points of its algorithms; a solve this long past
+# its time limit (share, plus seconds) is stopped from its interrupt callbacks.
+OVERRUN_SHARE, OVERRUN_SECONDS = 0.1, 2.0
+INTERRUPTED = "Interrupted by user"
+
+
+def run_highs(h: Any) -> None:
+    """Run HiGHS on its model so that its time limit and Ctrl-C hold.
+
+    ``Highs.run()`` blocks in C++, so Python's own Ctrl-C handling waits until it returns,
+    and a solve that overruns its ``time_limit`` (HiGHS checks it only at some steps) cannot
+    be stopped from outside. HiGHS does call back into Python from its simplex, interior
+    point and MIP loops, though; there this function's callback stops the solve when Ctrl-C
+    was pressed (a SIGINT handler, in the main thread, only notes it meanwhile) or when the
+    solve is more than ``OVERRUN_SHARE`` + ``OVERRUN_SECONDS`` past its time limit. Ctrl-C is
+    raised as KeyboardInterrupt once HiGHS has stopped; an overrun ends like a solve that
+    reached its time limit (:func:`_status` says ``"Time limit reached"``). The solve stays
+    in the calling thread: HiGHS keeps its task scheduler per thread, and starting one per
+    solve in a new thread made the many small solves of the tree model slow.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        A model; its options (``time_limit`` included) are used as set.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When Ctrl-C came during the solve (after HiGHS stopped).
+    """
+    import signal
+    import threading
+
+    option = h.getOptionValue("time_limit")  # (status, value) in some highspy versions
+    limit = float(option[-1] if isinstance(option, tuple) else option)
+    hard_stop = time.perf_counter() + limit * (1 + OVERRUN_SHARE) + OVERRUN_SECONDS
+    state = {"ctrl_c": False, "overrun": False}
+
+    def check(event: Any) -> None:
+        if not state["ctrl_c"] and time.perf_counter() > hard_stop:
+            state["overrun"] = True
+        if state["ctrl_c"] or state["overrun"]:
+            event.interrupt()
+
+    def note_ctrl_c(signum: int, frame: Any) -> None:
+        state["ctrl_c"] = True
+
+    hooks = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
+    for hook in hooks:
+        getattr(h, hook).subscribe(check)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, note_ctrl_c) if in_main else None
+    try:
+        h.run()
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+        for hook in hooks:
+            getattr(h, hook).unsubscribe(check)
+    h.geoterr_overrun = state["overrun"] and not state["ctrl_c"]
+    if state["ctrl_c"]:
+        raise KeyboardInterrupt
+
+
+# Model statuses after which HiGHS has no answer because it failed, not because the model
+# has none or time ran out.
+FAILED = frozenset(
+    {
+        "Not Set",
+        "Load error",
+        "Model error",
+        "Presolve error",
+        "Solve error",
+        "Postsolve error",
+        "Unknown",
+    }
+)
+
+
+class HighsFailure(Exception):
+    """HiGHS stopped with an error status (the caller falls back to another solver)."""
+
+
 def _status(h: Any) -> str:
-    return str(h.modelStatusToString(h.getModelStatus()))
+    status = str(h.modelStatusToString(h.getModelStatus()))
+    if status == INTERRUPTED and getattr(h, "geoterr_overrun", False):
+        return "Time limit reached"  # stopped by run_highs for overrunning its limit
+    return status
 
 
 def offer_solution(h: Any, values: Any) -> None:
@@ -111,6 +198,12 @@ def add_sparse_rows(h: Any, rows: list[tuple[float, float, np.ndarray, np.ndarra
     index = np.concatenate([r[2] for r in rows]).astype(np.int32)
     value = np.concatenate([r[3] for r in rows]).astype(float)
     h.addRows(len(rows), lower, upper, len(index), starts, index, value)
+
+
+def cost_factor(costs: np.ndarray) -> float:
+    """What to multiply costs by so that the largest is COST_TOP (1 when all are 0)."""
+    top = float(np.abs(costs).max(initial=0.0))
+    return COST_TOP / top if top > 1e-290 else 1.0
 
 
 def cheapest(costs: np.ndarray, limit: int) -> np.ndarray:
@@ -279,7 +372,7 @@ class HighsAssignment:
         start = time.perf_counter()
         # HiGHS works on costs scaled to at most COST_TOP.
         raw = costs
-        costs = raw * (COST_TOP / max(float(np.abs(raw).max()), 1e-12))
+        costs = raw * cost_factor(raw)
         if len(self.col_unit):
             self.h.changeColsCost(
                 len(self.col_unit),
@@ -305,8 +398,10 @@ class HighsAssignment:
                 if left <= 0:
                     return None
                 self.h.setOptionValue("time_limit", max(left, 0.05))
-            self.h.run()
+            run_highs(self.h)
             status = self.status = _status(self.h)
+            if status in FAILED:
+                raise HighsFailure(status)
             if status != "Optimal":
                 log.debug("assignment LP status %s", status)
                 return None
@@ -385,7 +480,7 @@ def assignment_mip(
     h = _new_highs(time_limit, mip_gap=mip_gap)
     _add_rows(h, lower, upper)
     pair_costs = costs[who, terr]
-    pair_costs = pair_costs * (COST_TOP / max(float(np.abs(pair_costs).max(initial=0.0)), 1e-12))
+    pair_costs = pair_costs * cost_factor(pair_costs)
     _add_pair_columns(h, unit, terr, p.loads[who], pair_costs, count, budget)
     h.changeColsIntegrality(
         len(unit),
@@ -412,7 +507,7 @@ def solve_small_mip(
     """
     r, t = np.nonzero(allowed)
     h = assignment_mip(problem, costs, units, r, t, fixed_load, fixed_moved, time_limit, 1e-6)
-    h.run()
+    run_highs(h)
     if (
         _status(h) not in ("Optimal", "Time limit reached")
         or h.getInfo().primal_solution_status != 2

@@ -20,6 +20,7 @@ the whole model. The LP optimum is a lower bound for any assignment to the same 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import warnings
@@ -33,6 +34,7 @@ from geoterr._errors import GeoterrWarning, InputError, SolverError
 from geoterr.design.highs_model import (
     LP_BUDGET_SHARE,
     HighsAssignment,
+    HighsFailure,
     cheapest,
     solve_small_mip,
 )
@@ -46,6 +48,7 @@ __all__ = [
     "resolve_solver",
     "round_assignment",
     "solve_lp",
+    "solve_pulp",
 ]
 
 log = logging.getLogger(__name__)
@@ -143,6 +146,32 @@ def _seconds_left(solver: pulp.LpSolver, deadline: float | None) -> float | None
     return limit
 
 
+def solve_pulp(prob: pulp.LpProblem, solver: pulp.LpSolver) -> None:
+    """``prob.solve(solver)``, a failing solver turned into a :class:`SolverError` that says
+    what to try (a missing binary, a crash, unreadable output)."""
+    try:
+        prob.solve(solver)
+    except (pulp.PulpSolverError, OSError) as exc:
+        name = getattr(solver, "name", type(solver).__name__)
+        other = "'highs'" if "CBC" in str(name).upper() or "COIN" in str(name).upper() else "'cbc'"
+        msg = (
+            f"the solver {name} failed: {exc}. Try `solver={other}` (CLI: --solver), or check "
+            "that the solver is installed (`pip install highspy` or `pip install 'pulp[cbc]'`)."
+        )
+        raise SolverError(msg) from None
+
+
+def _timed(solver: pulp.LpSolver, deadline: float | None) -> pulp.LpSolver:
+    """A copy of ``solver`` whose time limit ends at ``deadline`` (PuLP solvers take one
+    limit per solve; the design's limit is for the whole design)."""
+    left = _seconds_left(solver, deadline)
+    if left is None or not hasattr(solver, "timeLimit"):
+        return solver
+    timed = copy.copy(solver)
+    timed.timeLimit = max(1.0, float(left))
+    return timed
+
+
 def solve_lp(
     problem: Problem,
     costs: np.ndarray,
@@ -158,10 +187,21 @@ def solve_lp(
     """
     if engine is not None:
         start = time.perf_counter()
-        solved = engine.solve(costs, _seconds_left(solver, deadline))
+        try:
+            solved = engine.solve(costs, _seconds_left(solver, deadline))
+        except HighsFailure as exc:
+            warnings.warn(
+                f"HiGHS failed on the balanced assignment LP (status {exc}); solving it with "
+                "CBC instead. Pass solver='cbc' to use CBC throughout.",
+                GeoterrWarning,
+                stacklevel=3,
+            )
+            fallback = _cbc({"msg": False})
+            return solve_lp(problem, costs, fallback, None, deadline)
         if solved is None:
             return None
         return LPResult(x=solved[0], objective=solved[1], seconds=time.perf_counter() - start)
+    solver = _timed(solver, deadline)
     n, k = costs.shape
     limits = [k] if n * k <= 600_000 else [max(12, int(600_000 / n)), k]
     for limit in limits:
@@ -215,11 +255,7 @@ def _solve(
     add_budget(
         prob, problem, var, fixed_moved, share=1.0 if integer is not None else LP_BUDGET_SHARE
     )
-    try:
-        prob.solve(solver)
-    except pulp.PulpSolverError as exc:
-        msg = f"the solver failed: {exc}. Try `solver='cbc'` or a longer `time_limit`."
-        raise SolverError(msg) from None
+    solve_pulp(prob, solver)
     status = pulp.LpStatus[prob.status]
     has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     if status in ("Infeasible",) or not has_solution:
@@ -280,7 +316,7 @@ def round_assignment(
         result = _solve(
             problem,
             costs,
-            solver,
+            _timed(solver, deadline),
             mask,
             integer=frac,
             fixed_load=fixed_load,

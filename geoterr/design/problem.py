@@ -11,6 +11,7 @@ import pandas as pd
 
 from geoterr._errors import InfeasibleError, InputError, format_ids
 from geoterr._errors import format_number as _n
+from geoterr.design.checks import as_number
 from geoterr.units import Units
 
 __all__ = [
@@ -43,6 +44,12 @@ def parse_balance_text(balance: str) -> dict[str, Bound]:
         except ValueError:
             msg = f"`balance` tolerance {text!r} for {name!r} is not a number (e.g. 0.05 or 5%)."
             raise InputError(msg) from None
+        if name in parsed:
+            msg = (
+                f"`balance` {balance!r} names {name!r} twice (tolerances {parsed[name]:g} and "
+                f"{share:g}); give each measure once."
+            )
+            raise InputError(msg)
         parsed[name] = share
     return parsed
 
@@ -69,8 +76,15 @@ def parse_balance(balance: Mapping[str, Bound] | str | None, units: Units) -> di
         balance = {"customers": 0.05}
     if isinstance(balance, str):
         balance = parse_balance_text(balance)
+    if not isinstance(balance, Mapping):
+        msg = (
+            f"`balance` must map measures to tolerances, e.g. {{'workload': 0.05}}, or be a "
+            f"string such as 'workload:5%', got {type(balance).__name__} {balance!r}."
+        )
+        raise InputError(msg)
     result: dict[str, Bound] = {}
     for name, given in dict(balance).items():
+        given = _bound_value(name, given)
         if name not in units.gdf.columns or name in ("x", "y", "geometry"):
             msg = (
                 f"`balance` names {name!r}, which is not a unit measure; measures are: "
@@ -81,7 +95,7 @@ def parse_balance(balance: Mapping[str, Bound] | str | None, units: Units) -> di
             if len(given) != 2:
                 msg = f"`balance` bounds for {name!r} must be (low, high), got {given!r}."
                 raise InputError(msg)
-            low, high = float(given[0]), float(given[1])
+            low, high = given
             if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or low > high:
                 msg = (
                     f"`balance` bounds for {name!r} must satisfy 0 <= low <= high, "
@@ -102,6 +116,39 @@ def parse_balance(balance: Mapping[str, Bound] | str | None, units: Units) -> di
         msg = "`balance` is empty; name at least one measure, e.g. {'workload': 0.05}."
         raise InputError(msg)
     return result
+
+
+def _bound_value(name: object, given: object) -> Bound:
+    """One measure's requirement checked for type: a number, or a (low, high) pair of numbers."""
+    if isinstance(given, tuple | list):
+        if len(given) != 2:
+            msg = f"`balance` bounds for {name!r} must be (low, high), got {given!r}."
+            raise InputError(msg)
+        low, high = as_number(given[0]), as_number(given[1])
+        if low is None or high is None:
+            msg = (
+                f"`balance` bounds for {name!r} must be two numbers (low, high), got {given!r}; "
+                "write them without quotes or units."
+            )
+            raise InputError(msg)
+        return (low, high)
+    tol = as_number(given)
+    if tol is None:
+        hint = ""
+        if isinstance(given, str):
+            text = given.strip()
+            try:
+                share = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
+                hint = f" write {share:g} for {text!r}"
+            except ValueError:
+                hint = " write a share such as 0.05 for 5 %"
+            hint = ";" + hint
+        msg = (
+            f"`balance` tolerance for {name!r} must be a number such as 0.05 (5 %), got "
+            f"{type(given).__name__} {given!r}{hint}."
+        )
+        raise InputError(msg)
+    return tol
 
 
 @dataclass
@@ -134,6 +181,11 @@ class Problem:
         The user's unit-to-unit distances; centers are then units (positions).
     locked : ndarray (n,)
         The territory a unit is pinned to, or -1.
+    scale : ndarray (m,)
+        What each measure was multiplied by to reach ``loads``, ``target``, ``lower`` and
+        ``upper`` (1 unless its mean target is outside [1e-3, 1e9], where absolute solver
+        tolerances stop being negligible: then 1 / the mean target). ``weight`` is scaled by
+        ``scale[0]``. Divide by it for the user's numbers (:meth:`in_user_units`).
     """
 
     ids: pd.Index
@@ -159,6 +211,7 @@ class Problem:
     move_penalty: float = 0.0
     # (k,) territories kept as they are: no unit joins them except their pinned ones.
     closed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    scale: np.ndarray = field(default_factory=lambda: np.empty(0))
     _edges: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _adjacency: list[list[int]] | None = field(default=None, repr=False)
 
@@ -167,6 +220,8 @@ class Problem:
             self.locked = np.full(len(self.ids), -1, dtype=np.int64)
         if len(self.closed) != self.k:
             self.closed = np.zeros(self.k, dtype=bool)
+        if len(self.scale) != self.loads.shape[1]:
+            self.scale = np.ones(self.loads.shape[1])
         if len(self.current) != len(self.ids):
             self.current = np.full(len(self.ids), -1, dtype=np.int64)
             self.move_amount = np.zeros(len(self.ids))
@@ -174,6 +229,12 @@ class Problem:
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    def in_user_units(self, values: np.ndarray, m: int | None = None) -> np.ndarray:
+        """Loads, targets or ranges back in the user's units: measure ``m``, or every
+        measure along the last axis."""
+        scale = self.scale if m is None else self.scale[m]
+        return np.asarray(values, dtype=float) / scale
 
     @property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
@@ -272,9 +333,9 @@ def _cost_matrix(costs: object, units: Units) -> np.ndarray:
                 f"({format_ids(missing)}); index and columns must be unit ids."
             )
             raise InputError(msg)
-        matrix = costs.loc[ids, ids].to_numpy(dtype=float)
+        matrix = _float_matrix(costs.loc[ids, ids])
     else:
-        matrix = np.asarray(costs, dtype=float)
+        matrix = _float_matrix(costs)
         if matrix.shape != (len(ids), len(ids)):
             msg = (
                 f"`costs` must be a {len(ids)} x {len(ids)} matrix in the order of the units "
@@ -286,7 +347,29 @@ def _cost_matrix(costs: object, units: Units) -> np.ndarray:
         rows = ids[np.flatnonzero(bad.any(axis=1))]
         msg = f"`costs` has negative or missing values in the rows of {format_ids(rows)}."
         raise InputError(msg)
+    if matrix.size and float(matrix.max()) > MAX_COST:
+        rows = ids[np.flatnonzero((matrix > MAX_COST).any(axis=1))]
+        msg = (
+            f"`costs` has values up to {float(matrix.max()):.3g} (rows of {format_ids(rows)}), "
+            f"too large to multiply by weights (at most {MAX_COST:.0e}); give the costs in a "
+            "larger unit (km instead of m, hours instead of seconds)."
+        )
+        raise InputError(msg)
     return matrix
+
+
+# Costs are multiplied by weights (and squared for "inertia"): above this they overflow.
+MAX_COST = 1e100
+
+
+def _float_matrix(costs: object) -> np.ndarray:
+    try:
+        if isinstance(costs, pd.DataFrame):
+            return costs.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+        return np.asarray(costs, dtype=float)
+    except (TypeError, ValueError):
+        msg = "`costs` must hold numbers (a unit x unit matrix of distances or times)."
+        raise InputError(msg) from None
 
 
 def make_problem(
@@ -339,8 +422,16 @@ def make_problem(
             raise InputError(msg)
         share = cap / cap.sum()
     names = list(balance)
-    loads = units.gdf[names].to_numpy(dtype=float)
-    totals = loads.sum(axis=0)
+    loads = _checked_loads(units, names)
+    with np.errstate(over="ignore"):
+        totals = loads.sum(axis=0)
+    if not np.all(np.isfinite(totals)):
+        huge = [n for n, t in zip(names, totals, strict=True) if not np.isfinite(t)]
+        msg = (
+            f"`balance` measure(s) {', '.join(map(repr, huge))} sum to more than a float can "
+            "hold; give them in a larger unit (thousands, millions)."
+        )
+        raise InputError(msg)
     target = np.zeros((k, len(names)))
     lower = np.zeros((k, len(names)))
     upper = np.zeros((k, len(names)))
@@ -350,7 +441,8 @@ def make_problem(
         if isinstance(bound, tuple):
             lower[:, m], upper[:, m] = bound
             target[:, m] = (bound[0] + bound[1]) / 2
-            if k * bound[0] > totals[m] + 1e-9 or k * bound[1] < totals[m] - 1e-9:
+            eps = REL_EPS * max(abs(float(totals[m])), bound[1], np.finfo(float).tiny)
+            if k * bound[0] > totals[m] + eps or k * bound[1] < totals[m] - eps:
                 reasons.append(
                     f"{k} territories with {name} in [{_n(bound[0])}, {_n(bound[1])}] hold "
                     f"between {_n(k * bound[0])} and {_n(k * bound[1])}, but the total is "
@@ -366,6 +458,8 @@ def make_problem(
     reasons += _heavy_units(units, names, loads, upper, balance)
     if reasons:
         raise InfeasibleError("No balanced plan exists: " + "; ".join(reasons) + ".")
+    scale = measure_scale(target)
+    loads, target, lower, upper = (a * scale for a in (loads, target, lower, upper))
     primary = loads[:, 0]
     # Units without weight still need to be pulled to a nearby territory.
     weight = primary + 1e-3 * max(float(primary.mean()), 1e-12)
@@ -387,6 +481,7 @@ def make_problem(
         k=int(k),
         inertia=inertia,
         cost_matrix=None if costs is None else _cost_matrix(costs, units),
+        scale=scale,
     )
     from geoterr.design.diagnose import choke_point_reasons
     from geoterr.design.regions import unplaceable_unit_reasons
@@ -397,13 +492,75 @@ def make_problem(
     return problem
 
 
+# Relative slack of the balance checks (scale-free: a share of the bound, not an amount).
+REL_EPS = 1e-9
+# Measures whose mean target lies in this range are used as they are; outside it they are
+# divided by the mean target, so that the solvers' absolute tolerances (1e-9 and the like)
+# stay negligible: workloads of 1e-12 or 1e-300 each were "balanced" by rounding errors
+# (26.7 % off, reported feasible) and 1e12 ones lost precision.
+SAFE_TARGETS = (1e-3, 1e9)
+
+
+def measure_scale(target: np.ndarray) -> np.ndarray:
+    """What to multiply each measure by (1, or 1 / its mean target outside SAFE_TARGETS).
+
+    Examples
+    --------
+    >>> measure_scale(np.array([[1e-12, 50.0], [1e-12, 50.0]])).tolist()
+    [1000000000000.0, 1.0]
+    """
+    mean = np.abs(target).mean(axis=0) if target.size else np.ones(target.shape[1])
+    outside = (mean > 0) & ((mean < SAFE_TARGETS[0]) | (mean > SAFE_TARGETS[1]))
+    scale = np.ones(len(mean))
+    scale[outside] = 1.0 / mean[outside]
+    return scale
+
+
+def _checked_loads(units: Units, names: list[str]) -> np.ndarray:
+    """The balanced measures of every unit, refused when not finite or negative."""
+    try:
+        loads = units.gdf[names].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        text = [n for n in names if not pd.api.types.is_numeric_dtype(units.gdf[n])]
+        msg = (
+            f"`balance` measure(s) {', '.join(map(repr, text))} of the units are not numbers; "
+            "balance numeric columns (build_units(measures=[...]) checks them)."
+        )
+        raise InputError(msg) from None
+    problems = []
+    for m, name in enumerate(names):
+        bad = ~np.isfinite(loads[:, m])
+        negative = loads[:, m] < 0
+        for mask, what in ((bad, "missing or infinite"), (negative, "negative")):
+            if mask.any():
+                problems.append(
+                    f"{int(mask.sum())} units with {what} {name} "
+                    f"({format_ids(units.gdf.index[mask])})"
+                )
+    if problems:
+        msg = (
+            f"`units` cannot be balanced: {'; '.join(problems)}. Fix the customers' values "
+            "and build the units again (build_units checks the measures it is given)."
+        )
+        raise InputError(msg)
+    xy = units.xy
+    bad_xy = ~np.isfinite(xy).all(axis=1)
+    if bad_xy.any():
+        msg = (
+            f"`units` has {int(bad_xy.sum())} units without a finite location "
+            f"({format_ids(units.gdf.index[bad_xy])}); build them with build_units."
+        )
+        raise InputError(msg)
+    return loads
+
+
 def _heavy_units(
     units: Units, names: list[str], loads: np.ndarray, upper: np.ndarray, balance: dict
 ) -> list[str]:
     reasons = []
     for m, name in enumerate(names):
         cap = float(upper[:, m].max())
-        heavy = np.flatnonzero(loads[:, m] > cap + 1e-9)
+        heavy = np.flatnonzero(loads[:, m] > cap + REL_EPS * abs(cap))
         if not len(heavy):
             continue
         worst = heavy[np.argmax(loads[heavy, m])]

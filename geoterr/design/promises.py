@@ -12,12 +12,26 @@ from geoterr.design.problem import Problem, pieces_per_territory
 __all__ = ["broken_promises", "plan_score", "trouble", "violation"]
 
 
+# The slack of the balance checks, a share of each measure's mean target (scale-free).
+REL_EPS = 1e-9
+
+
+def slack(problem: Problem) -> np.ndarray:
+    """How far (m,) a territory may be outside its range and still count as inside it."""
+    scale = np.abs(problem.target).mean(axis=0) if problem.k else np.ones(problem.loads.shape[1])
+    return REL_EPS * np.maximum(scale, np.finfo(float).tiny)
+
+
+def out_of_range(problem: Problem, loads: np.ndarray) -> np.ndarray:
+    """(k, m) whether each territory's total of each measure breaks its range."""
+    eps = slack(problem)
+    return (loads > problem.upper + eps) | (loads < problem.lower - eps)
+
+
 def trouble(problem: Problem, labels: np.ndarray, rings: int = 2) -> np.ndarray:
     """Territories that break a promise, with their neighbours ``rings`` deep."""
     loads = problem.loads_of(labels)
-    bad = np.any(loads > problem.upper + 1e-9, axis=1) | np.any(
-        loads < problem.lower - 1e-9, axis=1
-    )
+    bad = np.any(out_of_range(problem, loads), axis=1)
     bad |= pieces_per_territory(problem, labels) != 1
     src, dst = problem.edges
     cross = labels[src] != labels[dst]
@@ -31,7 +45,7 @@ def trouble(problem: Problem, labels: np.ndarray, rings: int = 2) -> np.ndarray:
 def violation(problem: Problem, labels: np.ndarray) -> float:
     """Balance violation (in shares of the target) plus detached pieces: 0 keeps every promise."""
     loads = problem.loads_of(labels)
-    scale = np.maximum(problem.target.mean(axis=0), 1e-12)
+    scale = np.maximum(np.abs(problem.target).mean(axis=0), np.finfo(float).tiny)
     excess = np.maximum(loads - problem.upper, 0) + np.maximum(problem.lower - loads, 0)
     viol = float((excess / scale).sum())
     if np.isfinite(problem.budget):
@@ -51,6 +65,7 @@ def broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> l
     """Say, in words, every balance or contiguity promise the labels break."""
     out = []
     loads = problem.loads_of(labels)
+    broken = out_of_range(problem, loads)
     moved = np.flatnonzero((problem.locked >= 0) & (labels != problem.locked))
     if len(moved):
         out.append(
@@ -69,14 +84,24 @@ def broken_promises(problem: Problem, labels: np.ndarray, names: list[str]) -> l
         if pieces[j] > 1:
             out.append(f"territory {names[j]} is in {pieces[j]} pieces (not contiguous)")
         for m, name in enumerate(problem.names):
-            lo, up = problem.lower[j, m], problem.upper[j, m]
-            if loads[j, m] > up + 1e-9 or loads[j, m] < lo - 1e-9:
+            if broken[j, m]:
+                lo, up, load, target = problem.in_user_units(
+                    np.array(
+                        [
+                            problem.lower[j, m],
+                            problem.upper[j, m],
+                            loads[j, m],
+                            problem.target[j, m],
+                        ]
+                    ),
+                    m,
+                )
                 bound = problem.bounds[m]
                 where = (
                     f"outside [{_n(lo)}, {_n(up)}]"
                     if isinstance(bound, tuple)
-                    else f"{loads[j, m] / problem.target[j, m] - 1:+.2%} from its target "
-                    f"{_n(problem.target[j, m])}, outside the tolerance +-{bound:.1%}"
+                    else f"{load / target - 1:+.2%} from its target "
+                    f"{_n(target)}, outside the tolerance +-{bound:.1%}"
                 )
-                out.append(f"territory {names[j]} has {name} {_n(loads[j, m])}, {where}")
+                out.append(f"territory {names[j]} has {name} {_n(load)}, {where}")
     return out

@@ -33,7 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows, offer_solution
+from geoterr.design.highs_model import (
+    _new_highs,
+    _status,
+    add_sparse_rows,
+    offer_solution,
+    run_highs,
+)
 from geoterr.design.problem import Problem
 
 __all__ = ["TreePlan", "tree_plan"]
@@ -167,7 +173,7 @@ def tree_plan(
         _offer(h, var, cands, count, *start)
     left = seconds - (time.perf_counter() - begin)
     h.setOptionValue("time_limit", max(left, 0.5))
-    h.run()
+    run_highs(h)
     status = _status(h)
     info = h.getInfo()
     log.info(
