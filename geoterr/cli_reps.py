@@ -97,6 +97,7 @@ def add_subcommands(sub: Any) -> None:
     _assign_options(a)
     a.add_argument("--regions", type=int, metavar="N", help="also group into N regions")
     a.add_argument("--no-map", action="store_true", help="do not write map.html")
+    a.add_argument("--overwrite", action="store_true", help="replace an earlier plan in --out")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
 
     e = sub.add_parser(
@@ -121,6 +122,7 @@ def add_subcommands(sub: Any) -> None:
         type=Path,
         help="second pass: CSV with Id and DeveloperName of the loaded Territory2 records",
     )
+    e.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
 
 
@@ -147,7 +149,7 @@ def _assign(args: argparse.Namespace) -> Any:
     from geoterr.plan_files import check_target, load_plan
     from geoterr.rep_assign import assign_reps
 
-    check_target(args.out)
+    check_target(args.out, overwrite=args.overwrite, name="--out")
     plan = load_plan(args.plan)
     plan = assign_reps(
         plan,
@@ -162,7 +164,7 @@ def _assign(args: argparse.Namespace) -> Any:
     )
     if args.regions:
         plan = design_regions(plan, args.regions)
-    folder = plan.save(args.out, map=not args.no_map)
+    folder = plan.save(args.out, map=not args.no_map, overwrite=args.overwrite)
     _report(plan, folder, args.quiet)
     return plan
 
@@ -181,6 +183,7 @@ def _export(args: argparse.Namespace) -> Any:
         territory2_type_id=args.type_id,
         role=args.role,
         territory_ids=args.territory_ids,
+        overwrite=args.overwrite,
     )
     log.info("%s export written to %s", args.format, folder)
     if not args.quiet:
@@ -202,18 +205,24 @@ def _key_accounts(value: str | None, customers: Any) -> Any:
 
 
 def _design(args: argparse.Namespace) -> Any:
-    from geoterr.cli import _before, _unit_options
+    from geoterr import cli_outputs as outputs
+    from geoterr.cli import _before, _unit_options, balance_default, describe_balance
     from geoterr.design.problem import parse_balance_text
     from geoterr.hierarchy import design_regions
     from geoterr.io import read_customers
     from geoterr.layers import design_layers
-    from geoterr.plan_files import check_target
     from geoterr.rep_assign import assign_reps
-    from geoterr.reps import design_for_reps, read_reps
+    from geoterr.reps import design_for_reps, read_reps, rep_homes
     from geoterr.units import build_units
 
     started = time.perf_counter()
-    check_target(args.out)
+    targets = outputs.check_design_outputs(args)  # refuse bad save options before any work
+    if args.segments and args.figure is not None:
+        msg = (
+            "--figure draws one plan; with --segments draw each layer afterwards with "
+            "`geoterr map OUT/layers/NAME --figure FILE`."
+        )
+        raise InputError(msg)
     before = _before(args.before)
     balance = parse_balance_text(args.balance) if args.balance else None
     extra = [m.strip() for m in args.measures.split(",") if m.strip()]
@@ -227,8 +236,14 @@ def _design(args: argparse.Namespace) -> Any:
         layer=args.layer,
         measures=measures,
         on_invalid="drop" if args.drop_invalid else "raise",
+        encoding=args.encoding,
     )
+    outputs.check_totals(customers, measures)
     log.info("%d customers read (id column %r)", len(customers), customers.index.name)
+    if balance is None:
+        balance = balance_default(customers)
+        measures = list(dict.fromkeys([m for m in balance if m != "customers"] + measures))
+    log.info("balancing %s", describe_balance(balance, given=bool(args.balance)))
     for option, column in (("--current", args.current), ("--before", before)):
         if isinstance(column, str) and column not in customers.columns:
             msg = f"{option} {column!r} is not a customers column (nor a plan folder)."
@@ -258,7 +273,7 @@ def _design(args: argparse.Namespace) -> Any:
             n_regions=args.regions,
             **design_options,
         )
-        folder = plan.save(args.out, map=not args.no_map)
+        folder = plan.save(args.out, map=not args.no_map, overwrite=args.overwrite)
     else:
         if args.key_accounts:
             raise InputError("--key-accounts needs --segments (key accounts form their own layer).")
@@ -282,12 +297,8 @@ def _design(args: argparse.Namespace) -> Any:
                 plan = assign_reps(plan, reps, continuity=args.continuity)
         if args.regions:
             plan = design_regions(plan, args.regions)
-        folder = plan.save(args.out, map=not args.no_map, tiles=args.tiles, before=before)
-    if args.figure is not None and not args.segments:
-        from geoterr.cli import _figure
-        from geoterr.reps import rep_homes
-
-        _figure(plan, args.figure, rep_homes(plan))  # type: ignore[arg-type]
+        targets["reps"] = rep_homes(plan)  # the map and figure show the reps who got territories
+        folder = outputs.save_design(plan, before, args, targets)
     log.info("done in %.1f s", time.perf_counter() - started)
     _report(plan, folder, args.quiet)
     return plan

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -202,42 +201,25 @@ def _region_key(prefix: str, regions: pd.DataFrame, name: Any) -> str:
     return f"{prefix}{regions.loc[name, 'level']}:{name}"
 
 
-def _check_target(out: str | os.PathLike[str]) -> Path:
-    target = Path(out).resolve()
-    if target == Path.cwd().resolve() or target.parent == target:
-        msg = f"`out` {str(out)!r} is the current or root folder; give a new folder."
-        raise InputError(msg)
-    if target.exists() and (
-        not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())
-    ):
-        msg = (
-            f"`out` {str(target)!r} is a file or a non-empty folder that is not a geoterr "
-            "export; choose a new or empty folder so nothing there is overwritten."
-        )
-        raise InputError(msg)
-    return target
-
-
 def _write_atomically(
-    target: Path, files: Mapping[str, pd.DataFrame], meta: dict[str, Any]
+    target: Path, files: Mapping[str, pd.DataFrame], meta: dict[str, Any], *, overwrite: bool
 ) -> None:
+    """Write the export in a work folder next to ``target`` and swap it into place."""
+    from geoterr import __version__
+    from geoterr._csv_safety import write_csv
+    from geoterr.plan_folder import check_target, clean_leftovers, make_work_folder, swap_in
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    clean_leftovers(target)
+    work = make_work_folder(target)
     try:
         for name, table in files.items():
-            table.to_csv(work / name, index=False)
+            write_csv(table, work / name, index=False)
+        meta = {"geoterr_version": __version__, **meta}
         (work / MARKER).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
         os.chmod(work, 0o755)
-        if target.exists():
-            old = Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
-            )
-            old.rmdir()
-            target.rename(old)
-            work.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            work.rename(target)
+        check_target(target, overwrite=overwrite, name="out")
+        swap_in(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -385,6 +367,7 @@ def export_plan(
     territory2_type_id: str | None = None,
     role: str = "Owner",
     territory_ids: Any = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write a plan's territories, accounts and reps as CRM import files.
 
@@ -409,6 +392,8 @@ def export_plan(
         Salesforce, second pass: ``Id`` and ``DeveloperName`` of the Territory2 records once
         loaded; references (``ParentTerritory2Id``, ``Territory2Id``) are then written as
         record Ids (and ``Territory2.csv`` gains ``Id``, for an update of the parents).
+    overwrite : bool
+        Replace an earlier export in ``out`` (a folder holding other files is refused).
 
     Returns
     -------
@@ -427,7 +412,9 @@ def export_plan(
     if format not in ("generic", "salesforce"):
         msg = f"`format` must be 'generic' or 'salesforce', got {format!r}."
         raise InputError(msg)
-    target = _check_target(out)
+    from geoterr.plan_folder import check_target
+
+    target = check_target(out, overwrite=overwrite, name="out")
     nodes, accounts = territory_tree(plan)
     if accounts.empty:
         msg = "the plan has no customers to export (a plan built from units only)."
@@ -454,7 +441,7 @@ def export_plan(
         )
     else:
         files = _generic_files(nodes, accounts, object_ids, users)
-    _write_atomically(target, files, meta)
+    _write_atomically(target, files, meta, overwrite=overwrite)
     return target
 
 

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,73 +140,73 @@ class LayeredPlan:
             out["fte"] = out["rep"].map(self.reps["fte"].to_dict())
         return out
 
-    def save(self, path: str | os.PathLike[str], *, map: bool = True) -> Path:
+    def save(
+        self, path: str | os.PathLike[str], *, map: bool = True, overwrite: bool = False
+    ) -> Path:
         """Write every layer (``layers/<name>/``, a plan folder each), ``assignments.csv``
         (every customer with its layer), ``summary.csv``, ``roster.csv``,
-        ``key_accounts.csv``, ``map.html`` and ``layers.json``, atomically."""
-        from geoterr.plan_files import save_plan
+        ``key_accounts.csv``, ``map.html`` and ``layers.json``, atomically.
 
-        target = Path(path).resolve()
-        if target.exists() and (
-            not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())
-        ):
-            msg = (
-                f"`path` {str(target)!r} is a file or a non-empty folder that is not a geoterr "
-                "layered plan; choose a new or empty folder."
-            )
-            raise InputError(msg)
+        As for a plan (:func:`geoterr.save_plan`), an earlier layered plan is replaced only
+        with ``overwrite=True`` and a folder holding files geoterr did not write is refused.
+        """
+        from geoterr import __version__
+        from geoterr.plan_files import save_plan
+        from geoterr.plan_folder import check_target, clean_leftovers, make_work_folder, swap_in
+
+        target = check_target(path, overwrite=overwrite)
         target.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        clean_leftovers(target)
+        work = make_work_folder(target)
         try:
             taken: set[str] = set()
             folders = {}
             for name, plan in self.layers.items():
                 folders[name] = _slug(name, taken)
                 save_plan(plan, work / "layers" / folders[name], map=False)
-            customers = self.customers
-            table = pd.DataFrame(customers.drop(columns=customers.geometry.name))
-            table["latitude_wgs84"], table["longitude_wgs84"] = (
-                customers.geometry.y,
-                customers.geometry.x,
-            )
-            table.reset_index().to_csv(work / "assignments.csv", index=False)
-            self.summary().to_csv(work / "summary.csv", index=False)
-            roster = self.roster
-            if roster is not None:
-                roster.to_csv(work / "roster.csv", index=False)
-            if self.key_accounts is not None:
-                keys = pd.DataFrame(self.key_accounts.drop(columns=self.key_accounts.geometry.name))
-                keys["latitude_wgs84"] = self.key_accounts.geometry.y
-                keys["longitude_wgs84"] = self.key_accounts.geometry.x
-                keys.reset_index().to_csv(work / "key_accounts.csv", index=False)
-            if self.reps is not None:
-                reps = self.reps.assign(skills=[";".join(sorted(x)) for x in self.reps["skills"]])
-                reps.reset_index().to_csv(work / "reps.csv", index=False)
+            self._write_tables(work)
             meta = {
+                "geoterr_version": __version__,
                 "segment": self.segment,
                 "layers": folders,
                 "key_accounts": self.key_accounts is not None,
-                "id_column": customers.index.name,
+                "id_column": self.customers.index.name,
                 "params": self.params,
             }
             (work / MARKER).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
             if map:
                 self.map().save(work / "map.html")
             os.chmod(work, 0o755)
-            if target.exists():
-                old = Path(
-                    tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
-                )
-                old.rmdir()
-                target.rename(old)
-                work.rename(target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                work.rename(target)
+            check_target(target, overwrite=overwrite)  # nothing new appeared there meanwhile
+            swap_in(work, target)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
         return target
+
+    def _write_tables(self, work: Path) -> None:
+        """The CSV files of :meth:`save` (text cells neutralised for spreadsheets)."""
+        from geoterr._csv_safety import write_csv
+
+        customers = self.customers
+        table = pd.DataFrame(customers.drop(columns=customers.geometry.name))
+        table["latitude_wgs84"], table["longitude_wgs84"] = (
+            customers.geometry.y,
+            customers.geometry.x,
+        )
+        write_csv(table.reset_index(), work / "assignments.csv", index=False)
+        write_csv(self.summary(), work / "summary.csv", index=False)
+        roster = self.roster
+        if roster is not None:
+            write_csv(roster, work / "roster.csv", index=False)
+        if self.key_accounts is not None:
+            keys = pd.DataFrame(self.key_accounts.drop(columns=self.key_accounts.geometry.name))
+            keys["latitude_wgs84"] = self.key_accounts.geometry.y
+            keys["longitude_wgs84"] = self.key_accounts.geometry.x
+            write_csv(keys.reset_index(), work / "key_accounts.csv", index=False)
+        if self.reps is not None:
+            reps = self.reps.assign(skills=[";".join(sorted(x)) for x in self.reps["skills"]])
+            write_csv(reps.reset_index(), work / "reps.csv", index=False)
 
     def map(self, **kwargs: Any) -> LayeredMap:
         """One page with a map per layer (each made by :func:`geoterr.plan_map`, with its own
@@ -304,6 +303,7 @@ def _key_account_map(plan: LayeredPlan) -> Any:
 
 def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
     """Read a folder written by :meth:`LayeredPlan.save`."""
+    from geoterr._csv_safety import restore
     from geoterr.io import _infer_numeric
     from geoterr.plan_files import load_plan
 
@@ -316,8 +316,10 @@ def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
     key_accounts = None
     if meta.get("key_accounts") and (folder / "key_accounts.csv").exists():
         table = _infer_numeric(
-            pd.read_csv(
-                folder / "key_accounts.csv", dtype=str, keep_default_na=False, na_values=[""]
+            restore(
+                pd.read_csv(
+                    folder / "key_accounts.csv", dtype=str, keep_default_na=False, na_values=[""]
+                )
             )
         ).set_index(meta["id_column"])
         key_accounts = gpd.GeoDataFrame(

@@ -307,7 +307,12 @@ def _on_land(geoms: Sequence[Any], land: Any) -> list[Any]:
     shapely.prepare(land)
     out = []
     for g in geoms:
-        if g is None or g.is_empty or not shapely.intersects(land, g):
+        if g is None or g.is_empty:
+            out.append(g)
+            continue
+        if not g.is_valid:  # e.g. a hand-edited territories.geojson: draw what it means
+            g = shapely.make_valid(g)
+        if not shapely.intersects(land, g):
             out.append(g)
             continue
         clipped = shapely.intersection(g, land)

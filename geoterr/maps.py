@@ -263,6 +263,7 @@ def plan_map(
     >>> "Moved customers" in m.get_root().render() and "Avery Collins" in m.get_root().render()
     True
     """
+    _check_plan(plan, "plan")
     if "max_customers" in map_options:
         msg = (
             "`max_customers` is gone: every customer is drawn (on one canvas, fast for "
@@ -287,6 +288,19 @@ def plan_map(
     _page_title(m.get_root(), title or f"Territory plan: {len(plan.territories)} territories")  # type: ignore[arg-type]
     number_elements(m.get_root())
     return m
+
+
+def _check_plan(plan: Any, name: str) -> None:
+    """Refuse anything but a :class:`Plan`, with what to pass instead."""
+    from geoterr.plan import Plan
+
+    if not isinstance(plan, Plan):
+        msg = (
+            f"`{name}` must be a geoterr Plan (from gt.design, gt.load_plan or "
+            f"gt.plan_from_column), got {type(plan).__name__}; for territories in a customers "
+            "column use gt.plan_map(gt.plan_from_column(customers, 'COLUMN'))."
+        )
+        raise InputError(msg)
 
 
 def _page_title(figure: Figure, text: str) -> None:
@@ -397,6 +411,8 @@ def before_after_map(
         ``.save("before_after.html")`` writes the page; it is as self-contained as
         :func:`plan_map`'s.
     """
+    _check_plan(before, "before")
+    _check_plan(after, "after")
     figure = Figure()
     add_assets(figure)
     colours = territory_colours(after)

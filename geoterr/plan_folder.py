@@ -58,8 +58,19 @@ GEOTERR_FILES = frozenset(
         "timings.json",
         "roster.csv",  # geoterr.plan_extras
         "regions.geojson",
+        "layers.json",  # a layered plan (geoterr.layers); its plans are in layers/
+        "key_accounts.csv",
+        "reps.csv",
+        "export.json",  # CRM import files (geoterr.crm_export)
+        "accounts.csv",
+        "territories.csv",
+        "Territory2.csv",
+        "ObjectTerritory2Association.csv",
+        "UserTerritory2Association.csv",
     }
 )
+#: The files that mark a folder as geoterr's: a plan, a layered plan, a CRM export.
+MARKERS = ("plan.json", "layers.json", "export.json")
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -98,17 +109,31 @@ def check_path_arg(path: Any, name: str = "path") -> Path:
 
 
 def _is_plan(folder: Path) -> bool:
-    """Whether ``folder/plan.json`` is a regular file that geoterr wrote (a JSON object with
-    ``geoterr_version``)."""
-    meta = folder / "plan.json"
-    try:
-        info = meta.lstat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size > 64_000_000:
-            return False
-        data = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+    """Whether ``folder`` holds a marker file geoterr wrote (:data:`MARKERS`): ``plan.json``
+    as a JSON object with ``geoterr_version``, or a layered plan's or an export's JSON object."""
+    for marker in MARKERS:
+        meta = folder / marker
+        try:
+            info = meta.lstat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > 64_000_000:
+                continue
+            data = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(data, dict) and (marker != "plan.json" or "geoterr_version" in data):
+            return True
+    return False
+
+
+def _layer_plans(entry: Path) -> bool:
+    """Whether ``entry`` is a layered plan's ``layers/`` folder: plan folders of geoterr's files
+    only."""
+    if entry.name != "layers" or entry.is_symlink() or not entry.is_dir():
         return False
-    return isinstance(data, dict) and "geoterr_version" in data
+    return all(
+        not sub.is_symlink() and sub.is_dir() and _is_plan(sub) and not _foreign_entries(sub)
+        for sub in entry.iterdir()
+    )
 
 
 _STAGED = re.compile(r"^\.(.+?)\.(?:\d+\.)?[a-z0-9_]{8}\.tmp$")
@@ -125,6 +150,8 @@ def _foreign_entries(folder: Path) -> list[str]:
     """Entries of ``folder`` that geoterr did not write (other names, subfolders, links)."""
     foreign = []
     for entry in sorted(folder.iterdir()):
+        if _layer_plans(entry):
+            continue
         if not _geoterr_file(entry.name) or not stat.S_ISREG(entry.lstat().st_mode):
             foreign.append(entry.name + ("/" if entry.is_dir() else ""))
     return foreign

@@ -152,7 +152,7 @@ def test_salesforce_export(tmp_path: Path, layered: gt.LayeredPlan) -> None:
     assert set(users["Territory2Id"]) <= set(dev)
     # second pass: record ids replace the DeveloperName references
     ids = pd.DataFrame({"Id": [f"0MI{i:012d}" for i in range(len(dev))], "DeveloperName": dev})
-    again = layered.export(tmp_path / "sf", format="salesforce", territory_ids=ids)
+    again = layered.export(tmp_path / "sf", format="salesforce", territory_ids=ids, overwrite=True)
     t2 = pd.read_csv(again / "Territory2.csv", dtype=str, keep_default_na=False)
     assert t2.columns[0] == "Id"
     assert set(t2["ParentTerritory2Id"]) - {""} <= set(ids["Id"])
@@ -175,7 +175,7 @@ def test_export_refuses_foreign_folder_and_bad_format(
 ) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
-    with pytest.raises(gt.InputError, match="not a geoterr export"):
+    with pytest.raises(gt.InputError, match="non-empty folder that is not a geoterr"):
         gt.export_plan(layered, tmp_path / "mine")
     with pytest.raises(gt.InputError, match="'generic' or 'salesforce'"):
         gt.export_plan(layered, tmp_path / "x", format="hubspot")

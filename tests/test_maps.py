@@ -682,3 +682,16 @@ def test_plan_status_in_words(two_plans: Any) -> None:
     broken = plan_status(violated(new, "territory T01 is in 2 pieces"))
     assert broken["problems"] == ["territory T01 is in 2 pieces"]
     assert broken["summary"].startswith("This plan breaks 1 promise (asked: workload within")
+
+
+def test_map_of_something_that_is_not_a_plan_is_refused() -> None:
+    """A GeoDataFrame (or anything else) handed to the map functions gets the fix, not an
+    AttributeError from deep inside."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    frame = gpd.GeoDataFrame({"territory": ["A"]}, geometry=[Point(0, 0)], crs=4326)
+    with pytest.raises(gt.InputError, match="must be a geoterr Plan.*GeoDataFrame"):
+        gt.plan_map(frame)  # type: ignore[arg-type]
+    with pytest.raises(gt.InputError, match="`before` must be a geoterr Plan"):
+        gt.before_after_map(None, frame)  # type: ignore[arg-type]

@@ -220,9 +220,7 @@ def test_same_input_and_seed_give_byte_identical_files(units: gt.Units, tmp_path
     names = sorted(p.name for p in folders[0].iterdir())
     assert names == sorted(p.name for p in folders[1].iterdir())
     assert "timings.json" not in names
-    # TODO(lead): compare map.html and before_after.html too once the `maps` branch (folium
-    # ids made deterministic) is merged: delete the next line.
-    names = [n for n in names if n not in ("map.html", "before_after.html")]
+    assert "map.html" in names  # the map pages are compared too
     for name in names:
         assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
     meta = json.loads((folders[0] / "plan.json").read_text())
