@@ -415,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"geoterr: error: {exc}")
         return 1
     except KeyboardInterrupt:
-        _say(f"geoterr: interrupted; {outputs.written_note()}")
+        _say(f"geoterr: interrupted. {outputs.written_note()}")
         return 130
     except Exception as exc:
         known = outputs.ordinary_error(exc)

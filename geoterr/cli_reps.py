@@ -278,7 +278,9 @@ def _design(args: argparse.Namespace) -> Any:
         if args.key_accounts:
             raise InputError("--key-accounts needs --segments (key accounts form their own layer).")
         units = build_units(customers, method=args.units, measures=measures, **_unit_options(args))
-        if reps is not None and args.territories == len(reps):
+        # A realignment (--current) keeps the current territories' names and moves as few
+        # customers as it may; the reps are then matched to the territories (continuity).
+        if reps is not None and args.territories == len(reps) and not args.current:
             plan = design_for_reps(
                 units, reps, balance=balance, current=args.current, **design_options
             )
@@ -327,6 +329,12 @@ def _report(plan: Any, folder: Path, quiet: bool) -> None:
         ]
         with pd.option_context("display.width", 140, "display.max_columns", 20):
             print(roster[shown].to_string(index=False))
-    print(f"status: {plan.status}; plan in {folder}")
+    from geoterr.cli import status_line
+    from geoterr.plan import Plan
+
+    if isinstance(plan, Plan):  # what was balanced, and a gap only for a plan that keeps it
+        print(status_line(plan, folder))
+    else:
+        print(f"status: {plan.status}; plan in {folder}")
     for problem in plan.problems:
         print(f"  not kept: {problem}")

@@ -119,11 +119,20 @@ def territory_table(
 
 
 def _union(shapes: np.ndarray) -> shapely.Geometry:
-    """The union of unit shapes; shapes a projection bent out of shape are repaired first."""
+    """The union of unit shapes, valid: shapes a projection bent out of shape are repaired
+    first, and a union that comes out invalid (cells of mixed sizes that touch along slivers)
+    is repaired to its polygons."""
     try:
-        return shapely.union_all(shapes)
+        union = shapely.union_all(shapes)
     except shapely.errors.GEOSException:
-        return shapely.union_all(shapely.make_valid(shapes))
+        union = shapely.union_all(shapely.make_valid(shapes))
+    if union.is_valid:
+        return union
+    repaired = shapely.make_valid(union)
+    polygons = [
+        g for g in getattr(repaired, "geoms", [repaired]) if g.geom_type.endswith("Polygon")
+    ]
+    return shapely.union_all(polygons) if polygons else repaired
 
 
 def moment_of_inertia(geometry: gpd.GeoSeries) -> pd.Series:

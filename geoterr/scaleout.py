@@ -18,6 +18,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 
@@ -248,7 +249,14 @@ def units_from_files(
         tasks.append(sums)
     if customer_units is not None:
         keep = [id_column, "unit"] if id_column else ["unit"]
-        tasks.append(placed[keep].to_parquet(os.fspath(customer_units), compute=False))
+        names = None if method == "hex" else areas.index
+        dtype = "string" if names is None or names.dtype == object else names.dtype
+        named = placed[keep].map_partitions(
+            _unit_names, names, dtype, meta=placed[keep]._meta.assign(unit=pd.Series(dtype=dtype))
+        )
+        tasks.append(
+            named.to_parquet(os.fspath(customer_units), compute=False, write_index=not id_column)
+        )
     out = dask.compute(*tasks)
     counts, report_table = out[0], out[1]
     _raise_bad(report_table, latitude, longitude, measures)
@@ -337,6 +345,16 @@ def _cells(part: pd.DataFrame, lat: str, lon: str, resolution: int) -> np.ndarra
     return latlng_to_cells(
         part[lat].to_numpy(dtype=float), part[lon].to_numpy(dtype=float), resolution
     )
+
+
+def _unit_names(part: pd.DataFrame, names: pd.Index | None, dtype: Any) -> pd.DataFrame:
+    """The partition with each customer's unit as the id :class:`Units` uses: the H3 name of
+    its cell (``names`` None), or the id of its polygon (``names[position]``)."""
+    if names is None:
+        unit = [h3.int_to_str(int(cell)) for cell in part["unit"].to_numpy()]
+    else:
+        unit = list(names[part["unit"].to_numpy(dtype=np.int64)])
+    return part.assign(unit=pd.Series(unit, index=part.index, dtype=dtype))
 
 
 def _polygon_of(

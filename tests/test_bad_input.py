@@ -541,7 +541,7 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
         (["good.csv", "-k", "2", "--layer", "sheet"], "one table"),
         (["good.csv", "-k", "2", "--encoding", "klingon"], "not a known encoding"),
         (["good.csv", "-k", "0"], "n_territories"),
-        (["good.csv", "-k", "2", "--crs", "EPSG:999999"], "not a CRS"),
+        (["good.csv", "-k", "2", "--crs", "EPSG:999999"], "not a coordinate reference system"),
         (["duphead.csv", "-k", "2"], "more than once"),
     ],
 )

@@ -398,7 +398,7 @@ def test_ctrl_c_during_a_cli_design(tmp_path: Path) -> None:
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "interrupted; nothing was written" in err and "Traceback" not in err
+    assert "interrupted. Nothing was written." in err and "Traceback" not in err
     assert not (tmp_path / "plan").exists()
 
 

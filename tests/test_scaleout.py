@@ -74,8 +74,10 @@ def test_customer_units_are_written(table: pd.DataFrame, tmp_path: Path) -> None
     assert trace["account_id"].is_unique
     assert set(trace["account_id"]) == set(table["account_id"])
     memory = gt.build_units(gt.read_customers(table), "hex", resolution=5)
-    names = trace.set_index("account_id")["unit"].map(lambda c: format(int(c), "x"))
+    names = trace.set_index("account_id")["unit"]  # the unit ids Units uses (H3 names)
+    assert list(trace.columns) == ["account_id", "unit"]
     assert (names.loc[memory.customer_unit.index] == memory.customer_unit).all()
+    assert set(names) <= set(units.gdf.index)
     assert units.settings["customer_units"] == str(out)
 
 
