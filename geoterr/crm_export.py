@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -207,22 +206,15 @@ def _write_atomically(
     """Write the export in a work folder next to ``target`` and swap it into place."""
     from geoterr import __version__
     from geoterr._csv_safety import write_csv
-    from geoterr.plan_folder import check_target, clean_leftovers, make_work_folder, swap_in
+    from geoterr.plan_folder import write_folder
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(target)
-    work = make_work_folder(target)
-    try:
+    def fill(work: Path) -> None:
         for name, table in files.items():
             write_csv(table, work / name, index=False)
-        meta = {"geoterr_version": __version__, **meta}
-        (work / MARKER).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-        os.chmod(work, 0o755)
-        check_target(target, overwrite=overwrite, name="out")
-        swap_in(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        stamped = {"geoterr_version": __version__, **meta}
+        (work / MARKER).write_text(json.dumps(stamped, indent=2, default=str), encoding="utf-8")
+
+    write_folder(target, fill, overwrite=overwrite, name="out")
 
 
 def _column(accounts: pd.DataFrame, column: str | None, what: str, option: str) -> pd.Series:

@@ -13,7 +13,6 @@ import html
 import json
 import os
 import re
-import shutil
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,13 +151,9 @@ class LayeredPlan:
         """
         from geoterr import __version__
         from geoterr.plan_files import save_plan
-        from geoterr.plan_folder import check_target, clean_leftovers, make_work_folder, swap_in
+        from geoterr.plan_folder import write_folder
 
-        target = check_target(path, overwrite=overwrite)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(target)
-        work = make_work_folder(target)
-        try:
+        def fill(work: Path) -> None:
             taken: set[str] = set()
             folders = {}
             for name, plan in self.layers.items():
@@ -176,13 +171,8 @@ class LayeredPlan:
             (work / MARKER).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
             if map:
                 self.map().save(work / "map.html")
-            os.chmod(work, 0o755)
-            check_target(target, overwrite=overwrite)  # nothing new appeared there meanwhile
-            swap_in(work, target)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        return target
+
+        return write_folder(path, fill, overwrite=overwrite)
 
     def _write_tables(self, work: Path) -> None:
         """The CSV files of :meth:`save` (text cells neutralised for spreadsheets)."""

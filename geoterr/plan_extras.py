@@ -21,26 +21,15 @@ __all__ = ["EXTRA_FILES", "load_extras", "save_extras"]
 EXTRA_FILES = ("roster.csv", "regions.geojson")
 
 
-def save_extras(
-    plan: Any,
-    folder: Path,
-    *,
-    map: bool = True,
-    tiles: str | None = None,
-    before: Any = None,
-    reps: Any = None,
-) -> None:
-    """Write ``roster.csv`` and ``regions.geojson`` into the (temporary) plan folder, and
-    redraw ``map.html`` with the regions layer and the roster's reps."""
+def save_extras(plan: Any, folder: Path) -> None:
+    """Write ``roster.csv`` and ``regions.geojson`` into the (temporary) plan folder; the map
+    draws them through :meth:`geoterr.Plan.map`."""
     roster = getattr(plan, "roster", None)
     regions = getattr(plan, "regions", None)
     if roster is not None:
         write_csv(roster, folder / "roster.csv", index=False)
     if regions is not None:
         regions.reset_index().to_file(folder / "regions.geojson", driver="GeoJSON")
-    redraw = regions is not None or (roster is not None and reps is None)
-    if map and redraw and (folder / "map.html").exists():
-        plan.map(tiles=tiles, before=before, reps=reps).save(str(folder / "map.html"))
 
 
 def load_extras(folder: Path, plan: Any) -> Any:

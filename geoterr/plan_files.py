@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,8 @@ from geoterr.plan_extras import load_extras, save_extras
 from geoterr.plan_folder import (
     check_path_arg,
     check_target,
-    clean_leftovers,
     interrupted_save,
-    make_work_folder,
-    swap_in,
+    write_folder,
 )
 from geoterr.plan_read import (
     FORMAT_VERSION,
@@ -234,9 +231,10 @@ def _write_files(
         created = datetime.now(UTC).isoformat(timespec="seconds")
         _write_json(work / "timings.json", {"seconds": plan.seconds, "created": created})
     if map:
-        from geoterr.maps import before_after_map, plan_map
+        from geoterr.maps import before_after_map
 
-        plan_map(plan, tiles=tiles, before=before, reps=reps).save(str(work / "map.html"))
+        # Plan.map: the roster's reps by default and the regions layer (geoterr.plan_extras)
+        plan.map(tiles=tiles, before=before, reps=reps).save(str(work / "map.html"))
         if isinstance(before, Plan):
             side_by_side = before_after_map(before, plan, tiles=tiles, reps=reps)
             side_by_side.save(str(work / "before_after.html"))
@@ -305,26 +303,19 @@ def save_plan(
     }
     _check_save_args(plan, options)
     tile_source = check_tiles(tiles, attr)
-    target = check_target(path, overwrite=overwrite)
+    check_target(path, overwrite=overwrite)  # a bad target before the reps are read
     if map and reps is not None:
         from geoterr.map_data import rep_table
 
         rep_table(reps)  # refuse bad reps before writing anything
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(target)
-    work = make_work_folder(target)
-    try:
+
+    def fill(work: Path) -> None:
         _write_files(
             plan, work, tiles=tile_source, before=before, reps=reps, timings=timings, map=map
         )
-        save_extras(plan, work, map=map, tiles=tile_source, before=before, reps=reps)
-        os.chmod(work, 0o755)
-        check_target(target, overwrite=overwrite)  # nothing new appeared there meanwhile
-        swap_in(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return target
+        save_extras(plan, work)
+
+    return write_folder(path, fill, overwrite=overwrite)
 
 
 def _missing_folder(folder: Path) -> InputError:

@@ -42,6 +42,7 @@ __all__ = [
     "stage_files",
     "swap_in",
     "write_file_atomically",
+    "write_folder",
 ]
 
 log = logging.getLogger(__name__)
@@ -411,6 +412,40 @@ def swap_in(work: Path, target: Path) -> None:
         old.rename(target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def write_folder(
+    path: Any, fill: Callable[[Path], None], *, overwrite: bool = False, name: str = "path"
+) -> Path:
+    """Write a geoterr folder (a plan, a layered plan, an export) at ``path`` in one step.
+
+    ``fill(work)`` writes the files into a hidden work folder next to ``path``; the folder is
+    then swapped into place (:func:`swap_in`). ``path`` is checked with :func:`check_target`
+    before and again just before the swap; a failure leaves ``path`` as it was and no work
+    folder behind.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = write_folder(
+    ...     tempfile.mkdtemp() + "/x", lambda w: (w / "layers.json").write_text("{}")
+    ... )
+    >>> sorted(p.name for p in out.iterdir())
+    ['layers.json']
+    """
+    target = check_target(path, overwrite=overwrite, name=name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(target)
+    work = make_work_folder(target)
+    try:
+        fill(work)
+        os.chmod(work, 0o755)
+        check_target(target, overwrite=overwrite, name=name)  # nothing new appeared meanwhile
+        swap_in(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return target
 
 
 def write_file_atomically(target: Path, write: Callable[[Path], None]) -> Path:

@@ -73,10 +73,10 @@ def _removing_old() -> None:
 
 
 POINTS: dict[str, Callable[[], None]] = {
-    "work folder made": lambda: _after(geoterr.plan_files, "make_work_folder"),
+    "work folder made": lambda: _after(geoterr.plan_folder, "make_work_folder"),
     "before plan.json": lambda: _before(geoterr.plan_files, "_write_json"),
     "writing the map": lambda: _before(geoterr.maps, "plan_map"),
-    "before the swap": lambda: _before(geoterr.plan_files, "swap_in"),
+    "before the swap": lambda: _before(geoterr.plan_folder, "swap_in"),
     "after the exchange": lambda: _after(geoterr.plan_folder, "_exchange"),
     "between the renames": _between_renames,
     "removing the old plan": _removing_old,
