@@ -234,27 +234,13 @@ def _before(value: str | None) -> Any:
     return value
 
 
-def _map(args: argparse.Namespace) -> Plan:
-    targets = outputs.check_map_outputs(args)  # every output checked before anything is read
-    plan = load_plan(args.plan)
-    before = _before(args.before)
-    if args.side_by_side is not None and not isinstance(before, Plan):
-        msg = "--side-by-side needs --before with an earlier plan folder (one with plan.json)."
-        raise InputError(msg)
-    outputs.write_maps(plan, before, args, targets)
-    return plan
-
-
-def _run(args: argparse.Namespace) -> Plan | None:
-    if args.command in ANALYSIS_COMMANDS:
-        run_analysis(args)
-        return None
-    if args.command == "map":
-        return _map(args)
-    handled = cli_reps.run(args)  # reps, segments, regions, assign, export
-    if handled is not None:
-        return handled
-    started = time.perf_counter()
+def read_design_input(
+    args: argparse.Namespace,
+) -> tuple[pd.DataFrame, dict[str, Any], list[str], Any, dict[str, Any]]:
+    """What every design command starts with, before any long work: the save options checked,
+    the customers read and checked, ``--current``/``--before`` found, the measures to balance
+    (the default when ``--balance`` is not given). Returns ``(customers, balance, measures,
+    before, save targets)``."""
     if args.command == "demo":
         source: Any = sample_path()
         read_opts: dict[str, Any] = {}
@@ -294,6 +280,31 @@ def _run(args: argparse.Namespace) -> Plan | None:
         balance = balance_default(customers)
         measures = list(dict.fromkeys([m for m in balance if m != "customers"] + measures))
     log.info("balancing %s", describe_balance(balance, given=bool(args.balance)))
+    return customers, balance, measures, before, targets
+
+
+def _map(args: argparse.Namespace) -> Plan:
+    targets = outputs.check_map_outputs(args)  # every output checked before anything is read
+    plan = load_plan(args.plan)
+    before = _before(args.before)
+    if args.side_by_side is not None and not isinstance(before, Plan):
+        msg = "--side-by-side needs --before with an earlier plan folder (one with plan.json)."
+        raise InputError(msg)
+    outputs.write_maps(plan, before, args, targets)
+    return plan
+
+
+def _run(args: argparse.Namespace) -> Plan | None:
+    if args.command in ANALYSIS_COMMANDS:
+        run_analysis(args)
+        return None
+    if args.command == "map":
+        return _map(args)
+    handled = cli_reps.run(args)  # reps, segments, regions, assign, export
+    if handled is not None:
+        return handled
+    started = time.perf_counter()
+    customers, balance, measures, before, targets = read_design_input(args)
     units = build_units(customers, method=args.units, measures=measures, **_unit_options(args))
     log.info(
         "%d %s units, %d neighbour links", len(units), args.units, units.graph.number_of_edges()

@@ -206,48 +206,21 @@ def _key_accounts(value: str | None, customers: Any) -> Any:
 
 def _design(args: argparse.Namespace) -> Any:
     from geoterr import cli_outputs as outputs
-    from geoterr.cli import _before, _unit_options, balance_default, describe_balance
-    from geoterr.design.problem import parse_balance_text
+    from geoterr.cli import _unit_options, read_design_input
     from geoterr.hierarchy import design_regions
-    from geoterr.io import read_customers
     from geoterr.layers import design_layers
     from geoterr.rep_assign import assign_reps
     from geoterr.reps import design_for_reps, read_reps, rep_homes
     from geoterr.units import build_units
 
     started = time.perf_counter()
-    targets = outputs.check_design_outputs(args)  # refuse bad save options before any work
     if args.segments and args.figure is not None:
         msg = (
             "--figure draws one plan; with --segments draw each layer afterwards with "
             "`geoterr map OUT/layers/NAME --figure FILE`."
         )
         raise InputError(msg)
-    before = _before(args.before)
-    balance = parse_balance_text(args.balance) if args.balance else None
-    extra = [m.strip() for m in args.measures.split(",") if m.strip()]
-    measures = list(dict.fromkeys([m for m in (balance or {}) if m != "customers"] + extra))
-    customers = read_customers(
-        args.customers,
-        id_col=args.id_col,
-        lat=args.lat,
-        lon=args.lon,
-        crs=args.crs,
-        layer=args.layer,
-        measures=measures,
-        on_invalid="drop" if args.drop_invalid else "raise",
-        encoding=args.encoding,
-    )
-    outputs.check_totals(customers, measures)
-    log.info("%d customers read (id column %r)", len(customers), customers.index.name)
-    if balance is None:
-        balance = balance_default(customers)
-        measures = list(dict.fromkeys([m for m in balance if m != "customers"] + measures))
-    log.info("balancing %s", describe_balance(balance, given=bool(args.balance)))
-    for option, column in (("--current", args.current), ("--before", before)):
-        if isinstance(column, str) and column not in customers.columns:
-            msg = f"{option} {column!r} is not a customers column (nor a plan folder)."
-            raise InputError(msg)
+    customers, balance, measures, before, targets = read_design_input(args)
     reps = read_reps(args.reps) if args.reps else None
     design_options = {
         "objective": args.objective,
