@@ -185,6 +185,26 @@ def _design_options(p: argparse.ArgumentParser, default_balance: str | None = No
     p.add_argument(
         "--max-moved", type=int, help="realign: at most this many customers change territory"
     )
+    p.add_argument(
+        "--keep-territory",
+        action="append",
+        metavar="NAME",
+        help="realign: keep this current territory exactly as it is (repeat for several)",
+    )
+    p.add_argument(
+        "--enclaves",
+        choices=["raise", "join"],
+        default="raise",
+        help="realign with --keep-territory: units cut off by kept territories stop the "
+        "design with the numbers (raise, default) or join the kept territory around them",
+    )
+    p.add_argument(
+        "--max-distance",
+        type=float,
+        metavar="KM",
+        help="no customer farther than this many km from their territory's center (the "
+        "rep's home with --reps)",
+    )
     _map_options(p)
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
@@ -320,6 +340,9 @@ def _run(args: argparse.Namespace) -> Plan | None:
         verbose=not args.quiet,
         current=args.current,
         max_moved=args.max_moved,
+        keep_territories=args.keep_territory,
+        enclaves=args.enclaves,
+        max_distance=args.max_distance,
     )
     log.info("writing the plan to %s", args.out)
     saved = outputs.save_design(plan, before, args, targets)

@@ -229,6 +229,8 @@ def _design(args: argparse.Namespace) -> Any:
         "random_state": args.seed,
         "verbose": not args.quiet,
     }
+    if args.max_distance is not None:
+        design_options["max_distance"] = args.max_distance
     if args.segments:
         if reps is not None:
             log.info("--segments with --reps: one territory per rep serving each segment")
@@ -266,6 +268,8 @@ def _design(args: argparse.Namespace) -> Any:
                 balance=balance,
                 current=args.current,
                 max_moved=args.max_moved,
+                keep_territories=args.keep_territory,
+                enclaves=args.enclaves,
                 **design_options,
             )
             if reps is not None:

@@ -13,6 +13,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from geoterr._errors import InfeasibleError, SolverError, format_ids
+from geoterr.design.highs_model import quiet_highs
 from geoterr.design.model import is_highs, resolve_solver
 
 __all__ = ["solve_assignment", "unmatched_reason"]
@@ -242,7 +243,7 @@ def _highs_model(
 ) -> Any:
     import highspy
 
-    h = highspy.Highs()
+    h = quiet_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("log_to_console", False)
     if limit is not None:

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from geoterr._errors import format_number as _n
+from geoterr.design.constraints import allowed_pairs
 from geoterr.design.local_search import Search
 from geoterr.design.problem import Problem
 from geoterr.design.promises import violation
@@ -95,7 +96,7 @@ def budget_start(
         search = Search(problem, labels, costs)
         search.improve()
         labels = search.labels
-    return labels, violation(problem, labels)
+    return labels, violation(problem, labels, None)
 
 
 def working_budget(problem: Problem, costs: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -109,7 +110,7 @@ def working_budget(problem: Problem, costs: np.ndarray) -> tuple[np.ndarray, flo
 
 
 def _pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    allowed = problem.allowed()
+    allowed = allowed_pairs(problem, None)
     rows, cols = np.nonzero(allowed)
     return rows, cols
 

@@ -26,14 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
+from geoterr.design.assignment import AssignmentRows, assignment_rows, to_highs, to_pulp
+from geoterr.design.constraints import allowed_pairs
 from geoterr.design.highs_model import (
+    _new_highs,
     _status,
     add_sparse_rows,
-    assignment_mip,
+    cost_factor,
     offer_solution,
     run_highs,
 )
-from geoterr.design.model import add_budget, is_highs, solve_pulp
+from geoterr.design.model import is_highs, solve_pulp
 from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 
 __all__ = ["contiguous_assignment", "roots_of"]
@@ -101,6 +104,7 @@ def contiguous_assignment(
     max_vars: int = 25_000,
     max_rounds: int = 500,
     focus: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Best balanced, contiguous assignment of the free units to the territories' roots.
 
@@ -122,32 +126,33 @@ def contiguous_assignment(
         At most this many rounds of cuts.
     focus : ndarray, optional
         Beyond ``max_vars``, free only units near borders between these territories.
+    allowed : ndarray (n, k) of bool, optional
+        The pairs the constraints permit for the round's centers
+        (:func:`geoterr.design.constraints.allowed_pairs`; default: for unknown centers).
 
     Returns
     -------
     ndarray or None
         The new labels, or None when the model is infeasible, runs out of time or rounds.
     """
-    free, allowed = _free_units(problem, labels, max_vars, focus)
-    allowed = list(allowed)
-    permitted = problem.allowed()  # pinned units keep their territory; closed ones stay shut
+    free, candidates = _free_units(problem, labels, max_vars, focus)
+    options = list(candidates)
+    # pairs every constraint permits (locks, kept territories, distance limits)
+    permitted = allowed_pairs(problem, None) if allowed is None else allowed
     for i in free.tolist():
-        allowed[i] = allowed[i][permitted[i, allowed[i]]]
+        options[i] = options[i][permitted[i, options[i]]]
     is_free = np.zeros(problem.n, dtype=bool)
     is_free[free] = True
-    fixed_load = np.zeros_like(problem.lower)
-    np.add.at(fixed_load, labels[~is_free], problem.loads[~is_free])
 
     for j in range(problem.k):  # every root stays in its territory
         r = int(roots[j])
-        if is_free[r] and j not in allowed[r]:
+        if is_free[r] and j not in options[r]:
             return None
         if not is_free[r] and labels[r] != j:
             return None
-    pairs = [(i, j) for i in free.tolist() for j in allowed[i].tolist()]
-    spent = problem.moved_amount(np.where(is_free, problem.current, labels))
+    pairs = [(i, j) for i in free.tolist() for j in options[i].tolist()]
     start = _incumbent(problem, labels, roots)
-    given = _Inputs(problem, costs, free, pairs, fixed_load, roots, spent)
+    given = _Inputs(problem, costs, free, pairs, np.where(is_free, -1, labels), roots)
     model: _Model = _HighsModel(given, start) if is_highs(solver) else _PulpModel(given, solver)
     for round_ in range(1, max_rounds + 1):
         if deadline is not None and time.perf_counter() > deadline:
@@ -203,15 +208,23 @@ def _cuts(problem: Problem, labels: np.ndarray, roots: np.ndarray) -> list[Cut]:
 @dataclass
 class _Inputs:
     """What both models are built from: the free units, their allowed (unit, territory)
-    pairs, the other units' loads, the roots and the realignment budget already spent."""
+    pairs, the other units' territories (``fixed``: labels, -1 for the free units) and the
+    roots."""
 
     problem: Problem
     costs: np.ndarray
     free: np.ndarray
     pairs: list[tuple[int, int]]
-    fixed_load: np.ndarray
+    fixed: np.ndarray
     roots: np.ndarray
-    spent: float
+
+    def rows(self, *, integer: bool) -> AssignmentRows:
+        """The assignment model over the pairs (:mod:`geoterr.design.assignment`)."""
+        unit = np.array([i for i, _ in self.pairs], dtype=np.int64)
+        terr = np.array([j for _, j in self.pairs], dtype=np.int64)
+        return assignment_rows(
+            self.problem, self.costs, unit, terr, integer=integer, fixed=self.fixed
+        )
 
 
 class _Model:
@@ -229,18 +242,12 @@ class _HighsModel(_Model):
     every promise is given as the starting solution of every solve."""
 
     def __init__(self, given: _Inputs, start: np.ndarray | None) -> None:
-        problem, costs, free, pairs = given.problem, given.costs, given.free, given.pairs
-        fixed_load, roots, spent = given.fixed_load, given.roots, given.spent
-
+        pairs, roots = given.pairs, given.roots
         self.pairs = pairs
         self.col = {pair: c for c, pair in enumerate(pairs)}
-        unit = np.array([i for i, _ in pairs], dtype=np.int64)
-        terr = np.array([j for _, j in pairs], dtype=np.int64)
-        row_of = np.full(problem.n, -1, dtype=np.int64)
-        row_of[free] = np.arange(len(free))
-        self.h = assignment_mip(
-            problem, costs, free, row_of[unit], terr, fixed_load, spent, None, MIP_GAP
-        )
+        model = given.rows(integer=True)
+        model.cost = model.cost * cost_factor(model.cost)
+        self.h = to_highs(model, _new_highs(None, mip_gap=MIP_GAP))
         for j, r in enumerate(roots.tolist()):
             if (r, j) in self.col:
                 self.h.changeColBounds(self.col[r, j], 1.0, 1.0)
@@ -279,26 +286,12 @@ class _PulpModel(_Model):
     """The MIP built with PuLP, for solvers other than HiGHS (CBC)."""
 
     def __init__(self, given: _Inputs, solver: pulp.LpSolver) -> None:
-        problem, costs, pairs = given.problem, given.costs, given.pairs
-        fixed_load, roots, spent = given.fixed_load, given.roots, given.spent
         self.solver = solver
-        prob = pulp.LpProblem("contiguous_assignment", pulp.LpMinimize)
-        x = {(i, j): prob.add_variable(f"x_{i}_{j}", 0, 1, cat=pulp.LpBinary) for i, j in pairs}
-        prob += pulp.LpAffineExpression([(v, float(costs[i, j])) for (i, j), v in x.items()])
-        by_unit: dict[int, list[pulp.LpVariable]] = {}
-        for (i, _), v in x.items():
-            by_unit.setdefault(i, []).append(v)
-        for vs in by_unit.values():
-            prob += pulp.lpSum(vs) == 1
-        for j in range(problem.k):
-            terms = [(i, v) for (i, jj), v in x.items() if jj == j]
-            for m in range(problem.loads.shape[1]):
-                expr = pulp.LpAffineExpression([(v, float(problem.loads[i, m])) for i, v in terms])
-                prob += expr <= float(problem.upper[j, m] - fixed_load[j, m])
-                prob += expr >= float(problem.lower[j, m] - fixed_load[j, m])
-            if (int(roots[j]), j) in x:
-                prob += x[int(roots[j]), j] == 1
-        add_budget(prob, problem, x, spent)
+        prob, var = to_pulp(given.rows(integer=True), "contiguous_assignment")
+        x = dict(zip(given.pairs, var, strict=True))
+        for j, r in enumerate(given.roots.tolist()):
+            if (r, j) in x:
+                prob += x[r, j] == 1
         self.prob, self.x = prob, x
 
     def solve(self, seconds: float | None) -> list[tuple[int, int]] | None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geoterr.design.constraints import allowed_pairs
 from geoterr.design.highs_model import (
     _new_highs,
     _status,
@@ -129,6 +130,12 @@ def solve_exact(
         n * n, np.arange(n * n, dtype=np.int32), np.full(n * n, highspy.HighsVarType.kInteger)
     )
     col = np.arange(n * n, dtype=np.int32).reshape(n, n)
+    # Pairs (unit, candidate center) the constraints forbid (a distance limit) stay at 0.
+    barred = np.flatnonzero(~allowed_pairs(problem, np.arange(n)).ravel())
+    if len(barred):
+        h.changeColsBounds(
+            len(barred), barred.astype(np.int32), np.zeros(len(barred)), np.zeros(len(barred))
+        )
     diag = col[np.arange(n), np.arange(n)]
     rows: list[tuple[float, float, np.ndarray, np.ndarray]] = []
     for i in range(n):  # each unit in one territory

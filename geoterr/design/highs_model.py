@@ -23,11 +23,15 @@ down blindly to near territories, which clustered instances make infeasible.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from typing import Any
 
 import numpy as np
 
+from geoterr.design.assignment import assignment_rows, pair_columns, to_highs
+from geoterr.design.constraints import allowed_pairs, pair_rows
 from geoterr.design.problem import Problem
 
 __all__ = [
@@ -48,8 +52,6 @@ START_PAIRS = 8
 # Pairs priced in per unit and round.
 ADD_PER_UNIT = 4
 SLACK_TOL = 1e-7
-# Share of a realignment budget the LP may spend (the rest is left to repairs).
-LP_BUDGET_SHARE = 0.9
 # While planning (not for bounds), the LP keeps each territory this share of its half-range
 # inside the range (but no more than the heaviest unit's load), so that rounding the few
 # split units rarely pushes a territory out: with ranges of +-5 % and units of 3-6 % of a
@@ -62,10 +64,36 @@ LP_MARGIN = 0.3
 COST_TOP = 1e3
 
 
-def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any:
+_BANNER_SHOWN = [False]
+
+
+def quiet_highs() -> Any:
+    """A new ``highspy.Highs`` with its output off. HiGHS prints its banner to the process's
+    stdout (file descriptor 1, past Python) when the first instance is built: that one is
+    built with descriptor 1 pointed at the null device, so that a script's or the CLI's
+    stdout holds only what geoterr means to print."""
     import highspy
 
-    h = highspy.Highs()
+    if _BANNER_SHOWN[0]:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN[0] = True
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    return h
+
+
+def _new_highs(time_limit: float | None, *, mip_gap: float | None = None) -> Any:
+    h = quiet_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("log_to_console", False)
     if time_limit is not None:
@@ -217,47 +245,6 @@ def cheapest(costs: np.ndarray, limit: int) -> np.ndarray:
     return mask
 
 
-def _add_pair_columns(
-    h: Any,
-    row: np.ndarray,
-    terr: np.ndarray,
-    loads: np.ndarray,
-    cost: np.ndarray,
-    first: int,
-    budget: tuple[int, np.ndarray] | None = None,
-) -> None:
-    """Add one [0, 1] column per (unit, territory) pair: 1 in the unit's row ``row``, the
-    unit's ``loads`` (count, m) in the territory's balance rows, which start at ``first``,
-    and with ``budget`` = (row, amounts) each pair's amount in that row where it is not 0."""
-    count, m = loads.shape
-    index = np.empty((count, 2 + m), dtype=np.int64)
-    value = np.zeros((count, 2 + m))
-    index[:, 0] = row
-    value[:, 0] = 1.0
-    index[:, 1 : 1 + m] = first + terr[:, None] * m + np.arange(m)[None, :]
-    value[:, 1 : 1 + m] = loads
-    keep = np.ones((count, 2 + m), dtype=bool)
-    keep[:, 1 : 1 + m] = loads != 0
-    if budget is not None:
-        index[:, -1] = budget[0]
-        value[:, -1] = budget[1]
-        keep[:, -1] = budget[1] != 0
-    else:
-        keep[:, -1] = False
-    sizes = keep.sum(axis=1)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
-    h.addCols(
-        count,
-        cost.astype(float),
-        np.zeros(count),
-        np.ones(count),
-        int(sizes.sum()),
-        starts,
-        index[keep].astype(np.int32),
-        value[keep],
-    )
-
-
 class HighsAssignment:
     """The balanced assignment LP of one problem, kept in HiGHS between solves.
 
@@ -272,21 +259,22 @@ class HighsAssignment:
         self.status = ""  # HiGHS's model status after the last solve
         n, k, m = problem.n, problem.k, problem.loads.shape[1]
         self.h = _new_highs(None)
-        self.allowed = problem.allowed()
+        self.allowed = allowed_pairs(problem, None)
         self.present = np.zeros((n, k), dtype=bool)
         self.column = np.full((n, k), -1, dtype=np.int64)
         self.col_unit = np.empty(0, dtype=np.int64)
         self.col_terr = np.empty(0, dtype=np.int64)
-        # Rows: n "one territory per unit" rows, then k x m ranged balance rows.
-        lower = np.concatenate([np.ones(n), problem.lower.ravel()])
-        upper = np.concatenate([np.ones(n), problem.upper.ravel()])
-        self.budget_row = n + k * m if np.isfinite(problem.budget) else None
-        self.budget_upper = np.inf
-        if self.budget_row is not None:  # realignment: at most `budget` moved
-            lower = np.append(lower, -np.inf)
-            # The LP keeps a reserve of the budget for rounding and contiguity repairs.
-            self.budget_upper = problem.budget * LP_BUDGET_SHARE
-            upper = np.append(upper, self.budget_upper)
+        # Rows: n "one territory per unit" rows, k x m ranged balance rows, then one row per
+        # constraint row (the realignment budget...), first at its LP bound: a reserve kept
+        # for the rounding and the contiguity repairs, given up when balance needs it.
+        self.extra = pair_rows(problem)
+        self.extra_at_lp = bool(self.extra)
+        lower = np.concatenate(
+            [np.ones(n), problem.lower.ravel(), np.full(len(self.extra), -np.inf)]
+        )
+        upper = np.concatenate(
+            [np.ones(n), problem.upper.ravel(), [row.lp_upper for row in self.extra]]
+        )
         _add_rows(self.h, lower, upper)
         self.margin = 0.0
         # Elastic slacks on the balance rows: +s and -s, each with a large penalty.
@@ -326,11 +314,18 @@ class HighsAssignment:
         count = len(units)
         if count == 0:
             return
-        budget = None
-        if self.budget_row is not None:
-            moved = (p.current[units] >= 0) & (p.current[units] != terrs)
-            budget = (self.budget_row, np.where(moved, p.move_amount[units], 0.0))
-        _add_pair_columns(self.h, units, terrs, p.loads[units], costs[units, terrs], p.n, budget)
+        csc = pair_columns(p, units, units, terrs, p.n, self.extra)
+        upper = self.allowed[units, terrs].astype(float)
+        self.h.addCols(
+            count,
+            costs[units, terrs].astype(float),
+            np.zeros(count),
+            upper,
+            csc.nnz,
+            csc.indptr[:-1].astype(np.int32),
+            csc.indices.astype(np.int32),
+            csc.data.astype(float),
+        )
         self.present[units, terrs] = True
         self.column[units, terrs] = self.n_slacks + len(self.col_unit) + np.arange(count)
         self.col_unit = np.concatenate([self.col_unit, units])
@@ -362,14 +357,59 @@ class HighsAssignment:
         basis.valid = True
         self.h.setBasis(basis)
 
+    def _set_allowed(self, allowed: np.ndarray) -> None:
+        """Permit only these pairs from now on: the columns of the others are held at 0."""
+        changed = np.flatnonzero(
+            allowed[self.col_unit, self.col_terr] != self.allowed[self.col_unit, self.col_terr]
+        )
+        self.allowed = allowed.copy()
+        if len(changed):
+            upper = allowed[self.col_unit[changed], self.col_terr[changed]].astype(float)
+            self.h.changeColsBounds(
+                len(changed),
+                (self.n_slacks + changed).astype(np.int32),
+                np.zeros(len(changed)),
+                upper,
+            )
+
+    def _extra_duals(self, duals: np.ndarray) -> np.ndarray:
+        """The constraints' rows' share of every pair's reduced cost, (n, k)."""
+        p = self.problem
+        n, k, m = p.n, p.k, p.loads.shape[1]
+        share = np.zeros((n, k))
+        units = np.repeat(np.arange(n), k)
+        terrs = np.tile(np.arange(k), n)
+        for r, row in enumerate(self.extra):
+            dual = duals[n + k * m + r]
+            if dual != 0:
+                share += dual * row.coef(units, terrs).reshape(n, k)
+        return share
+
+    def _give_up_reserve(self) -> bool:
+        """Raise the constraints' rows from their LP bound to their real bound (once)."""
+        if not self.extra_at_lp:
+            return False
+        self.extra_at_lp = False
+        p = self.problem
+        first = p.n + p.k * p.loads.shape[1]
+        for r, row in enumerate(self.extra):
+            self.h.changeRowBounds(first + r, -np.inf, row.upper)
+        return True
+
     def solve(
-        self, costs: np.ndarray, time_limit: float | None = None
+        self,
+        costs: np.ndarray,
+        time_limit: float | None = None,
+        allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float] | None:
         """Optimal fractional assignment for these costs, (x (n, k), objective); None when
-        the model has no solution (balance cannot hold) or time ran out."""
+        the model has no solution (balance cannot hold) or time ran out. ``allowed``: the
+        pairs the constraints permit for these costs' centers (default: as before)."""
         p = self.problem
         n, k = p.n, p.k
         start = time.perf_counter()
+        if allowed is not None:
+            self._set_allowed(allowed)
         # HiGHS works on costs scaled to at most COST_TOP.
         raw = costs
         costs = raw * cost_factor(raw)
@@ -409,9 +449,8 @@ class HighsAssignment:
             duals = np.asarray(sol.row_dual)
             u, v = duals[:n], duals[n : n + k * p.loads.shape[1]].reshape(k, -1)
             reduced = costs - u[:, None] - p.loads @ v.T
-            if self.budget_row is not None:
-                moving = (p.current[:, None] >= 0) & (p.current[:, None] != np.arange(k))
-                reduced -= duals[self.budget_row] * np.where(moving, p.move_amount[:, None], 0.0)
+            if self.extra:
+                reduced -= self._extra_duals(duals)
             reduced[self.present | ~self.allowed] = np.inf
             negative = reduced < -1e-9 * max(1.0, float(np.abs(costs).max()))
             if negative.any():
@@ -430,9 +469,7 @@ class HighsAssignment:
                     factor *= 1e3  # make sure balance was not traded for cost
                     self._set_penalty(costs, factor)
                     continue
-                if self.budget_row is not None and self.budget_upper < p.budget:
-                    self.budget_upper = p.budget  # the reserve is needed for balance
-                    self.h.changeRowBounds(self.budget_row, -np.inf, p.budget)
+                if self._give_up_reserve():  # the reserve is needed for balance
                     continue
                 log.debug("assignment LP: balance cannot hold (slack %.3g)", float(slack.sum()))
                 return None
@@ -453,41 +490,18 @@ def assignment_mip(
     problem: Problem,
     costs: np.ndarray,
     units: np.ndarray,
-    unit: np.ndarray,
-    terr: np.ndarray,
-    fixed_load: np.ndarray,
-    spent: float | None,
+    terrs: np.ndarray,
+    fixed: np.ndarray,
     time_limit: float | None,
     mip_gap: float,
 ) -> Any:
-    """HiGHS holding the 0/1 assignment of ``units`` (positions) over the pairs
-    (``units[unit]``, ``terr``): one row per unit, the territories' ranges less the other
-    units' ``fixed_load`` (k, m), and with a realignment budget what is left after
-    ``spent``. Columns are the pairs, in order."""
-    import highspy
-
-    p = problem
-    count = len(units)
-    lower = np.concatenate([np.ones(count), (p.lower - fixed_load).ravel()])
-    upper = np.concatenate([np.ones(count), (p.upper - fixed_load).ravel()])
-    budget = None
-    who = units[unit]
-    if np.isfinite(p.budget) and spent is not None:
-        lower = np.append(lower, -np.inf)
-        upper = np.append(upper, p.budget - spent)
-        cur = p.current[who]
-        budget = (len(lower) - 1, np.where((cur >= 0) & (cur != terr), p.move_amount[who], 0.0))
-    h = _new_highs(time_limit, mip_gap=mip_gap)
-    _add_rows(h, lower, upper)
-    pair_costs = costs[who, terr]
-    pair_costs = pair_costs * cost_factor(pair_costs)
-    _add_pair_columns(h, unit, terr, p.loads[who], pair_costs, count, budget)
-    h.changeColsIntegrality(
-        len(unit),
-        np.arange(len(unit), dtype=np.int32),
-        np.full(len(unit), highspy.HighsVarType.kInteger),
-    )
-    return h
+    """HiGHS holding the 0/1 assignment over the pairs (``units[p]``, ``terrs[p]``), the
+    other units fixed at their territory in ``fixed`` (labels, -1 for the units in the
+    model), built by :func:`geoterr.design.assignment.assignment_rows`. Columns are the
+    pairs, in order; costs are scaled as for the LP."""
+    model = assignment_rows(problem, costs, units, terrs, integer=True, fixed=fixed)
+    model.cost = model.cost * cost_factor(model.cost)
+    return to_highs(model, _new_highs(time_limit, mip_gap=mip_gap))
 
 
 def solve_small_mip(
@@ -495,18 +509,17 @@ def solve_small_mip(
     costs: np.ndarray,
     units: np.ndarray,
     allowed: np.ndarray,
-    fixed_load: np.ndarray,
+    fixed: np.ndarray,
     time_limit: float | None,
-    fixed_moved: float | None = None,
 ) -> np.ndarray | None:
     """Best 0/1 assignment of ``units`` (positions) among the ``allowed`` (len(units), k)
-    territories, with the other units' loads ``fixed_load`` (k, m) already in place (and
-    ``fixed_moved`` of the realignment budget already spent by them).
+    territories, the other units fixed at their territory in ``fixed`` (labels, -1 for
+    ``units``).
 
     Returns the territory of each of ``units``, or None when no assignment keeps the ranges.
     """
     r, t = np.nonzero(allowed)
-    h = assignment_mip(problem, costs, units, r, t, fixed_load, fixed_moved, time_limit, 1e-6)
+    h = assignment_mip(problem, costs, units[r], t, fixed, time_limit, 1e-6)
     run_highs(h)
     if (
         _status(h) not in ("Optimal", "Time limit reached")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from geoterr.design.constraints import PairRow, allowed_pairs, pair_rows
 from geoterr.design.problem import Problem, territory_pieces
 
 __all__ = ["Search"]
@@ -36,13 +37,18 @@ class Search:
     problem: Problem
     labels: np.ndarray
     costs: np.ndarray
-    # With a move budget: order balance moves by the violation removed per budget spent.
+    # With constraint rows (a move budget): order balance moves by the violation removed per
+    # share of the rows' bounds spent.
     per_spend: bool = False
+    # (n, k) pairs the constraints permit (geoterr.design.constraints.allowed_pairs for the
+    # centers of the moment); default: for unknown centers.
+    permit: np.ndarray | None = None
     loads: np.ndarray = field(init=False)
     src: np.ndarray = field(init=False)
     dst: np.ndarray = field(init=False)
     sizes: np.ndarray = field(init=False)
-    moved: float = field(init=False)
+    rows: list[PairRow] = field(init=False)
+    totals: np.ndarray = field(init=False)
     moves: int = 0
 
     def __post_init__(self) -> None:
@@ -50,7 +56,10 @@ class Search:
         self.labels = self.labels.astype(np.int64).copy()
         self.src, self.dst = p.edges
         self.sizes = np.bincount(self.labels, minlength=p.k)
-        self.moved = p.moved_amount(self.labels)
+        if self.permit is None:
+            self.permit = allowed_pairs(p, None)
+        self.rows = pair_rows(p)
+        self.totals = np.array([row.total(self.labels) for row in self.rows])
         self.loads = p.loads_of(self.labels)
         self.scale = np.maximum((p.lower + p.upper)[0] / 2, 1e-12)
 
@@ -97,35 +106,35 @@ class Search:
                     queue.append(v)
         return True
 
-    def _spend(self, u: int, b: int) -> float:
-        """Change of the realignment budget used if ``u`` moves to ``b``."""
-        cur = self.problem.current[u]
-        if cur < 0:
-            return 0.0
-        a = self.labels[u]
-        return float(self.problem.move_amount[u]) * (float(b != cur) - float(a != cur))
+    def _deltas(self, units: np.ndarray, origin: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """(rows, len(units)) change of each constraint row if each unit moves."""
+        if not self.rows:
+            return np.zeros((0, len(units)))
+        return np.array([row.coef(units, targets) - row.coef(units, origin) for row in self.rows])
 
     def _spends(self, units: np.ndarray, origin: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Budget each move would spend, floored at a small positive amount (moves that
-        spend nothing, or give budget back, come first)."""
-        p = self.problem
-        cur = p.current[units]
-        spend = p.move_amount[units] * (
-            (targets != cur).astype(float) - (origin != cur).astype(float)
-        )
-        spend[cur < 0] = 0.0
-        positive = p.move_amount[p.move_amount > 0]
-        floor = 1e-3 * (float(positive.mean()) if len(positive) else 1.0)
-        return np.maximum(spend, floor)
+        """What each move spends of the constraint rows, in shares of their bounds, floored
+        at a small positive amount (moves that spend nothing, or give back, come first)."""
+        bounds = np.array([max(abs(row.upper), 1e-12) for row in self.rows])
+        spend = (self._deltas(units, origin, targets) / bounds[:, None]).sum(axis=0)
+        return np.maximum(spend, 1e-6)
 
     def allowed(self, u: int, b: int) -> bool:
-        """Does moving ``u`` to ``b`` keep the realignment budget?"""
-        spend = self._spend(u, b)
-        return spend <= 0 or self.moved + spend <= self.problem.budget + EPS
+        """May ``u`` move to ``b``: a pair the constraints permit, every row kept?"""
+        assert self.permit is not None
+        if not self.rows or not self.permit[u, b]:
+            return bool(self.permit[u, b])
+        one, to, origin = np.array([u]), np.array([b]), self.labels[[u]]
+        delta = self._deltas(one, origin, to)[:, 0]
+        uppers = np.array([row.upper for row in self.rows])
+        return bool(np.all((delta <= 0) | (self.totals + delta <= uppers + EPS)))
 
     def move(self, u: int, b: int) -> None:
-        self.moved += self._spend(u, b)
         a = int(self.labels[u])
+        if self.rows:
+            self.totals = (
+                self.totals + self._deltas(np.array([u]), np.array([a]), np.array([b]))[:, 0]
+            )
         self.labels[u] = b
         self.loads[a] -= self.problem.loads[u]
         self.loads[b] += self.problem.loads[u]
@@ -137,8 +146,10 @@ class Search:
         """Distinct (unit, neighbouring territory) pairs on territory borders."""
         la = self.labels[self.src]
         lb = self.labels[self.dst]
-        # pinned units never move; closed territories take no one
-        cross = (la != lb) & (self.problem.locked[self.src] < 0) & ~self.problem.closed[lb]
+        # only pairs the constraints permit (pinned units never move, kept territories
+        # take no one, distance limits)
+        assert self.permit is not None
+        cross = (la != lb) & self.permit[self.src, lb]
         k = self.problem.k
         pairs = np.unique(self.src[cross] * k + lb[cross])
         return pairs // k, pairs % k
@@ -178,8 +189,10 @@ class Search:
                 if not np.all(self.labels[comp] == j):
                     continue
                 options = np.unique(self.labels[np.concatenate([p.neighbours[u] for u in comp])])
-                options = options[(options != j) & ~p.closed[options]]
-                if len(options) == 0 or np.any(p.locked[comp] >= 0):
+                options = options[options != j]
+                assert self.permit is not None
+                options = options[self.permit[np.ix_(comp, options)].all(axis=0)]
+                if len(options) == 0:
                     continue
                 load = p.loads[comp].sum(axis=0)
                 worse = self._viol_rows(self.loads[options] + load, options) - self._viol_rows(
@@ -227,7 +240,7 @@ class Search:
         units, targets, origin, gain = units[ok], targets[ok], origin[ok], gain[ok]
         dcost = self.costs[units, targets] - self.costs[units, origin]
         key = gain
-        if self.per_spend and np.isfinite(self.problem.budget):
+        if self.per_spend and self.rows:
             key = gain / self._spends(units, origin, targets)
         for idx in np.lexsort((dcost, np.round(key, 12))):
             u = int(units[idx])
@@ -308,7 +321,7 @@ class Search:
             moved = np.flatnonzero((p.current >= 0) & (self.labels != p.current) & (p.locked < 0))
             for u in moved[np.argsort(-p.move_amount[moved], kind="stable")].tolist():
                 a, b = int(self.labels[u]), int(p.current[u])
-                if p.closed[b] or not np.any(self.labels[p.neighbours[u]] == b):
+                if not self.allowed(u, b) or not np.any(self.labels[p.neighbours[u]] == b):
                     continue
                 w = p.loads[u]
                 if np.any(self.loads[a] - w < p.lower[a] - EPS) or np.any(

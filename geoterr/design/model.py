@@ -31,8 +31,9 @@ import numpy as np
 import pulp
 
 from geoterr._errors import GeoterrWarning, InputError, SolverError
+from geoterr.design.assignment import assignment_rows, to_pulp
+from geoterr.design.constraints import allowed_pairs
 from geoterr.design.highs_model import (
-    LP_BUDGET_SHARE,
     HighsAssignment,
     HighsFailure,
     cheapest,
@@ -178,17 +179,23 @@ def solve_lp(
     solver: pulp.LpSolver,
     engine: HighsAssignment | None = None,
     deadline: float | None = None,
+    allowed: np.ndarray | None = None,
 ) -> LPResult | None:
     """Solve the relaxation for the given cost matrix; None if it is infeasible.
+
+    ``allowed`` (n, k) are the pairs the constraints permit for the round's centers
+    (:func:`geoterr.design.constraints.allowed_pairs`; default: for unknown centers).
 
     With ``engine`` (HiGHS), the model kept there is re-solved warm, its columns priced in.
     Otherwise a PuLP model is built: large instances first get each unit's nearest centers
     only, and when that is infeasible the full model is solved.
     """
+    if allowed is None:
+        allowed = allowed_pairs(problem, None)
     if engine is not None:
         start = time.perf_counter()
         try:
-            solved = engine.solve(costs, _seconds_left(solver, deadline))
+            solved = engine.solve(costs, _seconds_left(solver, deadline), allowed)
         except HighsFailure as exc:
             warnings.warn(
                 f"HiGHS failed on the balanced assignment LP (status {exc}); solving it with "
@@ -197,7 +204,7 @@ def solve_lp(
                 stacklevel=3,
             )
             fallback = _cbc({"msg": False})
-            return solve_lp(problem, costs, fallback, None, deadline)
+            return solve_lp(problem, costs, fallback, None, deadline, allowed)
         if solved is None:
             return None
         return LPResult(x=solved[0], objective=solved[1], seconds=time.perf_counter() - start)
@@ -206,8 +213,8 @@ def solve_lp(
     limits = [k] if n * k <= 600_000 else [max(12, int(600_000 / n)), k]
     for limit in limits:
         mask = cheapest(costs, limit)
-        mask &= problem.allowed()
-        result = _solve(problem, costs, solver, mask, integer=None)
+        mask &= allowed
+        result = _solve(problem, costs, solver, mask, integer=False)
         if result is not None:
             return result
     return None
@@ -219,42 +226,18 @@ def _solve(
     solver: pulp.LpSolver,
     mask: np.ndarray,
     *,
-    integer: np.ndarray | None,
-    fixed_load: np.ndarray | None = None,
-    fixed_moved: float = 0.0,
+    integer: bool,
+    fixed: np.ndarray | None = None,
 ) -> LPResult | None:
-    """Build and solve the model over the units in ``mask``.
-
-    With ``integer`` (unit positions), only those units get (binary) variables and the
-    others' loads come in through ``fixed_load`` (k, m) and the realignment budget they
-    spend through ``fixed_moved``.
-    """
+    """Build the model over the pairs in ``mask`` (:mod:`geoterr.design.assignment`) and
+    solve it with PuLP; units with a territory in ``fixed`` (labels, -1: in the model) stay
+    there. The relaxation keeps the constraints' reserve (their LP bound)."""
     start = time.perf_counter()
-    rows = np.flatnonzero(mask.any(axis=1)) if integer is None else integer
-    prob = pulp.LpProblem("balanced_assignment", pulp.LpMinimize)
-    cat = pulp.LpBinary if integer is not None else pulp.LpContinuous
-    var: dict[tuple[int, int], pulp.LpVariable] = {}
-    for i in rows.tolist():
-        for j in np.flatnonzero(mask[i]).tolist():
-            var[i, j] = prob.add_variable(f"x_{i}_{j}", 0, 1, cat=cat)
-    prob += pulp.LpAffineExpression([(v, float(costs[i, j])) for (i, j), v in var.items()])
-    by_unit: dict[int, list[pulp.LpVariable]] = {}
-    by_territory: dict[int, list[tuple[int, pulp.LpVariable]]] = {}
-    for (i, j), v in var.items():
-        by_unit.setdefault(i, []).append(v)
-        by_territory.setdefault(j, []).append((i, v))
-    for i, vs in by_unit.items():
-        prob += pulp.LpAffineExpression([(v, 1.0) for v in vs]) == 1, f"one_{i}"
-    base = fixed_load if fixed_load is not None else np.zeros_like(problem.lower)
-    for j in range(problem.k):
-        terms = by_territory.get(j, [])
-        for m in range(problem.loads.shape[1]):
-            expr = pulp.LpAffineExpression([(v, float(problem.loads[i, m])) for i, v in terms])
-            prob += expr <= float(problem.upper[j, m] - base[j, m]), f"up_{j}_{m}"
-            prob += expr >= float(problem.lower[j, m] - base[j, m]), f"lo_{j}_{m}"
-    add_budget(
-        prob, problem, var, fixed_moved, share=1.0 if integer is not None else LP_BUDGET_SHARE
+    units, terrs = np.nonzero(mask)
+    rows = assignment_rows(
+        problem, costs, units, terrs, integer=integer, fixed=fixed, lp_reserve=not integer
     )
+    prob, var = to_pulp(rows, "balanced_assignment")
     solve_pulp(prob, solver)
     status = pulp.LpStatus[prob.status]
     has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
@@ -262,8 +245,7 @@ def _solve(
         log.debug("model status %s (solution status %s)", status, prob.sol_status)
         return None
     x = np.zeros(costs.shape)
-    for (i, j), v in var.items():
-        x[i, j] = v.varValue or 0.0
+    x[units, terrs] = [v.varValue or 0.0 for v in var]
     objective = float(np.sum(costs * x))
     return LPResult(x=x, objective=objective, seconds=time.perf_counter() - start)
 
@@ -274,6 +256,7 @@ def round_assignment(
     lp: LPResult,
     solver: pulp.LpSolver,
     deadline: float | None = None,
+    allowed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Turn the LP solution into one territory per unit, keeping balance where possible.
 
@@ -289,25 +272,23 @@ def round_assignment(
         return labels
     whole = np.ones(problem.n, dtype=bool)
     whole[frac] = False
-    fixed_load = np.zeros_like(problem.lower)
-    np.add.at(fixed_load, labels[whole], problem.loads[whole])
+    if allowed is None:
+        allowed = allowed_pairs(problem, None)
     for widen in (False, True):
         mask = np.zeros_like(x, dtype=bool)
         mask[frac] = x[frac] > FRACTIONAL
         if widen:  # also each unit's cheapest territories
             mask[frac] |= cheapest(costs[frac], min(WIDEN, problem.k))
-        mask[frac] &= problem.allowed(frac)
+        mask[frac] &= allowed[frac]
         if is_highs(solver):
             left = _seconds_left(solver, deadline)
-            spent = problem.moved_amount(np.where(whole, labels, problem.current))
             chosen = solve_small_mip(
                 problem,
                 costs,
                 frac,
                 mask[frac],
-                fixed_load,
+                np.where(whole, labels, -1),
                 min(left or ROUND_SECONDS, ROUND_SECONDS),
-                spent,
             )
             if chosen is not None:
                 labels[frac] = chosen
@@ -318,9 +299,8 @@ def round_assignment(
             costs,
             _timed(solver, deadline),
             mask,
-            integer=frac,
-            fixed_load=fixed_load,
-            fixed_moved=problem.moved_amount(np.where(whole, labels, problem.current)),
+            integer=True,
+            fixed=np.where(whole, labels, -1),
         )
         if result is not None:
             labels[frac] = np.argmax(result.x[frac], axis=1)
@@ -329,22 +309,3 @@ def round_assignment(
         "rounding MIP infeasible for %d fractional units; rounding to largest share", len(frac)
     )
     return labels
-
-
-def add_budget(
-    prob: pulp.LpProblem,
-    problem: Problem,
-    var: dict[tuple[int, int], pulp.LpVariable],
-    fixed_moved: float = 0.0,
-    share: float = 1.0,
-) -> None:
-    """The realignment budget (``share`` of it) as a PuLP constraint over the pairs in
-    ``var``."""
-    if not np.isfinite(problem.budget):
-        return
-    terms = [
-        (v, float(problem.move_amount[i]))
-        for (i, j), v in var.items()
-        if problem.current[i] >= 0 and problem.current[i] != j and problem.move_amount[i] != 0
-    ]
-    prob += pulp.LpAffineExpression(terms) <= float(problem.budget * share - fixed_moved), "budget"

@@ -9,6 +9,7 @@ one territory) is designed as well as it can be and the plan says so, by name.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Hashable, Mapping
@@ -19,6 +20,7 @@ import pandas as pd
 
 from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_ids
 from geoterr._errors import format_number as _n
+from geoterr.design.constraints import MaxDistance
 from geoterr.design.problem import Bound, make_problem, parse_balance
 from geoterr.design.promises import broken_promises
 from geoterr.plan import Plan, build_plan, territory_name
@@ -111,6 +113,8 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
     inertia = options.get("objective", "distance") == "inertia"
     costs = options.get("costs")
     whole = make_problem(units, k, tolerances, inertia=inertia, costs=costs)
+    if options.get("max_distance") is not None:
+        whole = dataclasses.replace(whole, rules=(MaxDistance(options["max_distance"]),))
     low, up = whole.lower[0], whole.upper[0]  # one territory's range, each measure
     position = {u: i for i, u in enumerate(units.gdf.index)}
     part_loads = np.array([whole.loads[[position[u] for u in p]].sum(axis=0) for p in parts])
@@ -126,6 +130,7 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
     limit = options.get("time_limit")
     locked = options.get("locked")
     offset = 0
+    subs: list[dict[str, Any]] = []
     for part, count, load in zip(parts, counts, part_loads, strict=True):
         fits = bool(np.all(count * low <= load + 1e-9) and np.all(load <= count * up + 1e-9))
         # The common range when the part can hold it; otherwise balance within the part,
@@ -148,6 +153,7 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GeoterrWarning)
             sub = design(subset_units(units, part), int(count), **sub_options)
+        subs.append(sub.params)
         names = list(sub.territories.index)
         rank = {name: offset + j for j, name in enumerate(names)}
         labels[[position[u] for u in part]] = sub.assignment.reindex(part).map(rank).to_numpy()
@@ -175,9 +181,10 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
         center_units = [center_units[i] for i in order]
     names = [territory_name(j, k) for j in range(k)]
     notes = [_rename(note, rank_of, names) for note in notes]
-    problems = notes + broken_promises(whole, labels, names)
+    center_arg = np.array([position[u] for u in center_units]) if costs is not None else centers
+    problems = notes + broken_promises(whole, labels, names, center_arg)
     params = {
-        **sub.params,
+        **_merged_params(subs),
         "n_territories": k,
         "balance": tolerances,
         "islands": "separate",
@@ -251,3 +258,13 @@ def _rename(note: str, rank_of: np.ndarray, names: list[str]) -> str:
     for j in range(len(rank_of)):
         note = note.replace(f"@{j}@", names[int(rank_of[j])])
     return note
+
+
+def _merged_params(subs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parts' ``plan.params`` as one: what they share from the first part, counts
+    summed over the parts, and the time limit reached if any part reached it."""
+    merged = dict(subs[0])
+    for key in ("rounds", "locked_units"):
+        merged[key] = sum(int(s.get(key) or 0) for s in subs)
+    merged["time_limit_reached"] = any(bool(s.get("time_limit_reached")) for s in subs)
+    return merged

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -212,6 +213,9 @@ class Problem:
     # (k,) territories kept as they are: no unit joins them except their pinned ones.
     closed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     scale: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # The user's own constraints beyond balance, locks and budget (e.g. max_distance), as
+    # geoterr.design.constraints objects.
+    rules: tuple[Any, ...] = ()
     _edges: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _adjacency: list[list[int]] | None = field(default=None, repr=False)
 
@@ -270,17 +274,6 @@ class Problem:
             costs[has] += (self.move_penalty * self.weight[has])[:, None]
             costs[np.flatnonzero(has), self.current[has]] -= self.move_penalty * self.weight[has]
         return costs
-
-    def allowed(self, units: np.ndarray | None = None) -> np.ndarray:
-        """(len(units), k) territories each unit may join: its pinned one, or any that is
-        not kept closed. All units when ``units`` is None."""
-        rows = np.arange(self.n) if units is None else np.asarray(units, dtype=np.int64)
-        allowed = np.repeat(~self.closed[None, :], len(rows), axis=0)
-        pins = self.locked[rows]
-        pinned = np.flatnonzero(pins >= 0)
-        allowed[pinned] = False
-        allowed[pinned, pins[pinned]] = True
-        return allowed
 
     def moved_amount(self, labels: np.ndarray) -> float:
         """How much of the realignment budget ``labels`` use (customers or load moved)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import KMeans
 
 __all__ = ["bisection_centers", "kmeans_centers", "update_centers"]
 
@@ -16,6 +15,8 @@ def kmeans_centers(
     Units at the same place are merged by the caller, so there are at least ``k`` distinct
     points whenever ``k <= n``.
     """
+    from sklearn.cluster import KMeans  # only designs with a cost matrix need it
+
     model = KMeans(n_clusters=k, n_init=4, random_state=random_state)
     model.fit(xy, sample_weight=weight)
     return np.asarray(model.cluster_centers_, dtype=float)

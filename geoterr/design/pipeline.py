@@ -1,0 +1,695 @@
+"""The steps of :func:`geoterr.design`, in order, each a function of its own.
+
+1. :func:`set_up`: the problem in arrays (balance, capacity, costs, the user's constraints),
+   the solver, the start centers, the realignment and the locks, the strategy;
+2. :func:`run_rounds`: rounds of assign (LP), round (small MIP), repair (local search and,
+   on small instances, the exact contiguous step) and recenter, with the territories LP and
+   the tree model or center swaps when the strategy says so;
+3. :func:`finish`: the plan grown from the current one under a move budget, the final
+   repair, the bound for the final centers, and the exact model (optimum, bound for every
+   plan, or proof);
+4. :func:`to_plan`: territories named from west to east, the broken promises in words, and
+   the :class:`~geoterr.Plan`.
+
+The choice of steps is made once, by :func:`geoterr.design.strategy.choose`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, SolverError
+from geoterr._errors import format_number as _n
+from geoterr.design import strategy as st
+from geoterr.design.budget import budget_advice, budget_start
+from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
+from geoterr.design.columns import column_plan
+from geoterr.design.constraints import allowed_pairs, check_all, penalties
+from geoterr.design.contiguity import contiguous_assignment, roots_of
+from geoterr.design.exact import solve_exact
+from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
+from geoterr.design.local_search import Search
+from geoterr.design.model import (
+    engine_timed_out,
+    lp_engine,
+    resolve_solver,
+    round_assignment,
+    solve_lp,
+)
+from geoterr.design.problem import Bound, Problem, make_problem, parse_balance
+from geoterr.design.promises import broken_promises, plan_score, trouble, violation
+from geoterr.design.realign import before_by_customer, setup_realignment
+from geoterr.design.regions import partition_search
+from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
+from geoterr.plan import Plan, build_plan, territory_name
+from geoterr.units import COUNT, Units
+
+__all__ = ["Options", "finish", "progress", "run_rounds", "set_up", "to_plan"]
+
+log = logging.getLogger("geoterr.design")
+
+Score = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Options:
+    """The arguments of :func:`geoterr.design`, as given (see its docstring)."""
+
+    balance: Any = None
+    objective: str = "distance"
+    centers: Any = None
+    capacity: Any = None
+    costs: Any = None
+    locked: Any = None
+    current: Any = None
+    max_moved: float | None = None
+    move_penalty: float = 0.0
+    keep_territories: Any = None
+    enclaves: str = "raise"
+    max_distance: float | None = None
+    solver: Any = "highs"
+    time_limit: float | None = 60.0
+    max_iter: int = 30
+    random_state: int | None = 0
+    prove: bool = False
+
+
+@dataclass
+class Clock:
+    """The design's time limit, from its start."""
+
+    limit: float | None
+    start: float = field(default_factory=time.perf_counter)
+
+    @property
+    def deadline(self) -> float | None:
+        return None if self.limit is None else self.start + self.limit
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def out(self) -> bool:
+        return self.limit is not None and self.elapsed() > self.limit
+
+    def left(self, default: float) -> float:
+        return default if self.limit is None else self.limit - self.elapsed()
+
+
+@dataclass
+class Setup:
+    """Everything the rounds need, fixed before the first one."""
+
+    units: Units
+    problem: Problem
+    options: Options
+    tolerances: dict[str, Bound]
+    solver: Any
+    engine: HighsAssignment | None
+    strategy: st.Strategy
+    clock: Clock
+    centers: np.ndarray
+    fixed_names: list[str] | None
+    given_names: list[str] | None
+    realign: dict[str, Any]
+
+
+@dataclass
+class Rounds:
+    """What the rounds found: the best plan, and how they ended."""
+
+    score: Score
+    labels: np.ndarray
+    centers: np.ndarray
+    count: int = 0
+    timed_out: bool = False
+
+
+@dataclass
+class Final:
+    """The plan after the final repair, with its bound."""
+
+    labels: np.ndarray
+    centers: np.ndarray
+    costs: np.ndarray
+    lower_bound: float | None
+    scope: str
+    timed_out: bool
+
+
+@contextmanager
+def progress(verbose: bool) -> Iterator[None]:
+    """With ``verbose``, progress lines on stderr for this design only: the package
+    logger's level (and a handler, when nothing else shows its records) are restored
+    afterwards."""
+    if not verbose:
+        yield
+        return
+    package = logging.getLogger("geoterr")
+    level = package.level
+    handler = None
+    if not package.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("geoterr: %(message)s"))
+        package.addHandler(handler)
+    package.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        package.setLevel(level)
+        if handler is not None:
+            package.removeHandler(handler)
+
+
+# ------------------------------------------------------------------------------ set up
+def set_up(units: Units, n_territories: int, options: Options) -> Setup:
+    """Step 1: the problem, the solver, the start, the realignment, the locks, the strategy."""
+    clock = Clock(options.time_limit)
+    tolerances = parse_balance(options.balance, units)
+    problem = _problem(units, n_territories, tolerances, options)
+    solver = resolve_solver(options.solver, options.time_limit)
+    log.info(
+        "designing %d territories from %d units, balancing %s",
+        problem.k,
+        problem.n,
+        ", ".join(f"{m} {_describe(t)}" for m, t in tolerances.items()),
+    )
+    centers, fixed_names = _start_centers(problem, units, options)
+    problem, given_names, centers, realign = _realignment(
+        problem, units, centers, fixed_names, options
+    )
+    problem = _pinned(problem, units, centers, given_names, options)
+    check_all(problem, centers if fixed_names is not None else None)
+    strategy = st.choose(
+        problem, fixed_centers=fixed_names is not None, solver=solver, max_iter=options.max_iter
+    )
+    if options.prove and not strategy.can_prove:
+        why = st.why_no_proof(problem, fixed_names is not None, solver)
+        warnings.warn(
+            f"prove=True cannot apply here: {why}; the plan comes with the usual bound for "
+            "its own centers.",
+            GeoterrWarning,
+            stacklevel=4,
+        )
+    engine = lp_engine(problem, solver)
+    if engine is not None:
+        engine.set_margin(LP_MARGIN)
+    return Setup(
+        units, problem, options, tolerances, solver, engine, strategy, clock,
+        centers, fixed_names, given_names, realign,
+    )  # fmt: skip
+
+
+def _problem(units: Units, k: int, tolerances: dict[str, Bound], options: Options) -> Problem:
+    """The arrays of the problem, with the user's own constraints."""
+    from geoterr.design.constraints import MaxDistance
+
+    problem = make_problem(
+        units,
+        k,
+        tolerances,
+        inertia=options.objective == "inertia",
+        capacity=options.capacity,
+        costs=options.costs,
+    )
+    rules = () if options.max_distance is None else (MaxDistance(options.max_distance),)
+    return dataclasses.replace(problem, rules=rules)
+
+
+def _start_centers(
+    problem: Problem, units: Units, options: Options
+) -> tuple[np.ndarray, list[str] | None]:
+    """Fixed centers with their names, or the start: k-means snapped to units with a cost
+    matrix, else the centers of a balanced recursive bisection."""
+    if options.centers is not None:
+        return fixed_centers(options.centers, units, problem)
+    if problem.cost_matrix is not None:
+        start_xy = kmeans_centers(problem.xy, problem.weight, problem.k, options.random_state)
+        return nearest_units(problem.xy, start_xy), None
+    return bisection_centers(problem.xy, problem.weight, problem.k), None
+
+
+def _realignment(
+    problem: Problem,
+    units: Units,
+    centers: np.ndarray,
+    fixed_names: list[str] | None,
+    options: Options,
+) -> tuple[Problem, list[str] | None, np.ndarray, dict[str, Any]]:
+    """With ``current``: a copy of the problem with the current plan, the budget and the
+    kept territories, and the centers of the current territories."""
+    if options.current is None:
+        if (
+            options.max_moved is not None
+            or options.keep_territories is not None
+            or options.move_penalty
+        ):
+            msg = (
+                "`max_moved`, `move_penalty` and `keep_territories` need `current` (the "
+                "current plan)."
+            )
+            raise InputError(msg)
+        return problem, fixed_names, centers, {}
+    problem = dataclasses.replace(
+        problem, locked=problem.locked.copy(), closed=problem.closed.copy()
+    )
+    names, centers, realign = setup_realignment(
+        problem,
+        units,
+        centers,
+        fixed_names,
+        current=options.current,
+        max_moved=options.max_moved,
+        move_penalty=options.move_penalty,
+        keep=options.keep_territories,
+        enclaves=options.enclaves,
+    )
+    return problem, names, centers, realign
+
+
+def _pinned(
+    problem: Problem,
+    units: Units,
+    centers: np.ndarray,
+    names: list[str] | None,
+    options: Options,
+) -> Problem:
+    """With ``locked``: a copy of the problem with the pinned units."""
+    if options.locked is None:
+        return problem
+    pins = pin_units(options.locked, units, problem, centers, names)
+    return dataclasses.replace(problem, locked=np.where(pins >= 0, pins, problem.locked))
+
+
+# ------------------------------------------------------------------------------ rounds
+def run_rounds(setup: Setup) -> Rounds:
+    """Step 2: rounds of assign, round, repair and recenter while the plan improves."""
+    problem, strategy = setup.problem, setup.strategy
+    split_exists = _prove_no_partition(setup, st.QUICK_STEPS, st.QUICK_SECONDS)
+    centers = setup.centers
+    best: Rounds | None = None
+    stale, swapping, columns = 0, False, strategy.columns
+    count = 0
+    for count in range(1, strategy.max_iter + 1):
+        labels = _assign(setup, centers, best)
+        if labels is None:
+            break
+        if setup.fixed_names is None:  # fixed centers never move
+            centers = move_centers(problem, labels, centers)
+        score = plan_score(problem, labels, centers)
+        log.info(
+            "round %d: objective %.6g, violation %.4f (%.1f s)",
+            count, score[1], score[0], setup.clock.elapsed(),
+        )  # fmt: skip
+        if count == 1 and score[0] > 0 and split_exists is None:
+            _prove_no_partition(setup, st.PARTITION_STEPS, st.PARTITION_SECONDS)
+        best, stale = _keep_best(best, score, labels, centers, stale)
+        if columns and (stale >= 2 or _share_used(setup, st.HEURISTIC_SHARE)):
+            columns = False
+            found = _column_plan(setup, best)
+            if found is not None:
+                best, centers, stale, swapping = found, found.centers, 0, False
+                continue
+        if strategy.swaps and (swapping or stale >= 2):
+            # Once the medoid moves stall, propose centers by swaps from the best plan; a
+            # round's plan decides, and a proposal that does not improve ends the search.
+            if swapping and stale > 0:
+                break
+            swapping, stale = True, 0
+            centers = swap_centers(
+                problem, best.labels, best.centers, setup.solver, setup.engine,
+                setup.clock.deadline,
+            )  # fmt: skip
+        elif stale >= 2:
+            break
+        if _hand_over(setup, best):
+            break
+        if setup.clock.out():
+            best.timed_out = count < strategy.max_iter
+            break
+    if best is None:
+        raise _no_first_plan(setup)
+    best.count = count
+    return best
+
+
+def _assign(setup: Setup, centers: np.ndarray, best: Rounds | None) -> np.ndarray | None:
+    """One round's plan for these centers: the LP, its rounding, the repairs. None when
+    the LP has no solution after a first plan (the rounds end); before one, the reason."""
+    problem, clock = setup.problem, setup.clock
+    costs = problem.costs(centers)
+    allowed = allowed_pairs(problem, centers)
+    lp = solve_lp(problem, costs, setup.solver, setup.engine, clock.deadline, allowed)
+    extra = penalties(problem, centers) if lp is None and not clock.out() else None
+    if extra is not None:
+        # These centers cannot keep a limit that depends on them (max_distance): this
+        # round prices the pairs it forbids instead, and the centers move on from its plan.
+        costs = costs + extra
+        allowed = allowed_pairs(problem, None)
+        lp = solve_lp(problem, costs, setup.solver, setup.engine, clock.deadline, allowed)
+    if lp is None:
+        if best is not None:
+            best.timed_out = clock.out() or engine_timed_out(setup.engine)
+            return None
+        if not (clock.out() or engine_timed_out(setup.engine)):
+            raise InfeasibleError(_lp_refusal(setup, costs))
+        return None
+    labels = round_assignment(problem, costs, lp, setup.solver, clock.deadline, allowed)
+    final = setup.strategy.max_iter == 1
+    return _repair(setup, labels, costs, centers, final=final)
+
+
+def _keep_best(
+    best: Rounds | None, score: Score, labels: np.ndarray, centers: np.ndarray, stale: int
+) -> tuple[Rounds, int]:
+    """The better of the best plan so far and this round's, and the count of rounds in a
+    row that improved it by less than STALE_GAIN."""
+    if best is not None and not score < best.score:
+        return best, stale + 1
+    gain = (
+        1.0
+        if best is None or best.score[0] > score[0]
+        else (best.score[1] - score[1]) / max(best.score[1], 1e-12)
+    )
+    timed_out = best.timed_out if best is not None else False
+    kept = Rounds(score, labels.copy(), centers.copy(), timed_out=timed_out)
+    return kept, stale + 1 if gain < st.STALE_GAIN else 0
+
+
+def _share_used(setup: Setup, share: float) -> bool:
+    limit = setup.clock.limit
+    return limit is not None and setup.clock.elapsed() > share * limit
+
+
+def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
+    """Centers from the territories LP, a plan from the tree model; returned when better
+    than the rounds' best (the rounds go on from its centers)."""
+    elapsed = setup.clock.elapsed()
+    seconds = min(st.COLUMN_SECONDS, max(st.COLUMN_MIN_SECONDS, st.COLUMN_FACTOR * elapsed))
+    if setup.clock.limit is not None:
+        seconds = min(seconds, st.COLUMN_SHARE * (setup.clock.limit - elapsed))
+    found = column_plan(
+        setup.problem,
+        seconds,
+        start=(best.labels, best.centers),
+        random_state=setup.options.random_state,
+    )
+    if found is None:
+        return None
+    score = plan_score(setup.problem, found.labels, found.centers)
+    log.info("territories LP and tree model: objective %.6g", score[1])
+    if not score < best.score:
+        return None
+    return Rounds(score, found.labels, found.centers, timed_out=best.timed_out)
+
+
+def _hand_over(setup: Setup, best: Rounds) -> bool:
+    """Leave the time to the exact model once a broken plan has used its share."""
+    return setup.strategy.can_prove and best.score[0] > 0 and _share_used(setup, st.EXACT_HANDOVER)
+
+
+def _no_first_plan(setup: Setup) -> SolverError:
+    limit = setup.clock.limit
+    msg = (
+        f"the time limit ({limit:g} s) ran out before a first plan: the balanced assignment "
+        f"LP over {_n(setup.problem.n)} units and {setup.problem.k} territories did not "
+        "finish. Give more time (time_limit=), or fewer units (e.g. a coarser hexagon "
+        "resolution in build_units)."
+    )
+    return SolverError(msg)
+
+
+def _lp_refusal(setup: Setup, costs: np.ndarray) -> str:
+    """Why the first balanced assignment LP has no solution, and what works."""
+    problem = setup.problem
+    if np.isfinite(problem.budget):
+        meaning = setup.realign["max_moved_meaning"]
+        advice = budget_advice(problem, None, costs, meaning)
+        if "no plan can move less than" in advice:
+            return (
+                f"No balanced plan exists within max_moved ({meaning}): even without "
+                f"contiguity, balance cannot be reached by moving that little; {advice}."
+            )
+        return (
+            "the balanced assignment model has no solution, whatever the budget; check the "
+            f"tolerances and the locked units. {advice}."
+        )
+    limits = "the tolerances and the locked units"
+    if setup.options.max_distance is not None:
+        limits += f" and max_distance ({_n(float(setup.options.max_distance))})"
+    return f"the balanced assignment model has no solution; check {limits}."
+
+
+# ------------------------------------------------------------------------------ repair
+def _repair(
+    setup: Setup, labels: np.ndarray, costs: np.ndarray, centers: np.ndarray, *, final: bool
+) -> np.ndarray:
+    """Local search to contiguity and balance; then, for small instances (every round) or a
+    plan still broken in the final round, the exact contiguous assignment to the same
+    centers (cuts where violated)."""
+    problem = setup.problem
+    allowed = allowed_pairs(problem, centers)
+    search = Search(problem, labels, costs, permit=allowed)
+    search.make_contiguous()
+    search.restore_balance()
+    search.improve()
+    labels = search.labels
+    broken = violation(problem, labels, centers) > 0
+    small = setup.strategy.exact_every_round
+    if not (small or (broken and final)):
+        return labels
+    deadline = _repair_deadline(setup, whole=small and broken and final)
+    timed = copy.copy(setup.solver)
+    if deadline is not None and hasattr(timed, "timeLimit"):
+        timed.timeLimit = max(1.0, deadline - time.perf_counter())
+    exact = contiguous_assignment(
+        problem,
+        costs,
+        labels,
+        roots_of(problem, labels, centers),
+        timed,
+        deadline=deadline,
+        max_vars=st.FREE_VARS if final else st.ROUND_FREE_VARS,
+        focus=trouble(problem, labels) if broken else None,
+        allowed=allowed,
+    )
+    return labels if exact is None else exact
+
+
+def _repair_deadline(setup: Setup, *, whole: bool) -> float | None:
+    """Only a broken small plan in the final round may use all the time left; any other
+    exact repair gets a short budget of its own (REPAIR_SECONDS)."""
+    deadline = setup.clock.deadline
+    if whole:
+        return deadline
+    limit = setup.clock.limit
+    budget = st.REPAIR_SECONDS if limit is None else min(st.REPAIR_SECONDS, st.REPAIR_SHARE * limit)
+    return min(deadline or np.inf, time.perf_counter() + budget)
+
+
+def _prove_no_partition(setup: Setup, steps: int, seconds: float) -> bool | None:
+    """Raise :class:`InfeasibleError` when a small instance provably has no split into
+    contiguous territories within the loosest ranges (:func:`partition_search`); otherwise
+    say whether a split was found (None: not searched, or not to the end)."""
+    problem = setup.problem
+    if not setup.strategy.partition:
+        return None
+    answer, used = partition_search(problem, steps=steps, seconds=seconds)
+    if answer is not False:
+        return answer
+    ranges = ", ".join(
+        f"{name} in [{_n(float(problem.in_user_units(problem.lower[:, m].min(), m)))}, "
+        f"{_n(float(problem.in_user_units(problem.upper[:, m].max(), m)))}]"
+        for m, name in enumerate(problem.names)
+    )
+    msg = (
+        f"No contiguous, balanced plan exists: the {problem.n} units cannot be split into "
+        f"{problem.k} connected territories with {ranges} (every territory that could hold "
+        f"the heaviest unit was tried, and what each leaves behind cannot be split; an "
+        f"exhaustive search of {used:,} connected groups)."
+    )
+    raise InfeasibleError(msg)
+
+
+# ------------------------------------------------------------------------------ finish
+def finish(setup: Setup, rounds: Rounds) -> Final:
+    """Step 3: the budget start, the final repair, the bound, and the exact model."""
+    problem = setup.problem
+    best = _budget_candidate(setup, rounds) if np.isfinite(problem.budget) else rounds
+    centers = best.centers
+    costs = problem.costs(centers)
+    labels = _repair(setup, best.labels, costs, centers, final=True)
+    final = Final(labels, centers, costs, _lower_bound(setup, costs), "plan centers", False)
+    final.timed_out = rounds.timed_out
+    if setup.strategy.can_prove and (
+        setup.options.prove or violation(problem, labels, centers) > 0
+    ):
+        _exact(setup, final)
+    return final
+
+
+def _budget_candidate(setup: Setup, rounds: Rounds) -> Rounds:
+    """Under a move budget, the better of the rounds' best plan and a plan grown from the
+    current territories that spends the budget only on balance (:mod:`geoterr.design.budget`)."""
+    problem = setup.problem
+    labels, _ = budget_start(problem, problem.costs(rounds.centers))
+    centers = (
+        rounds.centers
+        if setup.fixed_names is not None
+        else move_centers(problem, labels, rounds.centers)
+    )
+    score = plan_score(problem, labels, centers)
+    log.info("budget start from the current plan: violation %.4f", score[0])
+    if not score < rounds.score:
+        return rounds
+    return Rounds(score, labels, centers, rounds.count, rounds.timed_out)
+
+
+def _lower_bound(setup: Setup, costs: np.ndarray) -> float | None:
+    """The LP optimum for the final centers: a bound for any plan with these centers."""
+    if setup.clock.out():
+        return None
+    if setup.engine is not None:
+        setup.engine.set_margin(0.0)  # the bound needs the exact ranges
+    lp = solve_lp(setup.problem, costs, setup.solver, setup.engine, setup.clock.deadline)
+    return lp.objective if lp is not None else None
+
+
+def _exact(setup: Setup, final: Final) -> None:
+    """The exact model with the time left: a better plan, a bound for every plan, or a
+    proof that none exists (raised)."""
+    problem = setup.problem
+    exact = solve_exact(problem, final.labels, final.centers, max(setup.clock.left(3600.0), 1.0))
+    log.info(
+        "exact model: %s after %d rounds",
+        "infeasible" if exact.infeasible else ("optimal" if exact.optimal else "stopped"),
+        exact.rounds,
+    )
+    if exact.infeasible:
+        raise InfeasibleError(f"No contiguous, balanced plan exists: {exact.infeasible}.")
+    if (
+        exact.labels is not None
+        and exact.centers is not None
+        and plan_score(problem, exact.labels, exact.centers)
+        < plan_score(problem, final.labels, final.centers)
+    ):
+        final.labels, final.centers = exact.labels, exact.centers
+        final.costs = problem.costs(final.centers)
+    if exact.bound is not None:
+        final.lower_bound, final.scope = exact.bound, "all plans"
+    final.timed_out = final.timed_out or not (exact.optimal or exact.infeasible)
+
+
+# ------------------------------------------------------------------------------ the plan
+def west_to_east(problem: Problem, final: Final) -> tuple[Problem, Final]:
+    """Territories numbered from west to east, so that plans read naturally on the map: a
+    renumbered copy of the problem and of the plan."""
+    order = np.argsort(problem.center_xy(final.centers)[:, 0], kind="stable")
+    rank = np.empty(problem.k, dtype=np.int64)
+    rank[order] = np.arange(problem.k)
+    problem = copy.copy(problem)
+    problem.reorder(order)
+    final = dataclasses.replace(
+        final,
+        labels=rank[final.labels],
+        centers=final.centers[order],
+        costs=final.costs[:, order],
+    )
+    return problem, final
+
+
+def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
+    """Step 4: the Plan, its broken promises in words, and the warnings."""
+    problem = setup.problem
+    if setup.given_names is None:
+        problem, final = west_to_east(problem, final)
+    # Back in the user's units when the first measure was rescaled (problem.scale).
+    scale = float(problem.scale[0])
+    objective = float(final.costs[np.arange(problem.n), final.labels].sum()) / scale
+    lower_bound = None if final.lower_bound is None else final.lower_bound / scale
+    names = setup.given_names or [territory_name(j, problem.k) for j in range(problem.k)]
+    problems = broken_promises(problem, final.labels, names, final.centers)
+    if problems and np.isfinite(problem.budget):
+        meaning = setup.realign["max_moved_meaning"]
+        problems.append(budget_advice(problem, final.labels, final.costs, meaning))
+    if final.timed_out:
+        warnings.warn(
+            f"design stopped by the time limit ({setup.clock.limit:g} s) after "
+            f"{rounds.count} rounds; the plan is the best found so far "
+            "(plan.params['time_limit_reached'])",
+            GeoterrWarning,
+            stacklevel=3,
+        )
+    seconds = setup.clock.elapsed()
+    plan = build_plan(
+        setup.units,
+        problem,
+        final.labels,
+        problem.center_xy(final.centers),
+        names=names,
+        center_units=(
+            [problem.ids[int(c)] for c in final.centers]
+            if problem.cost_matrix is not None
+            else None
+        ),
+        params=_params(setup, problem, rounds, final),
+        problems=problems,
+        objective=objective,
+        lower_bound=lower_bound,
+        seconds=seconds,
+    )
+    if setup.options.current is not None and plan.customers is not None:
+        plan.customers["territory_before"] = before_by_customer(setup.options.current, setup.units)
+    if plan.problems:
+        warnings.warn(
+            "the plan does not keep every promise: " + "; ".join(plan.problems),
+            GeoterrWarning,
+            stacklevel=3,
+        )
+    log.info("done in %.1f s: status %s", seconds, plan.status)
+    return plan
+
+
+def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dict[str, Any]:
+    """What ``plan.params`` records of the design."""
+    options = setup.options
+    params: dict[str, Any] = {
+        "n_territories": problem.k,
+        "balance": setup.tolerances,
+        "capacity": None if options.capacity is None else [float(c) for c in options.capacity],
+        "fixed_centers": setup.fixed_names is not None,
+        "costs": "user matrix" if problem.cost_matrix is not None else "straight line",
+        "objective": options.objective,
+        "solver": getattr(setup.solver, "name", str(setup.solver)),
+        "time_limit": options.time_limit,
+        "max_iter": setup.strategy.max_iter,
+        "random_state": options.random_state,
+        "rounds": rounds.count,
+        "time_limit_reached": final.timed_out,
+        "locked_units": int((problem.locked >= 0).sum()),
+        "lower_bound_scope": final.scope if final.lower_bound is not None else None,
+        **setup.realign,
+    }
+    for rule in problem.rules:
+        params.update(rule.params())
+    if options.current is not None:
+        moved = (problem.current >= 0) & (final.labels != problem.current)
+        params["moved_units"] = int(moved.sum())
+        params["moved_customers"] = int(setup.units.gdf[COUNT].to_numpy()[moved].sum())
+        params["moved_share"] = float(problem.loads[moved, 0].sum() / problem.loads[:, 0].sum())
+    return params
+
+
+def _describe(bound: Bound) -> str:
+    if isinstance(bound, tuple):
+        return f"in [{_n(bound[0])}, {_n(bound[1])}]"
+    return f"+-{bound:.1%}"
