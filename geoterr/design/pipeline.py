@@ -34,7 +34,7 @@ from geoterr.design import strategy as st
 from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.columns import column_plan
-from geoterr.design.constraints import allowed_pairs, check_all, penalties
+from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
 from geoterr.design.contiguity import contiguous_assignment, roots_of
 from geoterr.design.exact import solve_exact
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
@@ -304,7 +304,7 @@ def run_rounds(setup: Setup) -> Rounds:
         if labels is None:
             break
         if setup.fixed_names is None:  # fixed centers never move
-            centers = move_centers(problem, labels, centers)
+            centers = recentered(problem, labels, move_centers(problem, labels, centers))
         score = plan_score(problem, labels, centers)
         log.info(
             "round %d: objective %.6g, violation %.4f (%.1f s)",

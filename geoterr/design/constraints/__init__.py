@@ -40,6 +40,7 @@ __all__ = [
     "check_all",
     "pair_rows",
     "penalties",
+    "recentered",
     "supports",
     "total_excess",
     "unsupported",
@@ -80,6 +81,13 @@ def penalties(problem: Problem, centers: np.ndarray) -> np.ndarray | None:
     found = [c.penalty(problem, centers) for c in active(problem)]
     costs = [f for f in found if f is not None]
     return np.sum(costs, axis=0) if costs else None
+
+
+def recentered(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """The round's new centers as every constraint would have them (in order)."""
+    for constraint in active(problem):
+        centers = constraint.recenter(problem, labels, centers)
+    return centers
 
 
 def pair_rows(problem: Problem) -> list[PairRow]:

@@ -95,6 +95,11 @@ class Constraint:
         centers move (None: no such cost)."""
         return None
 
+    def recenter(self, problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+        """Centers moved so that the territories ``labels`` can keep the constraint (after
+        the usual move to each territory's best point); the default keeps them."""
+        return centers
+
     def rows(self, problem: Problem) -> list[PairRow]:
         """Linear rows this constraint adds over the pair variables."""
         return []

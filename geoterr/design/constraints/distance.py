@@ -8,6 +8,8 @@ every model and the local search honour it as they honour locks.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from geoterr._errors import InfeasibleError, InputError, format_ids
@@ -21,6 +23,8 @@ __all__ = ["MaxDistance"]
 REL_EPS = 1e-9
 # While the centers cannot keep the limit, a km beyond it costs this many km of distance.
 PENALTY = 10.0
+# Steps of the move of a center towards its territory's farthest units.
+RECENTER_STEPS = 200
 
 
 class MaxDistance(Constraint):
@@ -72,6 +76,35 @@ class MaxDistance(Constraint):
         """Each unit's weight times its distance beyond the limit, ten times over."""
         over = np.maximum(problem.distances(centers) - self.limit, 0.0)
         return PENALTY * problem.weight[:, None] * over
+
+    def recenter(self, problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+        """Each territory whose center leaves a unit beyond the limit gets the center
+        nearest to its usual one that keeps all its units within it, when there is one: a
+        unit with a cost matrix; otherwise a point moved towards its farthest units (the
+        Badoiu-Clarkson steps towards the smallest enclosing circle)."""
+        moved = centers.copy()
+        for j in range(problem.k):
+            members = np.flatnonzero(labels == j)
+            if len(members):
+                moved[j] = self._center_within(problem, members, centers[j])
+        return moved
+
+    def _center_within(self, problem: Problem, members: np.ndarray, center: Any) -> Any:
+        if problem.cost_matrix is not None:
+            reach = problem.cost_matrix[np.ix_(members, members)].max(axis=0)
+            fits = members[self._within(reach)]
+            if int(center) in members[self._within(reach)] or not len(fits):
+                return center
+            cost = problem.cost_matrix[np.ix_(members, fits)].T @ problem.weight[members]
+            return fits[int(np.argmin(cost))]
+        xy = problem.xy[members]
+        point = np.asarray(center, dtype=float).copy()
+        for step in range(RECENTER_STEPS):
+            far = np.linalg.norm(xy - point, axis=1) / 1000.0
+            if self._within(far).all():
+                return point
+            point += (xy[int(np.argmax(far))] - point) / (step + 2)
+        return center
 
     def check(self, problem: Problem, centers: np.ndarray | None) -> None:
         """With fixed centers, every unit needs one within the limit."""
