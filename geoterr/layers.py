@@ -91,7 +91,11 @@ class LayeredPlan:
         frames = [p.summary().reset_index().assign(layer=name) for name, p in self.layers.items()]
         if self.key_accounts is not None and len(self.key_accounts):
             keys = self.key_accounts
-            numeric = [c for c in keys.columns if pd.api.types.is_numeric_dtype(keys[c])]
+            # Only the layers' measures add up; coordinates and other numbers do not.
+            measured = {c for f in frames for c in f.columns} - {"customers"}
+            numeric = [
+                c for c in keys.columns if c in measured and pd.api.types.is_numeric_dtype(keys[c])
+            ]
             table = pd.DataFrame(keys[[*numeric, "territory", "rep", "rep_name"]])
             grouped = table.groupby(["territory", "rep", "rep_name"], dropna=False)
             kt = grouped[numeric].sum().reset_index()

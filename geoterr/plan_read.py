@@ -173,7 +173,10 @@ def read_centers(path: Path, meta: dict[str, Any], names: pd.Index) -> pd.DataFr
     if len(rows) != len(names):
         raise _bad(path, f"has {len(rows)} centers for {len(names)} territories")
     needed = ("x", "y", "longitude", "latitude")
-    if not all("territory" in row and all(_number(row.get(k)) for k in needed) for row in rows):
+    if not all(
+        row.get("territory") is not None and all(_number(row.get(k)) for k in needed)
+        for row in rows
+    ):
         raise _bad(path, f"has centers without a territory or without {', '.join(needed)}")
     if not all(abs(row["longitude"]) <= 180 and abs(row["latitude"]) <= 90 for row in rows):
         raise _bad(path, "has centers outside longitude/latitude range")
