@@ -28,12 +28,11 @@ from geoterr.plan import Plan
 from geoterr.plan_files import load_plan, save_plan
 from geoterr.report import write_report
 from geoterr.sales import SalesRecords, read_sales
-from geoterr.scaleout import units_from_files
 from geoterr.sizing import Sizing, size_territories
 from geoterr.sweeps import sweep
 from geoterr.targets import Targets, split_targets
 from geoterr.tracking import Tracking, track
-from geoterr.units import Units, build_units
+from geoterr.units import Units, build_units, units_from_files
 
 __all__ = [
     "Comparison",

@@ -259,8 +259,8 @@ class LayeredMap:
 def _key_account_map(plan: LayeredPlan) -> Any:
     import folium
 
-    from geoterr.map_data import PALETTE
-    from geoterr.maps import StandaloneMap
+    from geoterr.maps.leaflet import StandaloneMap
+    from geoterr.maps.payload import PALETTE
 
     keys = plan.key_accounts
     assert keys is not None

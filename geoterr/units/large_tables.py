@@ -23,8 +23,16 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import InputError, format_ids
-from geoterr.graph import IslandPolicy
-from geoterr.hexes import (
+from geoterr.units.build import (
+    COUNT,
+    RESERVED,
+    Units,
+    assemble_units,
+    check_max_load,
+    warn_distortion,
+)
+from geoterr.units.graph import IslandPolicy
+from geoterr.units.hexes import (
     FINEST_CHOICE,
     auto_caps,
     check_resolution,
@@ -34,17 +42,9 @@ from geoterr.hexes import (
     latlng_to_cells,
     resolution_for,
 )
-from geoterr.polygons import Contiguity, join_customers, prepare_polygons
-from geoterr.projection import crs_for_extent, local_crs
-from geoterr.unit_kinds import DEFAULT_HEX_UNITS, hex_layout, polygon_layout
-from geoterr.units import (
-    COUNT,
-    RESERVED,
-    Units,
-    assemble_units,
-    check_max_load,
-    warn_distortion,
-)
+from geoterr.units.layouts import DEFAULT_HEX_UNITS, hex_layout, polygon_layout
+from geoterr.units.polygons import Contiguity, join_customers, prepare_polygons
+from geoterr.units.projection import crs_for_extent, local_crs
 
 __all__ = ["units_from_files"]
 

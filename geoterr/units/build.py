@@ -6,10 +6,10 @@ Four kinds of unit, one contiguity graph:
   without the long edges that jump empty space (where the graph stays connected without them);
 - ``"voronoi"``: the same locations with the cell of the plane closest to each, clipped to a
   boundary; neighbours share a border;
-- ``"hex"``: H3 hexagons (:mod:`geoterr.hexes`), each with its share of the empty land
-  around it (:mod:`geoterr.hex_land`);
+- ``"hex"``: H3 hexagons (:mod:`geoterr.units.hexes`), each with its share of the empty land
+  around it (:mod:`geoterr.units.hex_land`);
 - ``"polygons"``: the user's areas (postal codes, counties, sales areas)
-  (:mod:`geoterr.polygons`), customers joined by point in polygon.
+  (:mod:`geoterr.units.polygons`), customers joined by point in polygon.
 
 Each unit carries the sums of its customers' measures (and any custom aggregation), and every
 customer can be traced to its unit (``Units.customer_unit``).
@@ -30,11 +30,11 @@ from pyproj import CRS
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr._validate import Problems, check_measure
-from geoterr.cells import boundary_region, voronoi_cells
-from geoterr.graph import IslandPolicy, connect_components, graph_from_edges, graph_from_pairs
-from geoterr.polygons import Contiguity, Outside
-from geoterr.projection import laea_distortion, local_crs
-from geoterr.unit_kinds import Layout, hex_layout_for, location_layout, polygon_layout
+from geoterr.units.graph import IslandPolicy, connect_components, graph_from_edges, graph_from_pairs
+from geoterr.units.layouts import Layout, hex_layout_for, location_layout, polygon_layout
+from geoterr.units.polygons import Contiguity, Outside
+from geoterr.units.projection import laea_distortion, local_crs
+from geoterr.units.voronoi import boundary_region, voronoi_cells
 
 __all__ = [
     "Units",
@@ -220,7 +220,7 @@ def check_max_load(
     """``max_load`` as (measure or ``"customers"``, cap) pairs, checked.
 
     ``"auto"`` caps the customer count and every measure, each at a cap of NaN: it is set
-    from the data once the cells are known (:func:`geoterr.hexes.auto_caps`).
+    from the data once the cells are known (:func:`geoterr.units.hexes.auto_caps`).
     """
     if max_load is None:
         return []
@@ -376,9 +376,9 @@ def build_units(
         occupied cells): each occupied cell with its share of the empty land around it (the
         band Voronoi cells fill and the gaps of ``fill_gaps``, or every cell inside
         ``boundary``), each empty cell going to the unit nearest along the land
-        (:mod:`geoterr.hex_land`); neighbours' shares share an edge. ``"polygons"``: the areas in
-        ``polygons``, customers joined by point in polygon; areas without customers are kept
-        (they still connect territories); neighbours by ``contiguity``.
+        (:mod:`geoterr.units.hex_land`); neighbours' shares share an edge. ``"polygons"``: the
+        areas in ``polygons``, customers joined by point in polygon; areas without customers
+        are kept (they still connect territories); neighbours by ``contiguity``.
     measures : sequence of str, optional
         Numeric columns to sum per unit; each is checked (present, numeric, no gaps, not
         negative). Default: every complete, non-negative numeric column except the
