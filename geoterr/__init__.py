@@ -20,12 +20,13 @@ from geoterr._errors import (
     SolverError,
 )
 from geoterr.comparison import Comparison, compare
+from geoterr.datasets import sample_path
 from geoterr.design import design
 from geoterr.evaluation import Evaluation, evaluate, plan_from_column
-from geoterr.io import read_customers, sample_path
+from geoterr.io import read_customers
+from geoterr.io.plans import load_plan, save_plan
 from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
-from geoterr.plan_files import load_plan, save_plan
 from geoterr.report import write_report
 from geoterr.sales import SalesRecords, read_sales
 from geoterr.sizing import Sizing, size_territories

@@ -127,12 +127,12 @@ class Plan:
         attr: str | None = None,
         timings: bool = False,
     ) -> Any:
-        """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`.
+        """Write the plan to a folder; see :func:`geoterr.io.plans.save_plan`.
 
         An earlier plan in ``path`` is replaced only with ``overwrite=True``; a folder holding
         files geoterr did not write is refused.
         """
-        from geoterr.plan_files import save_plan
+        from geoterr.io.plans import save_plan
         from geoterr.reps import rep_homes
 
         if reps is None:

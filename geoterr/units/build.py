@@ -41,6 +41,7 @@ __all__ = [
     "assemble_units",
     "build_units",
     "check_max_load",
+    "check_method_options",
     "unit_cells",
     "unit_table",
     "warn_distortion",
@@ -159,6 +160,94 @@ def _warn_left_out(table: pd.DataFrame, candidates: Sequence[Hashable]) -> None:
             GeoterrWarning,
             stacklevel=4,
         )
+
+
+# Keywords of build_units (and units_from_files) that only some kinds of unit use: the
+# methods that use each, and its default (a keyword left at its default is not "given").
+METHOD_OPTIONS: dict[str, tuple[tuple[str, ...], Any]] = {
+    "boundary": (("voronoi", "points", "hex"), None),
+    "prune": (("points",), 4.0),
+    "resolution": (("hex",), None),
+    "n_units": (("hex",), None),
+    "fill_gaps": (("hex",), 2),
+    "max_load": (("hex",), "auto"),
+    "polygons": (("polygons",), None),
+    "polygon_id": (("polygons",), None),
+    "contiguity": (("polygons",), "queen"),
+    "snap": (("polygons",), 0.0),
+    "outside": (("polygons",), "raise"),
+}
+
+
+def _left_at_default(value: Any, default: Any) -> bool:
+    if default is None or value is None:
+        return value is default
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # an array or a frame compared with a default
+        return False
+
+
+def check_method_options(method: str, options: Mapping[str, Any]) -> None:
+    """Refuse keywords that ``method`` would ignore, all of them in one message.
+
+    A keyword such as ``resolution`` given with ``method="voronoi"`` is nearly always a
+    mistake (the method was forgotten, or a setting copied from another call), and ignoring it
+    would hand back units that are not what was asked for; so it is refused, with the methods
+    that do use it. ``resolution`` and ``n_units`` together are refused too (``n_units`` only
+    chooses a resolution).
+
+    Parameters
+    ----------
+    method : str
+        The kind of unit being built.
+    options : mapping
+        Keyword -> value as given; keywords not in ``METHOD_OPTIONS`` are not checked.
+
+    Raises
+    ------
+    InputError
+        Naming every keyword ``method`` does not use and the methods that use it.
+
+    Examples
+    --------
+    >>> check_method_options("hex", {"resolution": 6, "prune": 4.0})  # prune at its default
+    >>> check_method_options("voronoi", {"resolution": 6})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geoterr._errors.InputError: method='voronoi' does not use `resolution` (used by ... 'hex' ...
+    """
+    unused = [
+        name
+        for name, value in options.items()
+        if name in METHOD_OPTIONS
+        and method not in METHOD_OPTIONS[name][0]
+        and not _left_at_default(value, METHOD_OPTIONS[name][1])
+    ]
+    problems = []
+    if unused:
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for name in unused:
+            groups.setdefault(METHOD_OPTIONS[name][0], []).append(f"`{name}`")
+        parts = [
+            f"{', '.join(names)} (used by method {', '.join(map(repr, users))} only)"
+            for users, names in groups.items()
+        ]
+        them = "it" if len(unused) == 1 else "them"
+        users = next(iter(groups)) if len(groups) == 1 else ()
+        fix = (
+            f"pass method={users[0]!r} if that was meant, or drop {them}"
+            if len(users) == 1
+            else f"drop {them}, or pass a method that uses {them}"
+        )
+        problems.append(f"method={method!r} does not use {' or '.join(parts)}: {fix}.")
+    elif options.get("resolution") is not None and options.get("n_units") is not None:
+        problems.append(
+            "`resolution` and `n_units` were both given, but `n_units` only chooses a "
+            "resolution: give one of them."
+        )
+    if problems:
+        raise InputError(" ".join(problems))
 
 
 def _user_crs(crs: Any) -> CRS:
@@ -447,6 +536,22 @@ def build_units(
     if method not in METHODS:
         msg = f"`method` must be one of {', '.join(map(repr, METHODS))}, got {method!r}."
         raise InputError(msg)
+    check_method_options(
+        method,
+        {
+            "boundary": boundary,
+            "prune": prune,
+            "resolution": resolution,
+            "n_units": n_units,
+            "fill_gaps": fill_gaps,
+            "max_load": max_load,
+            "polygons": polygons,
+            "polygon_id": polygon_id,
+            "contiguity": contiguity,
+            "snap": snap,
+            "outside": outside,
+        },
+    )
     if method == "polygons" and not isinstance(polygons, gpd.GeoDataFrame | gpd.GeoSeries):
         msg = (
             "method='polygons' needs `polygons=`, a GeoDataFrame (or GeoSeries) of areas, got "
