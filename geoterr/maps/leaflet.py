@@ -3,7 +3,8 @@
 Leaflet and geoterr's own script and styles (vendored in ``geoterr/maps/_assets``) are put in
 the page's header, its images as data URIs; the plan's data goes to the page script as one
 JSON value; every element gets an id from its place in the page, so the same plan gives the
-same file. Only :mod:`geoterr.maps.html` uses these; importing this module imports folium.
+same file. :mod:`geoterr.maps.html` draws plans with these (and the key-account map of
+:mod:`geoterr.layers` starts from :class:`StandaloneMap`); importing this module imports folium.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geoterr.maps.payload import script_json
+
+__all__ = [
+    "PlanLayer",
+    "PlanLayers",
+    "StandaloneMap",
+    "SyncViews",
+    "add_assets",
+    "number_elements",
+    "page_title",
+]
 
 LEAFLET_IMAGES = (
     "layers.png",

@@ -16,7 +16,8 @@ topologies itself (quantized, delta-encoded arcs), keeps
 
 simplifies them (``--tolerance`` degrees) and rounds coordinates to ``--digits`` decimals.
 Coastlines are the land polygons' boundaries, so they are not stored twice. The maps clip
-these to the plan's surroundings when a map is written (:func:`geoterr.maps.payload.outlines`).
+these to the plan's surroundings when a map is written
+(:func:`geoterr.maps.outlines.outlines_near`).
 """
 
 from __future__ import annotations
