@@ -154,8 +154,8 @@ class LayeredPlan:
         with ``overwrite=True`` and a folder holding files geoterr did not write is refused.
         """
         from geoterr import __version__
-        from geoterr.plan_files import save_plan
-        from geoterr.plan_folder import write_folder
+        from geoterr.io.folders import write_folder
+        from geoterr.io.plans import save_plan
 
         def fill(work: Path) -> None:
             taken: set[str] = set()
@@ -180,7 +180,7 @@ class LayeredPlan:
 
     def _write_tables(self, work: Path) -> None:
         """The CSV files of :meth:`save` (text cells neutralised for spreadsheets)."""
-        from geoterr._csv_safety import write_csv
+        from geoterr.io.csv_safety import write_csv
 
         customers = self.customers
         table = pd.DataFrame(customers.drop(columns=customers.geometry.name))
@@ -263,8 +263,8 @@ class LayeredMap:
 def _key_account_map(plan: LayeredPlan) -> Any:
     import folium
 
-    from geoterr.map_data import PALETTE
-    from geoterr.maps import StandaloneMap
+    from geoterr.maps.leaflet import StandaloneMap
+    from geoterr.maps.payload import PALETTE
 
     keys = plan.key_accounts
     assert keys is not None
@@ -297,9 +297,9 @@ def _key_account_map(plan: LayeredPlan) -> Any:
 
 def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
     """Read a folder written by :meth:`LayeredPlan.save`."""
-    from geoterr._csv_safety import restore
-    from geoterr.io import _infer_numeric
-    from geoterr.plan_files import load_plan
+    from geoterr.io.csv_safety import restore
+    from geoterr.io.customers import _infer_numeric
+    from geoterr.io.plans import load_plan
 
     folder = Path(path)
     if not (folder / MARKER).exists():
