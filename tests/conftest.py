@@ -1,14 +1,12 @@
-"""Shared fixtures and the checker every plan must pass."""
+"""Shared fixtures (every plan is checked with geoterr.testing.assert_valid_plan)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -59,40 +57,6 @@ def customers() -> gpd.GeoDataFrame:
 @pytest.fixture
 def units(customers: gpd.GeoDataFrame) -> gt.Units:
     return gt.build_units(customers, measures=["workload", "annual_revenue"])
-
-
-def check_plan(plan: gt.Plan, units: gt.Units, balance: Mapping[str, float]) -> None:
-    """Assert what every plan with status 'feasible' promises; and that problems are named."""
-    # Every unit in exactly one territory, every customer kept with its id.
-    assert plan.assignment.index.equals(units.gdf.index)
-    assert plan.assignment.notna().all()
-    k = plan.params["n_territories"]
-    assert set(plan.assignment) == set(plan.territories.index)
-    assert len(plan.territories) == k
-    if units.customers is not None:
-        assert plan.customers is not None
-        assert plan.customers.index.equals(units.customers.index)
-        assert plan.customers["territory"].notna().all()
-    broken = []
-    for name in plan.territories.index:
-        members = list(plan.assignment.index[plan.assignment == name])
-        if not nx.is_connected(units.graph.subgraph(members)):
-            broken.append(f"{name} not contiguous")
-        for measure, tol in balance.items():
-            total = units.gdf.loc[members, measure].sum()
-            mean = units.gdf[measure].sum() / k
-            if abs(total / mean - 1) > tol + 1e-9:
-                broken.append(f"{name} {measure} {total / mean - 1:+.4f}")
-    if plan.status == "feasible":
-        assert not broken, broken
-        assert not plan.problems
-    else:
-        # Every broken promise must be reported in words.
-        assert plan.problems
-        for item in broken:
-            assert any(item.split()[0] in p for p in plan.problems), (item, plan.problems)
-    if plan.gap is not None:
-        assert plan.gap >= 0
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,10 @@ import pytest
 import geoterr as gt
 from geoterr.design.columns import _Territories, column_centers, column_plan
 from geoterr.design.problem import Problem, make_problem
-from geoterr.design.promises import plan_score
+from geoterr.design.promises import broken_promises, plan_score
 from geoterr.design.tree_model import tree_plan
+from geoterr.plan import build_plan, territory_name
+from geoterr.testing import assert_valid_plan
 
 
 def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
@@ -43,7 +45,13 @@ def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
     pos = np.array([cell[u] for u in units.gdf.index], dtype=float)
     d = np.abs(pos[:, None, :] - pos[None, :, :]).sum(axis=2) * 10.0
     costs = pd.DataFrame(d, index=units.gdf.index, columns=units.gdf.index)
-    return make_problem(units, k, {"workload": tol}, inertia=True, costs=costs)
+    problem = make_problem(units, k, {"workload": tol}, inertia=True, costs=costs)
+    _UNITS[id(problem)] = units
+    return problem
+
+
+# The units of each grid problem, for building a Plan from its labels.
+_UNITS: dict[int, gt.Units] = {}
 
 
 def _tree_optimum(problem: Problem, candidates: list[int]) -> float:
@@ -79,17 +87,28 @@ def _tree_ok(problem: Problem, labels: np.ndarray, centers: tuple[int, ...], i: 
 
 
 def _check_plan(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> None:
-    """Every unit once, each territory connected and holding its center, within its ranges."""
-    assert labels.shape == (problem.n,) and set(labels.tolist()) == set(range(problem.k))
-    graph = nx.Graph()
-    graph.add_nodes_from(range(problem.n))
-    graph.add_edges_from(zip(*problem.edges, strict=True))
-    for t, c in enumerate(centers.tolist()):
-        members = np.flatnonzero(labels == t)
-        assert labels[c] == t
-        assert nx.is_connected(graph.subgraph(members.tolist()))
-    loads = problem.loads_of(labels)
-    assert np.all(loads >= problem.lower - 1e-9) and np.all(loads <= problem.upper + 1e-9)
+    """The labels as a Plan pass assert_valid_plan (every unit once, each territory connected
+    and within its range), and each territory holds its center."""
+    units = _UNITS[id(problem)]
+    assert labels.shape == (problem.n,)
+    assert all(labels[c] == t for t, c in enumerate(centers.tolist()))
+    names = [territory_name(j, problem.k) for j in range(problem.k)]
+    plan = build_plan(
+        units,
+        problem,
+        labels,
+        problem.center_xy(centers),
+        names=names,
+        params={
+            "n_territories": problem.k,
+            "balance": dict(zip(problem.names, problem.bounds, strict=True)),
+        },
+        problems=broken_promises(problem, labels, names),
+        objective=plan_score(problem, labels, centers)[1],
+        lower_bound=None,
+        seconds=0.0,
+    )
+    assert_valid_plan(plan, feasible=True)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import check_plan, make_customers, run_cli
+from conftest import make_customers, run_cli
 
 import geoterr as gt
 from geoterr.cli import balance_default, status_line
+from geoterr.testing import assert_valid_plan
 
 SAMPLE = gt.sample_path()
 WORKLOAD = {"workload": 0.05}
@@ -88,7 +89,7 @@ def test_budget_too_small_for_any_plan_gives_the_numbers(striped_units: gt.Units
         time_limit=10,
     )
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, striped_units, WORKLOAD)
+    assert_valid_plan(plan, striped_units, balance=WORKLOAD)
     assert least <= plan.params["moved_customers"] <= budget
 
 
@@ -111,7 +112,7 @@ def test_budget_between_bound_and_plan_says_what_works(
 ) -> None:
     plan = broken_plan
     assert plan.status == "violated"
-    check_plan(plan, striped_units, WORKLOAD)
+    assert_valid_plan(plan, striped_units, balance=WORKLOAD)
     assert plan.params["moved_customers"] <= 30
     advice = plan.problems[-1]
     assert advice.startswith("what would work: within max_moved (30 customers)")
@@ -126,7 +127,7 @@ def test_sample_budget_300_reports_a_budget_that_works(sample_units: gt.Units) -
         gt.design, sample_units, 12, balance=WORKLOAD, current="current_territory", max_moved=300
     )
     if plan.status == "feasible":
-        check_plan(plan, sample_units, WORKLOAD)
+        assert_valid_plan(plan, sample_units, balance=WORKLOAD)
         return
     budget = works_budget(plan.problems[-1])
     again = quiet(
@@ -138,7 +139,7 @@ def test_sample_budget_300_reports_a_budget_that_works(sample_units: gt.Units) -
         max_moved=budget,
     )
     assert again.status == "feasible", again.problems
-    check_plan(again, sample_units, WORKLOAD)
+    assert_valid_plan(again, sample_units, balance=WORKLOAD)
 
 
 # --- case 3: kept territories and their enclaves ---------------------------------------------
@@ -182,7 +183,7 @@ def test_readme_realignment_example_is_feasible(sample_units: gt.Units) -> None:
         enclaves="join",
     )
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, sample_units, WORKLOAD)
+    assert_valid_plan(plan, sample_units, balance=WORKLOAD)
     assert plan.params["moved_customers"] <= 600 and len(plan.moved) <= 600
     customers = plan.customers
     assert customers is not None
@@ -237,7 +238,7 @@ def test_islands_linked_give_a_feasible_plan(island_customers: pd.DataFrame) -> 
     units = quiet(gt.build_units, island_customers, measures=["workload"])
     plan = gt.design(units, 12, balance=WORKLOAD)
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, units, WORKLOAD)
+    assert_valid_plan(plan, units, balance=WORKLOAD)
 
 
 def test_islands_kept_apart_say_why_they_cannot_balance(island_customers: pd.DataFrame) -> None:
@@ -320,7 +321,7 @@ def test_three_activities_on_500_units_are_balanced() -> None:
     balance = {"workload": 0.05, "n_customers": 0.05, "demand": 0.05}
     plan = gt.design(units, 10, balance=balance, time_limit=60)
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, units, balance)
+    assert_valid_plan(plan, units, balance=balance)
 
 
 # --- the README's examples -------------------------------------------------------------------
@@ -330,7 +331,7 @@ def test_readme_python_quickstart(sample_units: gt.Units, tmp_path: Path) -> Non
     balance = {"workload": 0.05, "annual_revenue": 0.15}
     plan = gt.design(sample_units, 12, balance=balance)
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, sample_units, balance)
+    assert_valid_plan(plan, sample_units, balance=balance)
     assert (plan.summary()["status"] == "ok").all()
     assert plan.gap is not None and plan.gap >= 0
     folder = plan.save(tmp_path / "my_plan", map=False)
@@ -341,7 +342,7 @@ def test_readme_python_quickstart(sample_units: gt.Units, tmp_path: Path) -> Non
 def test_readme_redesign_from_the_current_plan(sample_units: gt.Units) -> None:
     plan = quiet(gt.design, sample_units, 12, balance=WORKLOAD, current="current_territory")
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, sample_units, WORKLOAD)
+    assert_valid_plan(plan, sample_units, balance=WORKLOAD)
     assert len(plan.moved) == plan.params["moved_customers"]
 
 

@@ -10,14 +10,14 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import check_plan, run_cli
+from conftest import run_cli
 
 import geoterr as gt
+from geoterr.testing import assert_valid_plan
 
 PLACES = Path(gt.sample_path()).with_name("places_extract.csv")
 
@@ -48,14 +48,9 @@ def synthetic(n: int, seed: int = 0) -> gpd.GeoDataFrame:
 
 
 def assert_kept(plan: gt.Plan, units: gt.Units, balance: dict[str, float]) -> None:
-    """Feasible, every unit once, each territory connected in the graph and drawn as one
-    polygon, territories (nearly) not overlapping."""
-    assert plan.status == "feasible", plan.problems
-    check_plan(plan, units, balance)
-    assert plan.assignment.index.equals(units.gdf.index) and plan.assignment.notna().all()
-    for name in plan.territories.index:
-        members = plan.assignment.index[plan.assignment == name]
-        assert nx.is_connected(units.graph.subgraph(members))
+    """Feasible (every unit once, each territory connected in the graph, within balance),
+    each territory drawn as one polygon, territories (nearly) not overlapping."""
+    assert_valid_plan(plan, units, balance=balance, feasible=True)
     shapes = plan.territories.to_crs(units.crs).geometry
     assert (shapes.geom_type == "Polygon").all(), shapes.geom_type.value_counts().to_dict()
     union = shapely.union_all(shapes.to_numpy())

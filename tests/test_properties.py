@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from conftest import check_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import geoterr as gt
+from geoterr.testing import assert_valid_plan
 
 
 @st.composite
@@ -50,7 +50,7 @@ def test_every_plan_keeps_or_names_its_promises(
     except gt.InfeasibleError as exc:
         assert "No balanced plan exists" in str(exc) or "units" in str(exc)
         return
-    check_plan(plan, units, balance)
+    assert_valid_plan(plan, units, balance=balance)
     # every customer in exactly one territory
     assert plan.customers is not None
     assert plan.customers.index.equals(units.customers.index)
@@ -89,7 +89,7 @@ def test_realignment_keeps_its_budget_and_locks(
     except gt.InputError as exc:  # fewer current territories than k is fine; more is not
         assert "current" in str(exc)
         return
-    check_plan(plan, units, balance)
+    assert_valid_plan(plan, units, balance=balance)
     assert plan.customers is not None
     moved = plan.moved
     # only customers that had a territory count as moved, and each really changed
@@ -120,7 +120,7 @@ def test_plans_do_not_depend_on_the_unit_of_measure(
                 plan = gt.design(units, k, balance=balance, time_limit=20, max_iter=3)
         except gt.InfeasibleError:
             return "infeasible"
-        check_plan(plan, units, balance)
+        assert_valid_plan(plan, units, balance=balance)
         return plan
 
     base = run(df)

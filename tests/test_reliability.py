@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 import pulp
 import pytest
-from conftest import check_plan, grid_customers, make_customers
+from conftest import grid_customers, make_customers
 
 import geoterr as gt
 from geoterr._csv_safety import escape_text, raw_csv, restore_text
 from geoterr.design import highs_model
 from geoterr.projection import to_lonlat
+from geoterr.testing import assert_valid_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +71,7 @@ def test_balance_is_scale_free(
         "points",
         measures=["workload"],
     )
-    check_plan(scaled, units, {"workload": 0.05})
+    assert_valid_plan(scaled, units, balance={"workload": 0.05})
 
 
 def test_broken_promise_reported_in_user_units() -> None:
@@ -172,7 +173,7 @@ def test_highspy_missing_falls_back_to_cbc(
     with pytest.warns(gt.GeoterrWarning, match="using CBC instead"):
         plan = gt.design(grid_units, 4, balance={"workload": 0.0}, time_limit=30)
     assert plan.status == "feasible" and plan.params["solver"] in ("COIN_CMD", "PULP_CBC_CMD")
-    check_plan(plan, grid_units, {"workload": 0.0})
+    assert_valid_plan(plan, grid_units, balance={"workload": 0.0})
 
 
 def test_no_solver_at_all_is_a_clear_error(
@@ -191,7 +192,7 @@ def test_highs_failing_falls_back_to_cbc(
     monkeypatch.setattr(highs_model, "_status", lambda h: "Solve error")
     with pytest.warns(gt.GeoterrWarning, match="HiGHS failed.*CBC instead"):
         plan = gt.design(grid_units, 4, balance={"workload": 0.0}, time_limit=30)
-    check_plan(plan, grid_units, {"workload": 0.0})
+    assert_valid_plan(plan, grid_units, balance={"workload": 0.0})
 
 
 def test_cbc_failing_is_a_clear_error(
