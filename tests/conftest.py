@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +72,33 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         timeout=600,
         check=False,
+    )
+
+
+def run_main(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the geoterr command in this process (``geoterr.cli.main``), from ``cwd``, with its
+    output captured: the same exit code, stdout and stderr as :func:`run_cli` without the
+    seconds of a new interpreter importing geoterr. Keep :func:`run_cli` for what needs a
+    real process (the entry point, signals, kills)."""
+    from geoterr.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    package_log = logging.getLogger("geoterr")
+    level, handlers = package_log.level, list(package_log.handlers)
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as stop:  # argparse: --help, usage errors
+                code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        os.chdir(here)
+        package_log.setLevel(level)
+        package_log.handlers[:] = handlers
+    return subprocess.CompletedProcess(
+        ["geoterr", *args], code, stdout=out.getvalue(), stderr=err.getvalue()
     )
 
 

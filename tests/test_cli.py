@@ -1,4 +1,6 @@
-"""The geoterr command, end to end, in a subprocess as a user runs it."""
+"""The geoterr command, end to end: in this process through ``geoterr.cli.main`` (the same
+exit codes and messages), and in a subprocess as a user runs it for the entry point itself
+(``--help``, usage errors) and the demo."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_customers
-from conftest import run_cli as run
+from conftest import make_customers, run_cli
+from conftest import run_main as run
 
 import geoterr as gt
 
@@ -109,9 +111,9 @@ def test_infeasible_request_is_one_paragraph(tmp_path: Path) -> None:
 
 
 def test_help_and_usage_errors(tmp_path: Path) -> None:
-    result = run("design", "--help", cwd=tmp_path)
+    result = run_cli("design", "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--balance" in result.stdout and "examples" in result.stdout
-    result = run("design", "x.csv", cwd=tmp_path)  # no --territories, no --out
+    result = run_cli("design", "x.csv", cwd=tmp_path)  # no --territories, no --out
     assert result.returncode == 2 and "required" in result.stderr
 
 

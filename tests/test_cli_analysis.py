@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_customers
-from conftest import run_cli as run
+from conftest import run_main as run
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_customers, run_cli
+from conftest import make_customers, run_main
 
 import geoterr as gt
 from geoterr.cli import balance_default, status_line
@@ -261,7 +261,7 @@ def test_cli_default_measure() -> None:
 
 def test_cli_says_what_it_balances_and_shows_no_gap_for_a_broken_plan(tmp_path: Path) -> None:
     striped_customers().to_csv(tmp_path / "c.csv", index=False)
-    ok = run_cli(
+    ok = run_main(
         "design", "c.csv", "-k", "4", "--current", "current_territory", "--out", "p",
         cwd=tmp_path,
     )  # fmt: skip
@@ -270,7 +270,7 @@ def test_cli_says_what_it_balances_and_shows_no_gap_for_a_broken_plan(tmp_path: 
     assert "status: feasible (balanced: workload within +-5.0%)" in ok.stdout
     summary = pd.read_csv(tmp_path / "p" / "summary.csv")
     assert (summary["status"] == "ok").all()
-    broken = run_cli(
+    broken = run_main(
         "design", "c.csv", "-k", "4", "--current", "current_territory", "--max-moved", "30",
         "--time-limit", "8", "--no-map", "--out", "q", cwd=tmp_path,
     )  # fmt: skip
@@ -348,7 +348,7 @@ def test_readme_redesign_from_the_current_plan(sample_units: gt.Units) -> None:
 
 @pytest.mark.slow
 def test_readme_cli_design(tmp_path: Path) -> None:
-    result = run_cli(
+    result = run_main(
         "design", str(SAMPLE), "--territories", "12", "--balance", "workload:0.05",
         "--no-map", "--out", "plan", cwd=tmp_path,
     )  # fmt: skip
@@ -371,7 +371,7 @@ def test_readme_cli_crm_export(tmp_path: Path) -> None:
         }
     )
     crm.to_csv(tmp_path / "crm_export.csv", index=False)
-    result = run_cli(
+    result = run_main(
         "design", "crm_export.csv", "-k", "8", "--balance", "Workload:3%,AnnualRevenue:10%",
         "--id-col", "AccountNumber", "--lat", "BillingLatitude", "--lon", "BillingLongitude",
         "--no-map", "--out", "plan", cwd=tmp_path,
@@ -386,7 +386,7 @@ def test_readme_cli_crm_export(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_readme_cli_realignment(tmp_path: Path) -> None:
     reps = Path(SAMPLE).with_name("reps.csv")
-    result = run_cli(
+    result = run_main(
         "design", str(SAMPLE), "-k", "12", "--current", "current_territory", "--max-moved",
         "600", "--reps", str(reps), "--figure", "plan.png", "--out", "plan", cwd=tmp_path,
     )  # fmt: skip

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import run_cli
+from conftest import run_main
 
 import geoterr as gt
 from geoterr.testing import assert_valid_plan
@@ -60,7 +60,7 @@ def assert_kept(plan: gt.Plan, units: gt.Units, balance: dict[str, float]) -> No
 
 def test_issue_command_line_is_feasible_and_drawn_in_one_piece(tmp_path: Path) -> None:
     """The issue's `geoterr design ... --units hex --n-units 2000 --balance workload:0.05`."""
-    result = run_cli(
+    result = run_main(
         "design",
         str(gt.sample_path()),
         "-k",
