@@ -17,6 +17,16 @@ import pytest
 
 import geoterr as gt
 
+# Tests that drive a real browser, or read the plan folder of a real `geoterr demo` run,
+# belong to the slow tier (python -m pytest -m "not slow" leaves them out).
+SLOW_FIXTURES = ("browser", "demo_dir")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
+
 
 def make_customers(n: int = 200, *, seed: int = 0, clustered: bool = False) -> pd.DataFrame:
     """Random customers in a 2 x 1.5 degree box around Kansas, with workload and revenue."""
@@ -53,12 +63,14 @@ def grid_customers(nx_: int = 5, ny: int = 4) -> pd.DataFrame:
     )
 
 
-@pytest.fixture
+# Module scope: the library never mutates its inputs (a test that does must copy), so the
+# tests of one module share one read and one set of units.
+@pytest.fixture(scope="module")
 def customers() -> gpd.GeoDataFrame:
     return gt.read_customers(make_customers(), measures=["workload", "annual_revenue"])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def units(customers: gpd.GeoDataFrame) -> gt.Units:
     return gt.build_units(customers, measures=["workload", "annual_revenue"])
 

@@ -31,6 +31,7 @@ def test_demo_writes_a_complete_plan(demo_dir: Path) -> None:
     assert json.loads((demo_dir / "plan.json").read_text())["status"] == "feasible"
 
 
+@pytest.mark.slow
 def test_design_on_crm_export(tmp_path: Path) -> None:
     df = make_customers(400, seed=11, clustered=True).rename(
         columns={
@@ -126,6 +127,7 @@ def test_bad_options_fail_before_any_work(tmp_path: Path) -> None:
     assert result.returncode == 1 and "measure:tolerance" in result.stderr
 
 
+@pytest.mark.slow
 def test_maps_on_the_command_line(tmp_path: Path) -> None:
     df = make_customers(120, seed=5)
     df["current_territory"] = pd.cut(df["longitude"], 3, labels=["West", "Middle", "East"])
@@ -211,6 +213,7 @@ def test_bad_before_fails_before_the_design(tmp_path: Path) -> None:
     assert "designing" not in result.stderr and not (tmp_path / "p").exists()
 
 
+@pytest.mark.slow
 def test_hexagon_and_polygon_units_on_the_command_line(tmp_path: Path) -> None:
     result = run(
         "design",

@@ -39,6 +39,7 @@ def test_several_measures(units: gt.Units) -> None:
     assert (dev.to_numpy() <= np.array(list(balance.values())) + 1e-9).all()
 
 
+@pytest.mark.slow
 def test_clustered_customers() -> None:
     customers = gt.read_customers(make_customers(300, seed=3, clustered=True))
     units = gt.build_units(customers, measures=["workload"])
@@ -153,6 +154,7 @@ def test_fixed_centers_are_kept_and_name_territories(units: gt.Units) -> None:
         gt.design(units, 4, centers=homes)
 
 
+@pytest.mark.slow
 def test_cost_matrix_centers_are_units(units: gt.Units) -> None:
     import pandas as pd
 
@@ -171,6 +173,7 @@ def test_cost_matrix_centers_are_units(units: gt.Units) -> None:
         gt.design(units, 4, costs=np.ones((3, 3)))
 
 
+@pytest.mark.slow
 def test_locked_units_stay_with_named_centers(units: gt.Units) -> None:
     import pandas as pd
 

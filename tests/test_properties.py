@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,7 @@ def instances(draw: st.DrawFn) -> tuple[pd.DataFrame, int, float]:
     return df, k, tol
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from(["points", "voronoi"]))
 def test_every_plan_keeps_or_names_its_promises(
@@ -57,6 +59,7 @@ def test_every_plan_keeps_or_names_its_promises(
     assert plan.customers["territory"].isin(plan.territories.index).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.integers(min_value=0, max_value=30), st.integers(0, 10_000))
 def test_realignment_keeps_its_budget_and_locks(
@@ -89,7 +92,7 @@ def test_realignment_keeps_its_budget_and_locks(
     except gt.InputError as exc:  # fewer current territories than k is fine; more is not
         assert "current" in str(exc)
         return
-    assert_valid_plan(plan, units, balance=balance)
+    assert_valid_plan(plan, units, balance=balance, locked=locked)
     assert plan.customers is not None
     moved = plan.moved
     # only customers that had a territory count as moved, and each really changed
@@ -103,6 +106,7 @@ def test_realignment_keeps_its_budget_and_locks(
         assert plan.assignment[pinned] == locked[pinned]
 
 
+@pytest.mark.slow
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([-300, -12, -8, 12]))
 def test_plans_do_not_depend_on_the_unit_of_measure(

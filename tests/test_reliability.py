@@ -331,6 +331,7 @@ def _seconds(line: str) -> float:
     return float(line.split(" after ")[1].split()[0])
 
 
+@pytest.mark.slow
 def test_ctrl_c_inside_highs_and_cbc_solves() -> None:
     """A real SIGINT to the process group (what Ctrl-C sends) stops each solve at once,
     as a KeyboardInterrupt, though the time limit is 300 s."""
@@ -350,6 +351,7 @@ def test_ctrl_c_inside_highs_and_cbc_solves() -> None:
     assert proc.returncode == 0
 
 
+@pytest.mark.slow
 def test_time_limit_holds_inside_highs_and_cbc_solves() -> None:
     proc = _start(HARD_MIP, "2", "highs", "cbc")
     out, err = proc.communicate(timeout=120)
@@ -359,6 +361,7 @@ def test_time_limit_holds_inside_highs_and_cbc_solves() -> None:
         assert "returned after" in line and _seconds(line) < 30, line
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_cli_design(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     n = 6000
