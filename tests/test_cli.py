@@ -111,6 +111,7 @@ def test_infeasible_request_is_one_paragraph(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
+@pytest.mark.slow
 def test_help_and_usage_errors(tmp_path: Path) -> None:
     result = run_cli("design", "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--balance" in result.stdout and "examples" in result.stdout

@@ -111,6 +111,7 @@ def _check_plan(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> No
     assert_valid_plan(plan, feasible=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_tree_model_matches_brute_force(seed: int) -> None:
     problem = _grid_problem(3, 3, 2, 0.25, seed)
@@ -140,6 +141,7 @@ def test_tree_model_with_few_candidates_and_a_start() -> None:
     assert plan_score(problem, again.labels, again.centers)[1] == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_descent_keeps_territories_connected_and_in_range() -> None:
     inside = 0
     for seed in range(30):
@@ -177,6 +179,7 @@ def test_connectivity_check_matches_networkx() -> None:
     assert answers == {True, False}  # both cases were met
 
 
+@pytest.mark.slow
 def test_column_generation_starts_from_a_plan_and_improves_it() -> None:
     problem = _grid_problem(6, 5, 3, 0.1, 11)
     # a start plan: the tree model over a few centers

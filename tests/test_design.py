@@ -19,6 +19,7 @@ def test_grid_is_split_evenly() -> None:
     assert sorted(plan.summary()["workload"]) == [5.0, 5.0, 5.0, 5.0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", ["distance", "inertia"])
 def test_balanced_and_contiguous(units: gt.Units, objective: str) -> None:
     balance = {"workload": 0.05}
@@ -47,6 +48,7 @@ def test_clustered_customers() -> None:
     assert_valid_plan(plan, units, balance={"workload": 0.03})
 
 
+@pytest.mark.slow
 def test_same_seed_same_plan(units: gt.Units) -> None:
     a = gt.design(units, 5, balance={"workload": 0.05}, random_state=7)
     b = gt.design(units, 5, balance={"workload": 0.05}, random_state=7)
@@ -62,6 +64,7 @@ def test_customers_keep_every_row(customers: gpd.GeoDataFrame, units: gt.Units) 
     assert np.allclose(totals.reindex(plan.territories.index), plan.territories["workload"])
 
 
+@pytest.mark.slow
 def test_cbc_solver(units: gt.Units) -> None:
     plan = gt.design(units, 4, balance={"workload": 0.05}, solver="cbc")
     assert_valid_plan(plan, units, balance={"workload": 0.05})

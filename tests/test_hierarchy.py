@@ -58,6 +58,7 @@ def check_regions(plan: gt.Plan, units: gt.Units, level: str = "region") -> None
     assert rows["contiguous"].all()
 
 
+@pytest.mark.slow
 def test_bottom_up_regions(plan: gt.Plan, units: gt.Units) -> None:
     regional = gt.design_regions(
         plan, 3, balance={"workload": 0.1}, managers=["Ann", "Bo", "Cy"], time_limit=10
@@ -103,6 +104,7 @@ def test_loaded_plan_uses_polygon_adjacency(tmp_path: Path, plan: gt.Plan, units
     assert "Region 1" in (folder / "map.html").read_text()
 
 
+@pytest.mark.slow
 def test_top_down(units: gt.Units) -> None:
     plan = gt.design_top_down(units, 2, 7, balance={"workload": 0.1}, time_limit=10)
     counts = plan.territories.groupby("region").size()

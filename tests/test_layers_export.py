@@ -68,6 +68,7 @@ def layered(customers: pd.DataFrame) -> gt.LayeredPlan:
     )
 
 
+@pytest.mark.slow
 def test_every_customer_in_exactly_one_layer(
     layered: gt.LayeredPlan, customers: pd.DataFrame
 ) -> None:
@@ -100,6 +101,7 @@ def test_key_accounts_go_to_named_reps(layered: gt.LayeredPlan) -> None:
     assert set(roster.loc[roster["layer"] == KEY_ACCOUNTS, "rep"]) == {"R0", "R2"}
 
 
+@pytest.mark.slow
 def test_layered_plan_saves_loads_and_maps(tmp_path: Path, layered: gt.LayeredPlan) -> None:
     folder = layered.save(tmp_path / "lp")
     names = {p.name for p in folder.iterdir()}
@@ -208,6 +210,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     return Result(code, capsys.readouterr().err)
 
 
+@pytest.mark.slow
 def test_cli_design_reps_segments_regions_and_export(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -236,6 +239,7 @@ def test_cli_design_reps_segments_regions_and_export(
     assert len(pd.read_csv(sf / "ObjectTerritory2Association.csv")) == len(table)
 
 
+@pytest.mark.slow
 def test_cli_design_around_reps_and_assign(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

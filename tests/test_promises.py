@@ -70,6 +70,7 @@ def works_budget(text: str) -> int:
 # --- case 2: realignment budgets -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_budget_too_small_for_any_plan_gives_the_numbers(striped_units: gt.Units) -> None:
     with pytest.raises(gt.InfeasibleError, match=r"within max_moved \(5 customers\)") as info:
         gt.design(striped_units, 4, balance=WORKLOAD, current="current_territory", max_moved=5)
@@ -107,6 +108,7 @@ def broken_plan(striped_units: gt.Units) -> gt.Plan:
         )
 
 
+@pytest.mark.slow
 def test_budget_between_bound_and_plan_says_what_works(
     striped_units: gt.Units, broken_plan: gt.Plan
 ) -> None:
@@ -145,6 +147,7 @@ def test_sample_budget_300_reports_a_budget_that_works(sample_units: gt.Units) -
 # --- case 3: kept territories and their enclaves ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_enclave_of_a_kept_territory_is_diagnosed_before_solving(sample_units: gt.Units) -> None:
     kept = ["T10 Plains & Rockies"]
     with pytest.raises(gt.InfeasibleError, match="enclosed by the kept territory") as info:
@@ -170,6 +173,7 @@ def test_enclave_of_a_kept_territory_is_diagnosed_before_solving(sample_units: g
         )
 
 
+@pytest.mark.slow
 def test_readme_realignment_example_is_feasible(sample_units: gt.Units) -> None:
     # the README's example, with the option that lets the enclave join the kept territory
     plan = quiet(
@@ -218,6 +222,7 @@ def island_customers() -> pd.DataFrame:
     return gt.read_customers(with_islands(), measures=["workload"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["voronoi", "points"])
 def test_islands_follow_the_policy_on_every_unit_kind(
     island_customers: pd.DataFrame, method: str
@@ -234,6 +239,7 @@ def test_islands_follow_the_policy_on_every_unit_kind(
     assert sorted(len(p) for p in apart.parts)[:2] == [40, 60]
 
 
+@pytest.mark.slow
 def test_islands_linked_give_a_feasible_plan(island_customers: pd.DataFrame) -> None:
     units = quiet(gt.build_units, island_customers, measures=["workload"])
     plan = gt.design(units, 12, balance=WORKLOAD)
@@ -241,6 +247,7 @@ def test_islands_linked_give_a_feasible_plan(island_customers: pd.DataFrame) -> 
     assert_valid_plan(plan, units, balance=WORKLOAD)
 
 
+@pytest.mark.slow
 def test_islands_kept_apart_say_why_they_cannot_balance(island_customers: pd.DataFrame) -> None:
     units = gt.build_units(island_customers, measures=["workload"], islands="separate")
     plan = quiet(gt.design, units, 12, balance=WORKLOAD)
@@ -259,6 +266,7 @@ def test_cli_default_measure() -> None:
     assert balance_default(pd.DataFrame({"visits": [3]})) == {"customers": 0.05}
 
 
+@pytest.mark.slow
 def test_cli_says_what_it_balances_and_shows_no_gap_for_a_broken_plan(tmp_path: Path) -> None:
     striped_customers().to_csv(tmp_path / "c.csv", index=False)
     ok = run_main(
@@ -316,6 +324,7 @@ def three_activity_units(n: int = 500, seed: int = 0) -> gt.Units:
     return gt.build_units(customers, "points", measures=measures, crs="EPSG:3857", prune=None)
 
 
+@pytest.mark.slow
 def test_three_activities_on_500_units_are_balanced() -> None:
     units = three_activity_units()
     balance = {"workload": 0.05, "n_customers": 0.05, "demand": 0.05}
@@ -327,6 +336,7 @@ def test_three_activities_on_500_units_are_balanced() -> None:
 # --- the README's examples -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_readme_python_quickstart(sample_units: gt.Units, tmp_path: Path) -> None:
     balance = {"workload": 0.05, "annual_revenue": 0.15}
     plan = gt.design(sample_units, 12, balance=balance)
@@ -339,6 +349,7 @@ def test_readme_python_quickstart(sample_units: gt.Units, tmp_path: Path) -> Non
     assert back.status == "feasible" and back.summary().equals(plan.summary())
 
 
+@pytest.mark.slow
 def test_readme_redesign_from_the_current_plan(sample_units: gt.Units) -> None:
     plan = quiet(gt.design, sample_units, 12, balance=WORKLOAD, current="current_territory")
     assert plan.status == "feasible", plan.problems

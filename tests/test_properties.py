@@ -203,6 +203,7 @@ def mutated_files(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -211,6 +212,7 @@ def test_reader_on_mutated_files(tmp_path: Path, data: bytes, options: dict[str,
     _read_any(tmp_path, "c.csv", data, **options)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -94,6 +94,7 @@ def test_kept_territory_is_unchanged(sample_units: gt.Units) -> None:
         _design(sample_units, current="current_territory", keep_territories=["T05 Florida"])
 
 
+@pytest.mark.slow
 def test_realignment_arguments_are_checked(sample_units: gt.Units) -> None:
     with pytest.raises(gt.InputError, match="need `current`"):
         _design(sample_units, max_moved=10)

@@ -53,6 +53,7 @@ def base_plan(small_customers: pd.DataFrame) -> gt.Plan:
     return _scaled_plan(small_customers, 1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factor", [1e-12, 1e-300, 1e-8, 1e12])
 def test_balance_is_scale_free(
     small_customers: pd.DataFrame, base_plan: gt.Plan, factor: float
@@ -74,6 +75,7 @@ def test_balance_is_scale_free(
     assert_valid_plan(scaled, units, balance={"workload": 0.05})
 
 
+@pytest.mark.slow
 def test_broken_promise_reported_in_user_units() -> None:
     df = grid_customers()
     df["workload"] = 1e-300

@@ -47,6 +47,7 @@ def assert_same_units(a: gt.Units, b: gt.Units, measures: list[str]) -> None:
     assert a.settings.get("resolution") == b.settings.get("resolution")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["parquet", "csv"])
 def test_hex_units_from_files_match_memory(table: pd.DataFrame, tmp_path: Path, kind: str) -> None:
     folder = write_parts(table, tmp_path / kind, kind)
@@ -177,6 +178,7 @@ def test_sweep_checks_scenarios(table: pd.DataFrame) -> None:
     assert isinstance(result["plan"].iloc[0], gt.Plan)
 
 
+@pytest.mark.slow
 def test_split_hexagons_match_memory(table: pd.DataFrame, tmp_path: Path) -> None:
     folder = write_parts(table, tmp_path / "split", "parquet", parts=3)
     caps = {"workload": 300.0, "customers": 40}

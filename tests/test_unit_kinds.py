@@ -425,6 +425,7 @@ def test_islands_raise_names_them(counties: gpd.GeoDataFrame) -> None:
         gt.build_units(None, "polygons", polygons=counties, polygon_id="GEOID10", islands="raise")
 
 
+@pytest.mark.slow
 def test_islands_separate_gives_each_part_its_territories(counties: gpd.GeoDataFrame) -> None:
     units = gt.build_units(
         None,
@@ -501,6 +502,7 @@ def test_custom_aggregations_become_unit_columns() -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["hex", "points", "voronoi"])
 def test_round_trip_keeps_every_customer(method: str) -> None:
     customers = gt.read_customers(make_customers(300, clustered=True))
@@ -516,6 +518,7 @@ def test_round_trip_keeps_every_customer(method: str) -> None:
     ).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["points", "voronoi", "hex"])
 def test_real_places(method: str) -> None:
     """The 3,676 real GeoNames places of the sample: every kind, traceable and connected."""
