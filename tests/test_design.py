@@ -187,6 +187,7 @@ def test_locked_units_stay_with_named_centers(units: gt.Units) -> None:
     # pin the unit farthest from R03's home to R03
     far = units.gdf.index[int(np.argmin(units.gdf["x"]))]
     plan = gt.design(units, 3, balance={"workload": 0.1}, centers=homes, locked={far: "R03"})
+    assert_valid_plan(plan, locked={far: "R03"})
     assert plan.assignment[far] == "R03"
     assert plan.params["locked_units"] == 1
     with pytest.raises(gt.InputError, match="centers' names"):
