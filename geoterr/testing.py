@@ -95,9 +95,9 @@ def assert_valid_plan(
     --------
     >>> import geoterr as gt
     >>> from geoterr.testing import assert_valid_plan
-    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), "hex", n_units=300,
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), "hex", n_units=120,
     ...                        measures=["workload"])
-    >>> plan = gt.design(units, 6, balance={"workload": 0.05})
+    >>> plan = gt.design(units, 4, balance={"workload": 0.05})
     >>> assert_valid_plan(plan, feasible=True)
     >>> broken = plan.assignment.copy()
     >>> broken.iloc[0] = "T99"

@@ -259,7 +259,6 @@ def test_a_plan_without_units_needs_them(plan: gt.Plan, units: gt.Units) -> None
     assert_valid_plan(bare, units)
 
 
-@pytest.mark.slow
 def test_docstring_example_runs() -> None:
     result = doctest.testmod(geoterr.testing, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 5 and result.failed == 0
