@@ -103,7 +103,7 @@ def _check_plan(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> No
             "n_territories": problem.k,
             "balance": dict(zip(problem.names, problem.bounds, strict=True)),
         },
-        problems=broken_promises(problem, labels, names),
+        problems=broken_promises(problem, labels, names, centers),
         objective=plan_score(problem, labels, centers)[1],
         lower_bound=None,
         seconds=0.0,
