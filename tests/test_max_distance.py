@@ -135,3 +135,19 @@ def test_small_cost_matrix_realignment_never_reaches_the_exact_model() -> None:
         )  # fmt: skip
     assert plan.params["moved_customers"] <= 2
     assert any("does not honour max_moved" in str(w.message) for w in caught)
+
+
+def test_thin_graph_note_names_the_cut_vertices() -> None:
+    import dataclasses
+
+    from geoterr.design.diagnose import thin_graph_note
+
+    grid = gt.build_units(gt.read_customers(grid_customers(6, 2), measures=["workload"]))
+    problem = make_problem(grid, 3, parse_balance({"workload": 0.05}, grid), inertia=False)
+    assert thin_graph_note(problem) is None
+    n = problem.n  # the same units linked as one path: every inner unit is a cut vertex
+    path = [np.array([v for v in (i - 1, i + 1) if 0 <= v < n]) for i in range(n)]
+    thin = dataclasses.replace(problem, neighbours=path, _edges=None, _adjacency=None)
+    note = thin_graph_note(thin)
+    assert note is not None
+    assert "10 of 12 units (83%) are cut vertices" in note

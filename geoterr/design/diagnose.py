@@ -25,7 +25,7 @@ from geoterr._errors import format_ids
 from geoterr._errors import format_number as _n
 from geoterr.design.problem import Problem, graph_of_problem
 
-__all__ = ["choke_point_reasons"]
+__all__ = ["choke_point_reasons", "thin_graph_note"]
 
 
 def _pieces_behind(
@@ -147,3 +147,31 @@ def choke_point_reasons(problem: Problem, max_units: int = 20_000) -> list[str]:
                     text += f"; a tolerance of at least {needed:.1%} could work"
             reasons.append(text)
     return reasons
+
+
+# A violated plan on a graph with at least this share of cut vertices gets a note on why.
+THIN_SHARE = 0.2
+
+
+def thin_graph_note(problem: Problem) -> str | None:
+    """Why the search had little room on a thin unit graph, or None.
+
+    When a large share of the units are cut vertices (removing one splits the graph, as on
+    hexagons without the empty cells between customers, or points linked only to their
+    nearest neighbour), few units can change territory without cutting one in two, and the
+    local search stalls far from balance. Returns the numbers and what gives it room.
+    """
+    if problem.n < 3:
+        return None
+    cuts = len(set(nx.articulation_points(graph_of_problem(problem))))
+    if cuts < THIN_SHARE * problem.n:
+        return None
+    degree = np.fromiter((len(nb) for nb in problem.neighbours), dtype=float, count=problem.n)
+    return (
+        f"why: the unit graph is thin: {cuts:,} of {problem.n:,} units "
+        f"({cuts / problem.n:.0%}) are cut vertices (removing one splits the graph; "
+        f"{degree.mean():.1f} neighbours per unit on average), so few units can change "
+        "territory without cutting one in two. Units that tile the land give the search "
+        "room: Voronoi cells (the default), or hexagons with their empty cells kept "
+        "(fill_gaps, the default)"
+    )

@@ -36,6 +36,7 @@ from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_
 from geoterr.design.columns import column_plan
 from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
 from geoterr.design.contiguity import FreeScope, contiguous_assignment, roots_of
+from geoterr.design.diagnose import thin_graph_note
 from geoterr.design.exact import solve_exact
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
 from geoterr.design.local_search import Search
@@ -653,6 +654,9 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
     if problems and np.isfinite(problem.budget):
         meaning = setup.realign["max_moved_meaning"]
         problems.append(budget_advice(problem, final.labels, final.costs, meaning))
+    note = thin_graph_note(problem) if problems else None
+    if note is not None:
+        problems.append(note)
     if final.timed_out:
         warnings.warn(
             f"design stopped by the time limit ({setup.clock.limit:g} s) after "
