@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import GeoterrWarning
-from geoterr.metrics import territory_table
+from geoterr.metrics import DistanceWeighting, territory_table
 from geoterr.projection import to_lonlat
 from geoterr.units import Units, unit_cells
 
@@ -218,8 +218,7 @@ def build_plan(
         {m: problem.in_user_units(problem.target[:, i], i) for i, m in enumerate(problem.names)},
         center_table,
         units.graph,
-        weight=problem.names[0],
-        inertia=problem.inertia,
+        distances=DistanceWeighting(weight=problem.names[0], inertia=problem.inertia),
     )
     table["status"] = territory_status(names, problems)
     customers = None

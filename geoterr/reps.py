@@ -248,7 +248,7 @@ def check_homes_near(reps: pd.DataFrame, lonlat: np.ndarray, *, what: str = "cus
 
 
 def rep_homes(plan: Any) -> pd.DataFrame | None:
-    """The reps of a plan's roster as :func:`geoterr.plan_map` draws them (``reps=``).
+    """Return the reps of a plan's roster as :func:`geoterr.plan_map` draws them (``reps=``).
 
     Vacancies are listed as ``open territory`` without a home, so the map names them.
     """
@@ -277,8 +277,10 @@ def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Great-circle km between every unit vector of ``a`` (m, 3) and of ``b`` (n, 3):
-    the chord length from one matrix product, then ``2 R asin(chord / 2)``."""
+    """Great-circle km between every unit vector of ``a`` (m, 3) and of ``b`` (n, 3).
+
+    The chord length from one matrix product, then ``2 R asin(chord / 2)``.
+    """
     return 2.0 * EARTH_KM * _half_angles(a, b)
 
 

@@ -61,7 +61,7 @@ class SalesRecords:
     currency: str | None = None
 
     def problem_counts(self) -> pd.DataFrame:
-        """Records per problem and action."""
+        """Count the records per problem and action."""
         if self.issues.empty:
             return pd.DataFrame(columns=["problem", "action", "records"])
         return (
@@ -107,7 +107,7 @@ def _read(source: Any) -> pd.DataFrame:
     raise InputError(msg)
 
 
-def read_sales(
+def read_sales(  # noqa: PLR0913 (public API: every option is a documented keyword)
     source: Any,
     *,
     customer: str | None = None,
@@ -250,7 +250,7 @@ def read_sales(
 
 
 def _arrow(values: pd.Series) -> pa.Array:
-    """The values as an Arrow string array (nulls for missing)."""
+    """Return the values as an Arrow string array (nulls for missing)."""
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
     array = pa.array(text, from_pandas=True)
     return array.cast(pa.string()) if array.type != pa.string() else array

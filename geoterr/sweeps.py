@@ -147,7 +147,8 @@ def sweep(
                 "build units: pass customers as `source` to build units per scenario"
             )
     if problems:
-        raise InputError(f"`scenarios` has problems: {'; '.join(problems)}.")
+        msg = f"`scenarios` has problems: {'; '.join(problems)}."
+        raise InputError(msg)
     if client is None:
         rows = [run_scenario(source, s, keep_plans) for s in scenarios]
     else:

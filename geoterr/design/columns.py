@@ -231,7 +231,7 @@ class _Territories:
     def grow(
         self, center: int, w: np.ndarray, rng: np.random.Generator, noise: float
     ) -> np.ndarray:
-        """Greedy growth from the center.
+        """Grow a territory greedily from the center.
 
         The border unit of least w per unit of load joins until the lower bounds are met.
         """

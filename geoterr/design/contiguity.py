@@ -222,7 +222,7 @@ def _cuts(problem: Problem, labels: np.ndarray, roots: np.ndarray) -> list[Cut]:
 
 @dataclass
 class _Inputs:
-    """What both models are built from.
+    """Hold what both models are built from.
 
     The free units, their allowed (unit, territory) pairs, the other units' territories (``fixed``:
     labels, -1 for the free units) and the roots.

@@ -250,10 +250,10 @@ def _realignment(
     fixed_names: list[str] | None,
     options: Options,
 ) -> tuple[Problem, list[str] | None, np.ndarray, dict[str, Any]]:
-    """With ``current``.
+    """Set up a realignment when ``current`` is given.
 
-    A copy of the problem with the current plan, the budget and the kept territories, and the
-    centers of the current territories.
+    Returns a copy of the problem with the current plan, the budget and the kept territories,
+    and the centers of the current territories.
     """
     if options.current is None:
         if (

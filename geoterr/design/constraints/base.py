@@ -86,10 +86,10 @@ class Constraint:
         return None
 
     def check(self, problem: Problem, centers: np.ndarray | None) -> None:
-        """Before any solve.
+        """Raise :class:`geoterr.InfeasibleError` before any solve when the constraint cannot hold.
 
-        Raise :class:`geoterr.InfeasibleError` when the constraint provably cannot hold
-        (``centers``: the fixed centers, or None when they are free).
+        Raised only when the constraint provably cannot hold (``centers``: the fixed centers,
+        or None when they are free).
         """
 
     def penalty(self, problem: Problem, centers: np.ndarray) -> np.ndarray | None:

@@ -62,7 +62,7 @@ class MaxDistance(Constraint):
         return distances <= self.limit * (1 + REL_EPS)
 
     def allowed(self, problem: Problem, centers: np.ndarray | None) -> np.ndarray | None:
-        """Pairs within the limit.
+        """Return the pairs within the limit.
 
         A unit with no center within it keeps its nearest one (so the models still run, and the plan
         reports the unit).

@@ -1,4 +1,4 @@
-"""Locks.
+"""Locks: units pinned to a territory and territories kept as they are.
 
 Units pinned to a territory (``locked=``) and territories kept as they are (``keep_territories=``).
 
