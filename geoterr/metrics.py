@@ -33,7 +33,8 @@ def polsby_popper(geometry: gpd.GeoSeries) -> pd.Series:
     perimeter = geometry.length
     with np.errstate(divide="ignore", invalid="ignore"):
         value = 4 * np.pi * area / perimeter**2
-    return value.where(perimeter > 0, np.nan)
+    result: pd.Series = value.where(perimeter > 0, np.nan)
+    return result
 
 
 @dataclass(frozen=True)

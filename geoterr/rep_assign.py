@@ -76,7 +76,7 @@ def _user_costs(costs: Any, reps: pd.DataFrame, names: list[str]) -> pd.DataFram
     if not isinstance(costs, pd.DataFrame):
         msg = "`costs` must be a DataFrame (index rep ids, columns territory names) or a CSV."
         raise InputError(msg)
-    table = costs.copy()
+    table: pd.DataFrame = costs.copy()
     table.index = table.index.astype(str)
     table.columns = table.columns.astype(str)
     problems = []

@@ -169,7 +169,7 @@ def _start_pairs(cost: np.ndarray, allowed: np.ndarray, kept: np.ndarray) -> np.
     match = maximum_bipartite_matching(sparse.csr_matrix(allowed), perm_type="column")
     matched = np.flatnonzero(match >= 0)
     subset[matched, match[matched]] = True
-    return subset & allowed
+    return np.asarray(subset & allowed)
 
 
 def _priced_lp(

@@ -234,7 +234,8 @@ def check_homes_near(reps: pd.DataFrame, lonlat: np.ndarray, *, what: str = "cus
     lo, hi = lonlat.min(axis=0) - 10, lonlat.max(axis=0) + 10
 
     def inside(x: pd.Series, y: pd.Series) -> pd.Series:
-        return (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
+        result: pd.Series = (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
+        return result
 
     lon, lat = reps["longitude"], reps["latitude"]
     swapped = ~inside(lon, lat) & inside(lat, lon)
@@ -293,7 +294,7 @@ def _half_angles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     np.sqrt(d, out=d)
     d *= 0.5
     np.arcsin(d, out=d)
-    return d
+    return np.asarray(d)
 
 
 def _plan_points(plan: Any, visits: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -105,7 +106,7 @@ class Tracking:
 def _period_codes(dates: pd.Series, per_year: int) -> np.ndarray:
     year = dates.dt.year.to_numpy(dtype=np.int64)
     month = dates.dt.month.to_numpy(dtype=np.int64)
-    return year * per_year + (month - 1) // (12 // per_year)
+    return np.asarray(year * per_year + (month - 1) // (12 // per_year))
 
 
 def _period_label(code: int, per_year: int) -> str:
@@ -139,7 +140,7 @@ def _group_of(
             msg = f"`{what}_column` {column!r} is not a customers column."
             raise InputError(msg)
         values = plan.customers[column].astype("string")
-        mode = values.groupby(plan.customers["territory"].astype(str)).agg(
+        mode: pd.Series = values.groupby(plan.customers["territory"].astype(str)).agg(
             lambda s: s.mode().iloc[0] if s.notna().any() else pd.NA
         )
         return mode.reindex(names).fillna(f"(no {what})").astype(str)
@@ -160,7 +161,7 @@ def _group_of(
     raise InputError(msg)
 
 
-def _checked_track_options(plan: Plan, by: str, trend_periods: Any) -> pd.DataFrame:
+def _checked_track_options(plan: Plan, by: str, trend_periods: Any) -> gpd.GeoDataFrame:
     """Refuse a plan without customers, an unknown ``by`` or a bad ``trend_periods``.
 
     Returns the plan's customers.
@@ -293,7 +294,7 @@ def track(  # noqa: PLR0913 (public API: every option is a documented keyword)
             f"{int(unknown.sum())} sales records are for customers not in the plan "
             f"({format_ids(records.loc[unknown, 'customer'].unique())}); left out."
         )
-    territory_code = pd.Index(names).get_indexer(customers["territory"].astype(str))
+    territory_code = pd.Index(names).get_indexer(pd.Index(customers["territory"].astype(str)))
     codes = _period_codes(records["date"], per_year)
     first = _parse_period(start, per_year, "start") if start is not None else None
     last = _parse_period(end, per_year, "end") if end is not None else None
@@ -389,7 +390,7 @@ def _customer_potential(plan: Plan, potential: str | pd.Series) -> pd.Series:
         if potential not in plan.customers.columns:
             msg = f"`potential` {potential!r} is not a customers column."
             raise InputError(msg)
-        values = pd.to_numeric(plan.customers[potential], errors="coerce")
+        values: pd.Series = pd.to_numeric(plan.customers[potential], errors="coerce")
     else:
         values = pd.to_numeric(pd.Series(potential).reindex(plan.customers.index), errors="coerce")
     bad = values.index[values.isna() | (values < 0)]
