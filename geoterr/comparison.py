@@ -301,7 +301,7 @@ def _pair(
     measures: list[str],
     evaluations: dict[str, Evaluation],
 ) -> dict[str, Any]:
-    """Moves, flows and before/after tables of one scenario against the base."""
+    """Return moves, flows and before/after tables of one scenario against the base."""
     assert base.customers is not None and plan.customers is not None
     before_t = base.customers["territory"].astype(str)
     after_t = plan.customers["territory"].astype(str)
