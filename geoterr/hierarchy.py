@@ -265,7 +265,7 @@ def design_regions(
     --------
     >>> import geoterr as gt
     >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
-    >>> plan = gt.design_regions(gt.design(units, 12, balance={"workload": 0.05}), 3)
+    >>> plan = gt.design_regions(gt.design(units, 6, balance={"workload": 0.05}), 3)
     >>> sorted(plan.territories["region"].value_counts().index)
     ['Region 1', 'Region 2', 'Region 3']
     """
