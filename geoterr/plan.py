@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from geoterr.design.problem import Problem
 
-__all__ = ["Plan", "build_plan", "territory_name"]
+__all__ = ["Outcome", "Plan", "build_plan", "territory_name"]
 
 SUMMARY_DROP = ("geometry",)
 
@@ -179,6 +179,28 @@ class Plan:
         return plot_plan(self, ax, **kwargs)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How a design ended, for :func:`build_plan`.
+
+    Attributes
+    ----------
+    problems : list of str
+        The promises the plan breaks, in words (empty: none).
+    objective : float, optional
+        The plan's objective value.
+    lower_bound : float, optional
+        A bound no plan can beat, when one is known.
+    seconds : float
+        The design time.
+    """
+
+    problems: list[str]
+    objective: float | None
+    lower_bound: float | None
+    seconds: float
+
+
 def build_plan(
     units: Units,
     problem: Problem,
@@ -188,12 +210,11 @@ def build_plan(
     names: list[str],
     center_units: list[Any] | None = None,
     params: dict[str, Any],
-    problems: list[str],
-    objective: float | None,
-    lower_bound: float | None,
-    seconds: float,
+    outcome: Outcome,
 ) -> Plan:
     """Assemble a :class:`Plan` from the optimizer's arrays."""
+    problems, objective = outcome.problems, outcome.objective
+    lower_bound, seconds = outcome.lower_bound, outcome.seconds
     assignment = pd.Series(
         np.asarray(names, dtype=object)[labels], index=units.gdf.index, name="territory"
     )

@@ -23,7 +23,7 @@ from geoterr._errors import format_number as _n
 from geoterr.design.constraints import MaxDistance
 from geoterr.design.problem import Bound, make_problem, parse_balance
 from geoterr.design.promises import broken_promises
-from geoterr.plan import Plan, build_plan, territory_name
+from geoterr.plan import Outcome, Plan, build_plan, territory_name
 from geoterr.units import Units
 
 __all__ = ["allocate_territories", "design_parts", "subset_units"]
@@ -199,10 +199,12 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
         names=names,
         center_units=center_units or None,
         params=params,
-        problems=problems,
-        objective=objective,
-        lower_bound=bound,
-        seconds=time.perf_counter() - start,
+        outcome=Outcome(
+            problems=problems,
+            objective=objective,
+            lower_bound=bound,
+            seconds=time.perf_counter() - start,
+        ),
     )
     if plan.problems:
         warnings.warn(

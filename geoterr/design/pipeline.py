@@ -52,7 +52,7 @@ from geoterr.design.promises import broken_promises, plan_score, trouble, violat
 from geoterr.design.realign import RealignRequest, before_by_customer, setup_realignment
 from geoterr.design.regions import partition_search
 from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
-from geoterr.plan import Plan, build_plan, territory_name
+from geoterr.plan import Outcome, Plan, build_plan, territory_name
 from geoterr.units import COUNT, Units
 
 __all__ = ["Options", "finish", "progress", "run_rounds", "set_up", "to_plan"]
@@ -678,10 +678,9 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
             else None
         ),
         params=_params(setup, problem, rounds, final),
-        problems=problems,
-        objective=objective,
-        lower_bound=lower_bound,
-        seconds=seconds,
+        outcome=Outcome(
+            problems=problems, objective=objective, lower_bound=lower_bound, seconds=seconds
+        ),
     )
     if setup.options.current is not None and plan.customers is not None:
         plan.customers["territory_before"] = before_by_customer(setup.options.current, setup.units)
