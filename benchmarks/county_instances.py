@@ -6,7 +6,7 @@ Usage::
         [--counties us_counties_2010.gpkg] [--edges us_counties_2010_queen_edges.csv]
         [--contiguity rook] [--distance geodesic] [--compare ../shared/data/hess_counties]
 
-Writes, per state ``ST``, the files that :func:`geoterr.instances.read_districting_instance`
+Writes, per state ``ST``, the files that :func:`geoterr.datasets.read_districting_instance`
 reads and that the published instances of Validi, Buchanan and Lykhovyd (Operations Research
 70(2), 2022) use:
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 import geoterr as gt
-from geoterr.instances import read_districting_instance
+from geoterr.datasets import read_districting_instance
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "hess_counties"
 

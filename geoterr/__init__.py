@@ -20,20 +20,20 @@ from geoterr._errors import (
     SolverError,
 )
 from geoterr.comparison import Comparison, compare
+from geoterr.datasets import sample_path
 from geoterr.design import design
 from geoterr.evaluation import Evaluation, evaluate, plan_from_column
-from geoterr.io import read_customers, sample_path
+from geoterr.io import read_customers
+from geoterr.io.plans import load_plan, save_plan
 from geoterr.maps import before_after_map, plan_map
 from geoterr.plan import Plan
-from geoterr.plan_files import load_plan, save_plan
 from geoterr.report import write_report
 from geoterr.sales import SalesRecords, read_sales
-from geoterr.scaleout import units_from_files
 from geoterr.sizing import Sizing, size_territories
 from geoterr.sweeps import sweep
 from geoterr.targets import Targets, split_targets
 from geoterr.tracking import Tracking, track
-from geoterr.units import Units, build_units
+from geoterr.units import Units, build_units, units_from_files
 
 __all__ = [
     "Comparison",

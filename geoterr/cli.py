@@ -18,11 +18,12 @@ from geoterr import __version__, cli_reps
 from geoterr import cli_outputs as outputs
 from geoterr._errors import GeoterrError, InputError
 from geoterr.cli_analysis import ANALYSIS_COMMANDS, add_analysis_commands, run_analysis
+from geoterr.datasets import sample_path
 from geoterr.design import design
 from geoterr.design.problem import parse_balance_text
-from geoterr.io import read_customers, sample_path
+from geoterr.io import read_customers
+from geoterr.io.plans import load_plan
 from geoterr.plan import Plan
-from geoterr.plan_files import load_plan
 from geoterr.units import build_units
 
 log = logging.getLogger("geoterr.cli")

@@ -23,8 +23,8 @@ from geoterr._errors import InputError
 from geoterr.comparison import compare
 from geoterr.evaluation import evaluate, plan_from_column
 from geoterr.io import read_customers
+from geoterr.io.plans import load_plan
 from geoterr.plan import Plan
-from geoterr.plan_files import load_plan
 from geoterr.sales import read_sales
 from geoterr.sizing import size_territories
 from geoterr.targets import Targets, split_targets

@@ -22,9 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoterr._errors import GeoterrWarning, InputError
-from geoterr.plan import Plan
-from geoterr.plan_files import check_tiles
-from geoterr.plan_folder import (
+from geoterr.io.folders import (
     check_file_target,
     check_path_arg,
     check_target,
@@ -32,6 +30,8 @@ from geoterr.plan_folder import (
     discard_files,
     stage_files,
 )
+from geoterr.io.plans import check_tiles
+from geoterr.plan import Plan
 
 __all__ = [
     "WRITTEN",
@@ -91,7 +91,7 @@ def written_note() -> str:
 
 def read_reps(path: Any) -> pd.DataFrame:
     """Return the ``--reps`` CSV, read and checked (columns, rows) before any work."""
-    from geoterr.map_data import rep_table
+    from geoterr.maps.payload import rep_table
 
     path = check_path_arg(path, "--reps")
     if not path.is_file():

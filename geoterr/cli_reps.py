@@ -138,15 +138,15 @@ def run(args: argparse.Namespace) -> Any:
 
 
 def _load_any(path: Path) -> Any:
+    from geoterr.io.plans import load_plan
     from geoterr.layers import MARKER, load_layers
-    from geoterr.plan_files import load_plan
 
     return load_layers(path) if (path / MARKER).exists() else load_plan(path)
 
 
 def _assign(args: argparse.Namespace) -> Any:
     from geoterr.hierarchy import design_regions
-    from geoterr.plan_files import check_target, load_plan
+    from geoterr.io.plans import check_target, load_plan
     from geoterr.rep_assign import assign_reps
 
     check_target(args.out, overwrite=args.overwrite, name="--out")

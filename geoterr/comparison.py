@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr.evaluation import Evaluation, evaluate, plan_measures
@@ -84,6 +83,8 @@ def match_territories(base: Plan, plan: Plan) -> dict[str, str]:
     dict
         Territory of ``plan`` -> its new name.
     """
+    from scipy.optimize import linear_sum_assignment  # imported here: 0.5 s at import geoterr
+
     assert base.customers is not None and plan.customers is not None
     before = base.customers["territory"].astype(str)
     after = plan.customers["territory"].astype(str)

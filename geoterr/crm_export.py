@@ -207,8 +207,8 @@ def _write_atomically(
 ) -> None:
     """Write the export in a work folder next to ``target`` and swap it into place."""
     from geoterr import __version__
-    from geoterr._csv_safety import write_csv
-    from geoterr.plan_folder import write_folder
+    from geoterr.io.csv_safety import write_csv
+    from geoterr.io.folders import write_folder
 
     def fill(work: Path) -> None:
         for name, table in files.items():
@@ -406,7 +406,7 @@ def export_plan(  # noqa: PLR0913 (public API: every option is a documented keyw
     if format not in ("generic", "salesforce"):
         msg = f"`format` must be 'generic' or 'salesforce', got {format!r}."
         raise InputError(msg)
-    from geoterr.plan_folder import check_target
+    from geoterr.io.folders import check_target
 
     target = check_target(out, overwrite=overwrite, name="out")
     nodes, accounts = territory_tree(plan)

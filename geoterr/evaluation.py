@@ -27,8 +27,8 @@ from geoterr.metrics import (
     territory_table,
 )
 from geoterr.plan import Plan
-from geoterr.projection import local_crs
 from geoterr.units import COUNT, Units, build_units, unit_cells
+from geoterr.units.projection import local_crs
 
 __all__ = ["Evaluation", "evaluate", "plan_from_column", "rep_homes"]
 

@@ -22,9 +22,9 @@ import pandas as pd
 import shapely
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
-from geoterr.graph import connect_components
-from geoterr.projection import local_crs
 from geoterr.units import COUNT, Units
+from geoterr.units.graph import connect_components
+from geoterr.units.projection import local_crs
 
 __all__ = [
     "add_region_layer",

@@ -91,7 +91,11 @@ class LayeredPlan:
         frames = [p.summary().reset_index().assign(layer=name) for name, p in self.layers.items()]
         if self.key_accounts is not None and len(self.key_accounts):
             keys = self.key_accounts
-            numeric = [c for c in keys.columns if pd.api.types.is_numeric_dtype(keys[c])]
+            # Only the layers' measures add up; coordinates and other numbers do not.
+            measured = {c for f in frames for c in f.columns} - {"customers"}
+            numeric = [
+                c for c in keys.columns if c in measured and pd.api.types.is_numeric_dtype(keys[c])
+            ]
             table = pd.DataFrame(keys[[*numeric, "territory", "rep", "rep_name"]])
             grouped = table.groupby(["territory", "rep", "rep_name"], dropna=False)
             kt = grouped[numeric].sum().reset_index()
@@ -158,8 +162,8 @@ class LayeredPlan:
         with ``overwrite=True`` and a folder holding files geoterr did not write is refused.
         """
         from geoterr import __version__
-        from geoterr.plan_files import save_plan
-        from geoterr.plan_folder import write_folder
+        from geoterr.io.folders import write_folder
+        from geoterr.io.plans import save_plan
 
         def fill(work: Path) -> None:
             taken: set[str] = set()
@@ -184,7 +188,7 @@ class LayeredPlan:
 
     def _write_tables(self, work: Path) -> None:
         """Return the CSV files of :meth:`save` (text cells neutralised for spreadsheets)."""
-        from geoterr._csv_safety import write_csv
+        from geoterr.io.csv_safety import write_csv
 
         customers = self.customers
         table = pd.DataFrame(customers.drop(columns=customers.geometry.name))
@@ -273,8 +277,8 @@ class LayeredMap:
 def _key_account_map(plan: LayeredPlan) -> Any:
     import folium
 
-    from geoterr.map_data import PALETTE
-    from geoterr.maps import StandaloneMap
+    from geoterr.maps.leaflet import StandaloneMap
+    from geoterr.maps.payload import PALETTE
 
     keys = plan.key_accounts
     assert keys is not None
@@ -307,9 +311,9 @@ def _key_account_map(plan: LayeredPlan) -> Any:
 
 def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
     """Read a folder written by :meth:`LayeredPlan.save`."""
-    from geoterr._csv_safety import restore
-    from geoterr.io import _infer_numeric
-    from geoterr.plan_files import load_plan
+    from geoterr.io.csv_safety import restore
+    from geoterr.io.customers import _infer_numeric
+    from geoterr.io.plans import load_plan
 
     folder = Path(path)
     if not (folder / MARKER).exists():

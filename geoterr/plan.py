@@ -12,8 +12,8 @@ import pandas as pd
 
 from geoterr._errors import GeoterrWarning
 from geoterr.metrics import DistanceWeighting, territory_table
-from geoterr.projection import to_lonlat
 from geoterr.units import Units, unit_cells
+from geoterr.units.projection import to_lonlat
 
 if TYPE_CHECKING:
     import folium
@@ -127,12 +127,12 @@ class Plan:
         attr: str | None = None,
         timings: bool = False,
     ) -> Any:
-        """Write the plan to a folder; see :func:`geoterr.plan_files.save_plan`.
+        """Write the plan to a folder; see :func:`geoterr.io.plans.save_plan`.
 
         An earlier plan in ``path`` is replaced only with ``overwrite=True``; a folder holding
         files geoterr did not write is refused.
         """
-        from geoterr.plan_files import save_plan
+        from geoterr.io.plans import save_plan
         from geoterr.reps import rep_homes
 
         if reps is None:
@@ -170,11 +170,11 @@ class Plan:
         return export_plan(self, out, **kwargs)
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """A static matplotlib figure of the plan; see :func:`geoterr.static_plot.plot_plan`.
+        """A static matplotlib figure of the plan; see :func:`geoterr.maps.figure.plot_plan`.
 
         ``plan.plot().figure.savefig("plan.png")`` (or ``.svg``, ``.pdf``) for slides.
         """
-        from geoterr.static_plot import plot_plan
+        from geoterr.maps.figure import plot_plan
 
         return plot_plan(self, ax, **kwargs)
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import geoterr.cli
 import geoterr.cli_outputs
+import geoterr.io.folders
+import geoterr.io.plans
 import geoterr.maps
-import geoterr.plan_files
-import geoterr.plan_folder
 
 
 def _die() -> None:
@@ -46,7 +46,7 @@ def _before(module: Any, name: str) -> None:
 
 
 def _between_renames() -> None:
-    geoterr.plan_folder._exchange = lambda a, b: False  # type: ignore[assignment]
+    geoterr.io.folders._exchange = lambda a, b: False  # type: ignore[assignment]
     real = Path.rename
     calls = []
 
@@ -73,11 +73,11 @@ def _removing_old() -> None:
 
 
 POINTS: dict[str, Callable[[], None]] = {
-    "work folder made": lambda: _after(geoterr.plan_folder, "make_work_folder"),
-    "before plan.json": lambda: _before(geoterr.plan_files, "_write_json"),
+    "work folder made": lambda: _after(geoterr.io.folders, "make_work_folder"),
+    "before plan.json": lambda: _before(geoterr.io.plans, "_write_json"),
     "writing the map": lambda: _before(geoterr.maps, "plan_map"),
-    "before the swap": lambda: _before(geoterr.plan_folder, "swap_in"),
-    "after the exchange": lambda: _after(geoterr.plan_folder, "_exchange"),
+    "before the swap": lambda: _before(geoterr.io.folders, "swap_in"),
+    "after the exchange": lambda: _after(geoterr.io.folders, "_exchange"),
     "between the renames": _between_renames,
     "removing the old plan": _removing_old,
     "before the figure is put in place": lambda: _before(geoterr.cli_outputs, "commit_files"),

@@ -16,8 +16,8 @@ import pytest
 from conftest import make_customers
 
 import geoterr as gt
-from geoterr import plan_files
-from geoterr.plan_folder import write_file_atomically
+from geoterr.io.folders import write_file_atomically
+from geoterr.io.plans import PLAN_FILES
 
 HERE = Path(__file__).parent
 COMMAND = ["design", "c.csv", "-k", "4", "--out", "plan", "--overwrite", "-q"]
@@ -40,7 +40,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def _complete(folder: Path) -> gt.Plan:
-    assert set(plan_files.PLAN_FILES) <= {p.name for p in folder.iterdir()}
+    assert set(PLAN_FILES) <= {p.name for p in folder.iterdir()}
     return gt.load_plan(folder)
 
 

@@ -100,6 +100,17 @@ def test_key_accounts_go_to_named_reps(layered: gt.LayeredPlan) -> None:
     assert set(roster.loc[roster["layer"] == KEY_ACCOUNTS, "rep"]) == {"R0", "R2"}
 
 
+def test_key_account_summary_adds_up_measures_only(
+    layered: gt.LayeredPlan, customers: pd.DataFrame
+) -> None:
+    summary = layered.summary()
+    keys = summary[summary["layer"] == KEY_ACCOUNTS].set_index("rep")
+    held = customers.loc[layered.key_accounts.index]  # type: ignore[union-attr]
+    assert keys.loc["R0", "workload"] == pytest.approx(held["workload"].iloc[[0, 2]].sum())
+    # coordinates are not measures: summed latitudes would be nonsense
+    assert keys.reindex(columns=["latitude", "longitude"]).isna().all().all()
+
+
 def test_layered_plan_saves_loads_and_maps(tmp_path: Path, layered: gt.LayeredPlan) -> None:
     folder = layered.save(tmp_path / "lp")
     names = {p.name for p in folder.iterdir()}

@@ -24,7 +24,7 @@ import pytest
 from conftest import make_customers
 
 import geoterr as gt
-from geoterr.map_data import plan_payload, script_json, territory_colours
+from geoterr.maps.payload import plan_payload, script_json, territory_colours
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 INJECTIONS = [
@@ -622,7 +622,7 @@ def test_outlines_are_small_and_optional(two_plans: Any) -> None:
 
 
 def test_outlines_near() -> None:
-    from geoterr.geography import outlines_near
+    from geoterr.maps.outlines import outlines_near
 
     kansas = outlines_near((-100.0, 37.0, -95.0, 40.0))
     assert kansas["state"].length > 10 and kansas["coast"].is_empty
@@ -665,7 +665,7 @@ def test_static_figure_outlines_labels_legend_status(fifty: gt.Plan, two_plans: 
 
 
 def test_plan_status_in_words(two_plans: Any) -> None:
-    from geoterr.map_data import plan_status
+    from geoterr.maps.payload import plan_status
 
     _, new = two_plans
     status = plan_status(new)

@@ -17,7 +17,14 @@ nbformat = pytest.importorskip(
 
 
 def test_there_are_notebooks() -> None:
-    assert {p.stem for p in NOTEBOOKS} >= {"01_quickstart", "02_redesign", "05_scale"}
+    assert {p.stem for p in NOTEBOOKS} >= {
+        "01_quickstart",
+        "02_redesign",
+        "03_reps_segments_regions",
+        "04_tracking",
+        "05_scale",
+        "06_your_own_data",
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import geoterr as gt
-from geoterr import plan_files
+from geoterr.io.plans import PLAN_FILES
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def plan(units: gt.Units) -> gt.Plan:
 
 def test_files_and_round_trip(plan: gt.Plan, tmp_path: Path) -> None:
     folder = plan.save(tmp_path / "plan")
-    assert sorted(p.name for p in folder.iterdir()) == sorted(plan_files.PLAN_FILES)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(PLAN_FILES)
     assignments = pd.read_csv(folder / "assignments.csv")
     assert plan.customers is not None
     assert list(assignments["account_id"]) == list(plan.customers.index)
@@ -60,9 +60,7 @@ def test_existing_plan_is_replaced_only_when_asked(plan: gt.Plan, tmp_path: Path
         plan.save(folder, map=False)
     assert (folder / "map.html").exists()  # the earlier plan is untouched
     plan.save(folder, map=False, overwrite=True)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        set(plan_files.PLAN_FILES) - {"map.html"}
-    )
+    assert sorted(p.name for p in folder.iterdir()) == sorted(set(PLAN_FILES) - {"map.html"})
     (folder / "old_extra.txt").write_text("not geoterr's")
     with pytest.raises(gt.InputError, match=r"did not write \(old_extra.txt\)"):
         plan.save(folder, map=False, overwrite=True)
@@ -165,7 +163,7 @@ def test_leftovers_of_killed_saves_are_cleaned(plan: gt.Plan, tmp_path: Path) ->
     (mine / "notes.txt").write_text("mine")
     plan.save(tmp_path / "plan", map=False)
     assert _leftovers(tmp_path) == sorted([alive.name, mine.name, f".map.html.{dead}.qwertyui.tmp"])
-    from geoterr.plan_folder import write_file_atomically
+    from geoterr.io.folders import write_file_atomically
 
     write_file_atomically(tmp_path / "map.html", lambda p: p.write_text("<p>map</p>"))
     assert _leftovers(tmp_path) == sorted([alive.name, mine.name])
@@ -187,7 +185,7 @@ def test_plan_left_aside_by_an_interrupted_replace_is_put_back(
 def test_replace_without_gaps(
     plan: gt.Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
 ) -> None:
-    from geoterr import plan_folder
+    from geoterr.io import folders as plan_folder
 
     if not exchange:  # systems without renameat2: two renames
         monkeypatch.setattr(plan_folder, "_exchange", lambda a, b: False)

@@ -127,7 +127,7 @@ def test_clustered_customers_get_their_city_cells_split() -> None:
     units = gt.build_units(customers, "hex", n_units=800, measures=["workload"])
     whole = gt.build_units(customers, "hex", n_units=800, measures=["workload"], max_load=None)
     assert units.settings["split_cells"] > 0 and whole.settings["split_cells"] == 0
-    cap = gt.hexes.AUTO_SPLIT * whole.gdf["workload"].mean()  # mean over occupied cells
+    cap = gt.units.hexes.AUTO_SPLIT * whole.gdf["workload"].mean()  # mean over occupied cells
     assert whole.gdf["workload"].max() > cap
     for unit in units.gdf.index[units.gdf["workload"] > cap]:  # only single addresses stay
         spots = customers.geometry[units.customer_unit == unit]

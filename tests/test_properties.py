@@ -225,7 +225,7 @@ def test_reader_on_mutated_workbooks(tmp_path: Path, tail: bytes) -> None:
 
 @given(st.text(max_size=30))
 def test_csv_neutralising_is_reversible_and_safe(text: str) -> None:
-    from geoterr._csv_safety import TRIGGERS, escape_text, restore_text
+    from geoterr.io.csv_safety import TRIGGERS, escape_text, restore_text
 
     safe = escape_text(text)
     assert restore_text(safe) == text

@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 
 import geoterr as gt
-from geoterr.instances import DistrictingInstance, read_districting_instance
+from geoterr.datasets import DistrictingInstance, read_districting_instance
 
 DATA = Path(__file__).parent / "data" / "hess"
 

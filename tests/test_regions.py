@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import geoterr as gt
+from geoterr.datasets import read_districting_instance
 from geoterr.design.problem import Problem
 from geoterr.design.regions import partition_search, unplaceable_unit_reasons
-from geoterr.instances import read_districting_instance
 
 DATA = Path(__file__).parent / "data" / "hess"
 

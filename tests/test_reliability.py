@@ -20,9 +20,9 @@ import pytest
 from conftest import check_plan, grid_customers, make_customers
 
 import geoterr as gt
-from geoterr._csv_safety import escape_text, raw_csv, restore_text
 from geoterr.design import highs_model
-from geoterr.projection import to_lonlat
+from geoterr.io.csv_safety import escape_text, raw_csv, restore_text
+from geoterr.units.projection import to_lonlat
 
 ROOT = Path(__file__).resolve().parents[1]
 

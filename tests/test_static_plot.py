@@ -10,7 +10,7 @@ import pytest
 from conftest import make_customers
 
 import geoterr as gt
-from geoterr.map_data import territory_colours
+from geoterr.maps.payload import territory_colours
 
 matplotlib.use("Agg")
 

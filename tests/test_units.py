@@ -100,6 +100,27 @@ def test_bad_arguments(customers: gpd.GeoDataFrame) -> None:
         gt.build_units(customers, crs=4326)
 
 
+def test_keywords_the_method_does_not_use_are_refused(customers: gpd.GeoDataFrame) -> None:
+    """A hex keyword on Voronoi units (a forgotten method="hex") is not silently ignored."""
+    with pytest.raises(gt.InputError, match=r"method='voronoi' does not use `resolution`") as err:
+        gt.build_units(customers, resolution=6)
+    assert "pass method='hex' if that was meant" in str(err.value)
+    with pytest.raises(gt.InputError) as err:  # every unused keyword at once, with its method
+        gt.build_units(customers, "hex", prune=None, snap=5.0, contiguity="rook")
+    text = str(err.value)
+    assert "`prune` (used by method 'points' only)" in text
+    assert "`contiguity`, `snap` (used by method 'polygons' only)" in text
+    with pytest.raises(gt.InputError, match="`boundary` .*'voronoi', 'points', 'hex'"):
+        gt.build_units(None, "polygons", polygons=gpd.GeoDataFrame(), boundary=object())
+    with pytest.raises(gt.InputError, match="`polygons` .*'polygons' only"):
+        gt.build_units(customers, "points", polygons=gpd.GeoDataFrame(geometry=[]))
+    with pytest.raises(gt.InputError, match="`resolution` and `n_units` were both given"):
+        gt.build_units(customers, "hex", resolution=5, n_units=100)
+    # Keywords left at their defaults, or given to the method that uses them, are fine.
+    points = gt.build_units(customers, "points", prune=2.0, fill_gaps=2, max_load="auto")
+    assert points.kind == "points"
+
+
 def test_default_measures_skip_incomplete_columns() -> None:
     df = make_customers(30)
     df["score"] = np.where(np.arange(30) % 3 == 0, np.nan, 1.0)

@@ -281,11 +281,24 @@ class HighsAssignment:
         )
         _add_rows(self.h, lower, upper)
         self.margin = 0.0
-        # Elastic slacks on the balance rows: +s and -s, each with a large penalty.
+        # Elastic slacks, each with a large penalty: +s and -s on the balance rows, and -s on
+        # each constraint row (a start of cheapest pairs may break a budget row too); a
+        # slack left in the optimum means the full model has no solution.
         scale = np.maximum(problem.loads.mean(axis=0), 1e-12)
-        self._slack_scale = 1.0 / scale
-        self.n_slacks = 2 * k * m
+        row_scale = [
+            max(
+                abs(row.upper),
+                float(np.abs(row.coef(np.arange(n), np.zeros(n, dtype=np.int64))).mean()),
+                1e-12,
+            )
+            for row in self.extra
+        ]
+        self._slack_weight = np.concatenate(
+            [np.tile(1.0 / scale, 2 * k), 1.0 / np.array(row_scale)]
+        )
+        self.n_slacks = 2 * k * m + len(self.extra)
         rows = n + np.arange(k * m)
+        extra_rows = n + k * m + np.arange(len(self.extra))
         self.h.addCols(
             self.n_slacks,
             np.zeros(self.n_slacks),
@@ -293,8 +306,8 @@ class HighsAssignment:
             np.full(self.n_slacks, np.inf),
             self.n_slacks,
             np.arange(self.n_slacks + 1, dtype=np.int32)[:-1],
-            np.concatenate([rows, rows]).astype(np.int32),
-            np.concatenate([np.ones(k * m), -np.ones(k * m)]),
+            np.concatenate([rows, rows, extra_rows]).astype(np.int32),
+            np.concatenate([np.ones(k * m), -np.ones(k * m), -np.ones(len(self.extra))]),
         )
 
     def set_margin(self, share: float) -> None:
@@ -340,7 +353,7 @@ class HighsAssignment:
 
     def _set_penalty(self, costs: np.ndarray, factor: float) -> None:
         top = float(costs.max()) if costs.size else 1.0
-        penalty = np.tile(self._slack_scale * max(top, 1e-9) * factor, 2 * self.problem.k)
+        penalty = self._slack_weight * max(top, 1e-9) * factor
         self.h.changeColsCost(
             self.n_slacks, np.arange(self.n_slacks, dtype=np.int32), penalty.astype(float)
         )
@@ -393,6 +406,12 @@ class HighsAssignment:
             if dual != 0:
                 share += dual * row.coef(units, terrs).reshape(n, k)
         return share
+
+    def exact_bounds(self) -> None:
+        """The model's exact bounds, as a lower bound needs: no margin inside the ranges,
+        and the constraint rows at their real bound (no reserve)."""
+        self.set_margin(0.0)
+        self._give_up_reserve()
 
     def _give_up_reserve(self) -> bool:
         """Raise the constraints' rows from their LP bound to their real bound (once)."""
@@ -472,7 +491,7 @@ class HighsAssignment:
                 continue
             values = np.asarray(sol.col_value)
             slack = values[: self.n_slacks]
-            if np.any(slack * np.tile(self._slack_scale, 2 * k) > SLACK_TOL):
+            if np.any(slack * self._slack_weight > SLACK_TOL):
                 if self.margin > 0:  # the margin is a wish: drop it rather than fail
                     self.set_margin(0.0)
                     continue

@@ -184,8 +184,13 @@ def solve_lp(
     engine: HighsAssignment | None = None,
     deadline: float | None = None,
     allowed: np.ndarray | None = None,
+    *,
+    exact_bounds: bool = False,
 ) -> LPResult | None:
     """Solve the relaxation for the given cost matrix; None if it is infeasible.
+
+    With ``exact_bounds`` (for a lower bound) the constraint rows hold at their real bound,
+    without the reserve the planning LP keeps for the rounding and the repairs.
 
     ``allowed`` (n, k) are the pairs the constraints permit for the round's centers
     (:func:`geoterr.design.constraints.allowed_pairs`; default: for unknown centers).
@@ -208,7 +213,9 @@ def solve_lp(
                 stacklevel=3,
             )
             fallback = _cbc({"msg": False})
-            return solve_lp(problem, costs, fallback, None, deadline, allowed)
+            return solve_lp(
+                problem, costs, fallback, None, deadline, allowed, exact_bounds=exact_bounds
+            )
         if solved is None:
             return None
         return LPResult(x=solved[0], objective=solved[1], seconds=time.perf_counter() - start)
@@ -218,7 +225,7 @@ def solve_lp(
     for limit in limits:
         mask = cheapest(costs, limit)
         mask &= allowed
-        result = _solve(problem, costs, solver, mask, integer=False)
+        result = _solve(problem, costs, solver, mask, integer=False, reserve=not exact_bounds)
         if result is not None:
             return result
     return None
@@ -232,17 +239,18 @@ def _solve(
     *,
     integer: bool,
     fixed: np.ndarray | None = None,
+    reserve: bool = False,
 ) -> LPResult | None:
     """Build the model over the pairs in ``mask`` and solve it with PuLP.
 
     The rows come from :mod:`geoterr.design.assignment`; units with a territory in ``fixed``
-    (labels, -1: in the model) stay there. The relaxation keeps the constraints' reserve (their LP
-    bound).
+    (labels, -1: in the model) stay there. With ``reserve``, the constraints' rows use their LP
+    bound.
     """
     start = time.perf_counter()
     units, terrs = np.nonzero(mask)
     rows = assignment_rows(
-        problem, costs, units, terrs, integer=integer, fixed=fixed, lp_reserve=not integer
+        problem, costs, units, terrs, integer=integer, fixed=fixed, lp_reserve=reserve
     )
     prob, var = to_pulp(rows, "balanced_assignment")
     solve_pulp(prob, solver)

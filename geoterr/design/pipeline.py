@@ -553,7 +553,9 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
     centers = best.centers
     costs = problem.costs(centers)
     labels = _repair(setup, best.labels, costs, centers, final=True)
-    final = Final(labels, centers, costs, _lower_bound(setup, costs), "plan centers", False)
+    final = Final(
+        labels, centers, costs, _lower_bound(setup, costs, centers), "plan centers", False
+    )
     final.timed_out = rounds.timed_out
     if setup.strategy.can_prove and (
         setup.options.prove or violation(problem, labels, centers) > 0
@@ -582,13 +584,16 @@ def _budget_candidate(setup: Setup, rounds: Rounds) -> Rounds:
     return Rounds(score, labels, centers, rounds.count, rounds.timed_out)
 
 
-def _lower_bound(setup: Setup, costs: np.ndarray) -> float | None:
+def _lower_bound(setup: Setup, costs: np.ndarray, centers: np.ndarray) -> float | None:
     """Return the LP optimum for the final centers: a bound for any plan with these centers."""
     if setup.clock.out():
         return None
     if setup.engine is not None:
-        setup.engine.set_margin(0.0)  # the bound needs the exact ranges
-    lp = solve_lp(setup.problem, costs, setup.solver, setup.engine, setup.clock.deadline)
+        setup.engine.exact_bounds()  # the bound needs the exact ranges and budget
+    lp = solve_lp(
+        setup.problem, costs, setup.solver, setup.engine, setup.clock.deadline,
+        allowed_pairs(setup.problem, centers), exact_bounds=True,
+    )  # fmt: skip
     return lp.objective if lp is not None else None
 
 

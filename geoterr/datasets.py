@@ -1,13 +1,18 @@
-"""Reading published districting instances (the county instances of Validi et al. 2022).
+"""Data sets: the shipped sample, and the published districting instances of the benchmarks.
 
-A folder holds ``instances.csv`` (state, k, L, U and published objectives) and, per state,
-``ST_nodes.csv`` (idx, GEOID10, NAME, TOTPOP, C_X, C_Y lon/lat ...), ``ST_edges.csv`` (i, j)
-and ``ST_dist_km.csv`` (an n x n matrix of whole kilometres).
+:func:`sample_path` finds the sample files installed with geoterr (simulated accounts and
+reps, see ``data/README.md``). :func:`read_districting_instance` reads the county instances
+of Validi, Buchanan and Lykhovyd (Operations Research 70(2), 2022), which the benchmarks and
+the tests use as an exact yardstick. An instance folder holds ``instances.csv`` (state, k, L,
+U and published objectives) and, per state, ``ST_nodes.csv`` (idx, GEOID10, NAME, TOTPOP,
+C_X, C_Y lon/lat ...), ``ST_edges.csv`` (i, j) and ``ST_dist_km.csv`` (an n x n matrix of
+whole kilometres).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,34 @@ from geoterr._errors import InputError
 from geoterr.io import read_customers
 from geoterr.units import Units, build_units
 
-__all__ = ["DistrictingInstance", "read_districting_instance"]
+__all__ = ["DistrictingInstance", "read_districting_instance", "sample_path"]
+
+
+def sample_path(name: str = "customers.csv") -> Path:
+    """Return the path of a shipped sample file.
+
+    Parameters
+    ----------
+    name : str
+        ``"customers.csv"`` (4,500 simulated accounts placed around GeoNames places) or
+        ``"reps.csv"`` (12 sales reps). See ``data/README.md`` for provenance.
+
+    Returns
+    -------
+    Path
+        A path that can be passed to :func:`geoterr.read_customers` or :func:`pandas.read_csv`.
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> gt.sample_path().name
+    'customers.csv'
+    """
+    path = Path(str(resources.files("geoterr.sample_data") / name))
+    if not path.exists():
+        msg = f"`name` {name!r} is not a shipped sample file; use 'customers.csv' or 'reps.csv'."
+        raise InputError(msg)
+    return path
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Land, coastlines, country and US state borders around a plan, drawn offline under maps.
 
-The outlines come with geoterr (``geoterr/_assets/outlines.geojson``, built by
-``geoterr/_assets/make_outlines.py`` from the npm packages ``world-atlas`` (Natural Earth
+The outlines come with geoterr (``geoterr/maps/_assets/outlines.geojson``, built by
+``geoterr/maps/_assets/make_outlines.py`` from the npm packages ``world-atlas`` (Natural Earth
 1:50m, public domain) and ``us-atlas`` (US Census Bureau 1:10m state boundaries, public
 domain)). A map carries only the part around its plan, clipped to a window around the plan
 and simplified to the plan's scale, plus the world's land at 1:110m beyond that window (so
@@ -29,7 +29,7 @@ KINDS = ("world", "land", "coast", "country", "state")
 def _outlines() -> dict[str, np.ndarray]:
     """The shipped outlines by kind (``land`` polygons, ``country`` and ``state`` lines,
     ``world`` the coarse land), read once per process."""
-    path = resources.files("geoterr") / "_assets" / "outlines.geojson"
+    path = resources.files("geoterr.maps._assets") / "outlines.geojson"
     text = path.read_text(encoding="utf-8")
     kinds = np.asarray([f["properties"]["kind"] for f in json.loads(text)["features"]])
     # GEOS parses the geometries (a FeatureCollection becomes a GeometryCollection in order).

@@ -1,6 +1,6 @@
 /* geoterr map layers (written for geoterr, MIT license).
  *
- * geoterrPlanLayers(map, data) draws a plan from the data geoterr/map_data.py writes:
+ * geoterrPlanLayers(map, data) draws a plan from the data geoterr/maps/payload.py writes:
  * territories with labels, customers on one canvas, moved customers, rep homes and centers,
  * a legend and a fullscreen button. User text only ever reaches the page through
  * textContent, never as HTML.

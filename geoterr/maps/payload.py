@@ -1,6 +1,6 @@
 """What a map shows, as plain data: territories, customers, moved customers, reps, centers.
 
-The map page draws this data with its own script (``geoterr/_assets/geoterr-map.js``), which
+The map page draws this data with its own script (``geoterr/maps/_assets/geoterr-map.js``), which
 puts every piece of user text on the page as text (``textContent``), never as HTML. The data
 goes into the page as JSON with ``<``, ``>`` and ``&`` written as ``\\u`` escapes, so no name
 can close the script block it sits in. Customers travel as columns (integer coordinates, a
@@ -423,7 +423,7 @@ def plan_payload(
     old plan of a before | after page) mark the customers that move, both aligned to
     ``plan.customers``. ``simplify`` is the tolerance in degrees for the territory outlines
     (default: 1/4000 of the plan's extent, a few hundred metres for a country; 0 keeps
-    every vertex). ``land`` (a polygon geometry, see :func:`geoterr.geography.outlines_near`)
+    every vertex). ``land`` (a polygon geometry, see :func:`geoterr.maps.outlines.outlines_near`)
     clips the territories' drawn outlines to the land, so that they follow the coast instead
     of reaching into the sea (the plan's own polygons are unchanged); a territory with no
     land in it is drawn as it is.

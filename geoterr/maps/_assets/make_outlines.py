@@ -1,6 +1,6 @@
 """Build ``outlines.geojson``: land, country borders and US state borders for the maps.
 
-    python -m geoterr._assets.make_outlines WORLD_ATLAS_DIR US_ATLAS_DIR
+    python -m geoterr.maps._assets.make_outlines WORLD_ATLAS_DIR US_ATLAS_DIR
 
 The sources are the npm packages ``world-atlas`` 2.0.2 (Natural Earth 1:50m countries and
 land, public domain) and ``us-atlas`` 3.0.1 (US Census Bureau cartographic state
@@ -16,7 +16,8 @@ topologies itself (quantized, delta-encoded arcs), keeps
 
 simplifies them (``--tolerance`` degrees) and rounds coordinates to ``--digits`` decimals.
 Coastlines are the land polygons' boundaries, so they are not stored twice. The maps clip
-these to the plan's surroundings when a map is written (:func:`geoterr.map_data.outlines`).
+these to the plan's surroundings when a map is written
+(:func:`geoterr.maps.outlines.outlines_near`).
 """
 
 from __future__ import annotations

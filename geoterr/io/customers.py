@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import warnings
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,10 +17,10 @@ import pandas as pd
 from pyproj import CRS
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
-from geoterr._tables import EXCEL_SUFFIXES, is_workbook, read_text_table, read_workbook
 from geoterr._validate import Problems, check_measure, normalise_name, numeric_column
+from geoterr.io.tables import EXCEL_SUFFIXES, is_workbook, read_text_table, read_workbook
 
-__all__ = ["COORDINATE_FIX", "read_customers", "sample_path"]
+__all__ = ["COORDINATE_FIX", "read_customers"]
 
 # Normalised column names (letters and digits only, lower case) taken as coordinates or ids,
 # best first. Names ending in "latitude"/"longitude" (e.g. Salesforce ``Location__Latitude__s``)
@@ -73,33 +72,6 @@ COORDINATE_FIX = (
     "for coordinates, name the right columns with `lat=` and `lon=` (CLI: --lat/--lon) or "
     "give the CRS of projected ones with `crs=`."
 )
-
-
-def sample_path(name: str = "customers.csv") -> Path:
-    """Return the path of a shipped sample file.
-
-    Parameters
-    ----------
-    name : str
-        ``"customers.csv"`` (4,500 simulated accounts placed around GeoNames places) or
-        ``"reps.csv"`` (12 sales reps). See ``data/README.md`` for provenance.
-
-    Returns
-    -------
-    Path
-        A path that can be passed to :func:`read_customers` or :func:`pandas.read_csv`.
-
-    Examples
-    --------
-    >>> import geoterr as gt
-    >>> gt.sample_path().name
-    'customers.csv'
-    """
-    path = Path(str(resources.files("geoterr.sample_data") / name))
-    if not path.exists():
-        msg = f"`name` {name!r} is not a shipped sample file; use 'customers.csv' or 'reps.csv'."
-        raise InputError(msg)
-    return path
 
 
 TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz", ".tsv", ".tsv.gz", ".txt.gz")

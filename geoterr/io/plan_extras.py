@@ -1,6 +1,6 @@
 """Extra files of a plan folder: the rep roster and the regions.
 
-:func:`geoterr.plan_files.save_plan` and :func:`geoterr.plan_files.load_plan` call these
+:func:`geoterr.io.plans.save_plan` and :func:`geoterr.io.plans.load_plan` call these
 hooks, so the roster (``roster.csv``) and the regions (``regions.geojson``) travel with the
 plan and the map shows them.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geoterr._csv_safety import restore, write_csv
+from geoterr.io.csv_safety import restore, write_csv
 
 __all__ = ["EXTRA_FILES", "load_extras", "save_extras"]
 
@@ -38,7 +38,7 @@ def load_extras(folder: Path, plan: Any) -> Any:
     Both are read as exactly what :func:`save_extras` writes (CSV by pandas, GeoJSON parsed as
     strict JSON, never handed to GDAL); a damaged file raises an :class:`InputError` naming it.
     """
-    from geoterr.plan_read import plan_file
+    from geoterr.io.plan_readers import plan_file
 
     folder = Path(folder)
     changes: dict[str, Any] = {}
@@ -50,7 +50,7 @@ def load_extras(folder: Path, plan: Any) -> Any:
 
 
 def _read_roster(path: Path) -> pd.DataFrame:
-    from geoterr.plan_read import _bad
+    from geoterr.io.plan_readers import _bad
 
     try:
         roster = restore(pd.read_csv(path, dtype={"rep": str, "territory": str}))
@@ -68,7 +68,7 @@ def _read_roster(path: Path) -> pd.DataFrame:
 def _read_regions(path: Path) -> gpd.GeoDataFrame:
     import shapely.geometry
 
-    from geoterr.plan_read import _bad, strict_json
+    from geoterr.io.plan_readers import _bad, strict_json
 
     data = strict_json(path)
     features = data.get("features") if isinstance(data, dict) else None

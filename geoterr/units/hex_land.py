@@ -31,8 +31,8 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geoterr._errors import GeoterrWarning, InputError
-from geoterr.cells import boundary_region
-from geoterr.hexes import cells_in_region, close_gaps, distinct, hex_polygons, to_resolution
+from geoterr.units.hexes import cells_in_region, close_gaps, distinct, hex_polygons, to_resolution
+from geoterr.units.voronoi import boundary_region
 
 __all__ = [
     "MAX_LAND_CELLS",
@@ -127,7 +127,8 @@ def land_cells(
     crs : pyproj.CRS
         The projected CRS of the units.
     rings : int
-        Gaps up to ``2 * rings`` cells wide are always land (:func:`geoterr.hexes.close_gaps`).
+        Gaps up to ``2 * rings`` cells wide are always land
+        (:func:`geoterr.units.hexes.close_gaps`).
     boundary : shapely geometry, optional
         The user's area, in ``crs``: its cells are the land (and no band, no gaps).
 

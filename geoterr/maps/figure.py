@@ -13,8 +13,8 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from geoterr.geography import outlines_near
-from geoterr.map_data import _on_land, label_point, rep_table, territory_colours
+from geoterr.maps.outlines import outlines_near
+from geoterr.maps.payload import _on_land, label_point, rep_table, territory_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -81,7 +81,7 @@ def plot_plan(
     figsize : (float, float)
     outlines : bool
         Land, sea, coastlines, country and US state borders behind the plan (the map's
-        outlines, :mod:`geoterr.geography`), drawn on a background axes inside ``ax``
+        outlines, :mod:`geoterr.maps.outlines`), drawn on a background axes inside ``ax``
         (``ax.child_axes``), so that ``ax`` itself holds only the plan.
 
     Returns

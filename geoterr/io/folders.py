@@ -57,7 +57,7 @@ GEOTERR_FILES = frozenset(
         "plan.json",
         "before_after.html",
         "timings.json",
-        "roster.csv",  # geoterr.plan_extras
+        "roster.csv",  # geoterr.io.plan_extras
         "regions.geojson",
         "layers.json",  # a layered plan (geoterr.layers); its plans are in layers/
         "key_accounts.csv",

@@ -52,7 +52,7 @@ def test_hex_units_from_files_match_memory(table: pd.DataFrame, tmp_path: Path, 
     folder = write_parts(table, tmp_path / kind, kind)
     source = str(folder / ("*.csv" if kind == "csv" else ""))
     measures = ["workload", "annual_revenue"]
-    far = gt.units_from_files(source, "hex", measures=measures, n_units=150, id_column="account_id")
+    far = gt.units_from_files(source, "hex", measures=measures, n_units=150, id_col="account_id")
     near = gt.build_units(gt.read_customers(table), "hex", measures=measures, n_units=150)
     assert_same_units(far, near, measures)
     assert far.customers is None and far.customer_unit.empty
@@ -66,7 +66,7 @@ def test_customer_units_are_written(table: pd.DataFrame, tmp_path: Path) -> None
         "hex",
         resolution=5,
         measures=["workload"],
-        id_column="account_id",
+        id_col="account_id",
         customer_units=out,
     )
     trace = pd.read_parquet(out)
@@ -123,14 +123,38 @@ def test_bad_rows_in_any_partition_are_named(table: pd.DataFrame, tmp_path: Path
     bad.loc[2900, "latitude"] = np.nan
     folder = write_parts(bad, tmp_path / "bad", "parquet")
     with pytest.raises(gt.InputError, match=r"1 rows with a missing or impossible.*C2900") as err:
-        gt.units_from_files(
-            folder, "hex", resolution=5, measures=["workload"], id_column="account_id"
-        )
+        gt.units_from_files(folder, "hex", resolution=5, measures=["workload"], id_col="account_id")
     assert "C0010" in str(err.value) and "negative" in str(err.value)
     with pytest.raises(gt.InputError, match="no column 'visits'"):
         gt.units_from_files(folder, "hex", resolution=5, measures=["visits"])
     with pytest.raises(gt.InputError, match="`method`"):
         gt.units_from_files(folder, "voronoi")
+
+
+def test_old_coordinate_keywords_still_work(table: pd.DataFrame, tmp_path: Path) -> None:
+    """`latitude/longitude/id_column` are the old spelling of `lat/lon/id_col` (as in
+    read_customers and the CLI): still taken, with a DeprecationWarning."""
+    df = table.rename(columns={"latitude": "y", "longitude": "x", "account_id": "key"})
+    folder = write_parts(df, tmp_path / "old", "parquet")
+    new = gt.units_from_files(folder, "hex", resolution=5, measures=["workload"], lat="y", lon="x")
+    now = "`latitude`, `longitude`, `id_column` are now `lat`, `lon`, `id_col`"
+    with pytest.warns(DeprecationWarning, match=now) as caught:
+        old = gt.units_from_files(
+            folder,
+            "hex",
+            resolution=5,
+            measures=["workload"],
+            latitude="y",
+            longitude="x",
+            id_column="key",
+        )
+    ours = [w for w in caught if "units_from_files" in str(w.message)]  # (dask warns too)
+    assert len(ours) == 1 and ours[0].filename == __file__
+    assert_same_units(old, new, ["workload"])
+    with pytest.raises(gt.InputError, match="`latitude` is the old name of `lat`; both"):
+        gt.units_from_files(folder, "hex", resolution=5, lat="y", latitude="y")
+    with pytest.raises(gt.InputError, match="method='polygons' does not use `resolution`"):
+        gt.units_from_files(folder, "polygons", resolution=5, lat="y", lon="x")
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +173,7 @@ def test_sweep_on_a_local_cluster_matches_a_plain_run(table: pd.DataFrame, clien
         {"n_territories": k, "resolution": res, "balance": {"workload": tol}, "time_limit": 30}
         for k, res, tol in [(3, 5, 0.05), (4, 6, 0.1), (5000, 5, 0.05)]
     ]
-    kw = {"measures": ["workload"], "islands": "connect", "fill_gaps": 4}
+    kw = {"method": "hex", "measures": ["workload"], "islands": "connect", "fill_gaps": 4}
     scenarios = [{**s, **kw} for s in scenarios]
     here = gt.sweep(customers, scenarios)
     there = gt.sweep(customers, scenarios, client=client)
@@ -180,7 +204,7 @@ def test_split_hexagons_match_memory(table: pd.DataFrame, tmp_path: Path) -> Non
     folder = write_parts(table, tmp_path / "split", "parquet", parts=3)
     caps = {"workload": 300.0, "customers": 40}
     far = gt.units_from_files(
-        folder, "hex", resolution=5, measures=["workload"], max_load=caps, id_column="account_id"
+        folder, "hex", resolution=5, measures=["workload"], max_load=caps, id_col="account_id"
     )
     near = gt.build_units(
         gt.read_customers(table), "hex", resolution=5, measures=["workload"], max_load=caps

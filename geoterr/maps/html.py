@@ -1,6 +1,6 @@
 """Interactive maps of plans (folium/Leaflet): self-contained, safe to share, fast when large.
 
-The HTML file carries everything it runs inline: Leaflet (vendored in ``geoterr/_assets``
+The HTML file carries everything it runs inline: Leaflet (vendored in ``geoterr/maps/_assets``
 from its npm release) and geoterr's own small script and styles. It renders from the file
 system with no network at all (an email attachment, an air-gapped laptop); background tiles
 are the only optional network part. User text (names, ids, segments, territory and rep
@@ -11,31 +11,26 @@ canvas from columnar arrays, so every customer is drawn even for 100,000 of them
 
 from __future__ import annotations
 
-import base64
-import html
-import json
 import math
-from collections.abc import Iterator, Sequence
-from importlib import resources
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import folium
-from branca.element import Element, Figure, MacroElement
-from jinja2 import Template
-
 from geoterr._errors import InputError
-from geoterr.geography import geojson_of, outlines_near
-from geoterr.map_data import (
+from geoterr.maps.outlines import geojson_of, outlines_near
+from geoterr.maps.payload import (
     PALETTE,
     moved_customers,
     plan_payload,
     plan_status,
     rep_table,
-    script_json,
     territory_colours,
 )
 
 if TYPE_CHECKING:
+    import folium
+    from branca.element import Figure
+
+    from geoterr.maps.leaflet import PlanLayers, StandaloneMap
     from geoterr.plan import Plan
 
 __all__ = ["PALETTE", "before_after_map", "plan_map", "territory_colours"]
@@ -50,136 +45,6 @@ OVERLAYS = (
     ("reps", "Rep homes", True),
     ("centers", "Territory centers", True),
 )
-
-
-LEAFLET_IMAGES = (
-    "layers.png",
-    "layers-2x.png",
-    "marker-icon.png",
-    "marker-icon-2x.png",
-    "marker-shadow.png",
-)
-
-
-def _asset(name: str) -> str:
-    return (resources.files("geoterr") / "_assets" / name).read_text(encoding="utf-8")
-
-
-def _image(name: str) -> str:
-    """A vendored Leaflet image as a data URI."""
-    data = (resources.files("geoterr") / "_assets" / "images" / name).read_bytes()
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def add_assets(figure: Figure) -> None:
-    """Put Leaflet and geoterr's map script and styles inline in ``figure``'s header.
-
-    Leaflet's images (the layer control's icon, the default marker) become data URIs, so
-    that nothing is fetched, not even from the folder next to the file.
-    """
-    images = {name: _image(name) for name in LEAFLET_IMAGES}
-    leaflet_css = _asset("leaflet.css")
-    for name, uri in images.items():
-        leaflet_css = leaflet_css.replace(f"url(images/{name})", f"url({uri})")
-    default_icon = (
-        'L.Icon.Default.imagePath = "";'
-        f"L.Icon.Default.mergeOptions({{iconUrl: {json.dumps(images['marker-icon.png'])}, "
-        f"iconRetinaUrl: {json.dumps(images['marker-icon-2x.png'])}, "
-        f"shadowUrl: {json.dumps(images['marker-shadow.png'])}}});"
-    )
-    header = figure.header
-    for name, kind, code in (
-        ("leaflet.css", "style", leaflet_css),
-        ("geoterr-map.css", "style", _asset("geoterr-map.css")),
-        ("leaflet.js", "script", _asset("leaflet.js") + "\n" + default_icon),
-        ("geoterr-map.js", "script", _asset("geoterr-map.js")),
-    ):
-        # "</" must not occur inside an inline script or style; the files have none, but
-        # make sure: inside JS strings and regexes "<\\/" means the same.
-        safe = code.replace("</", "<\\/")
-        header.add_child(Element(f"<{kind}>{safe}</{kind}>"), name=name)
-
-
-class StandaloneMap(folium.Map):
-    """A folium map whose scripts and styles are inside the HTML, none loaded from a CDN."""
-
-    default_js: list[tuple[str, str]] = []  # noqa: RUF012 - folium reads these class lists
-    default_css: list[tuple[str, str]] = []  # noqa: RUF012
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        add_assets(self.get_root())  # type: ignore[arg-type]
-
-
-class PlanLayers(MacroElement):
-    """The page script call that draws a plan on its map; holds the plan's data."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "var {{ this.get_name() }} = geoterrPlanLayers({{ this._parent.get_name() }}, "
-        "{{ this.data }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "GeoterrPlan"
-        self.data = script_json(data)
-
-
-class PlanLayer(folium.map.Layer):
-    """One overlay drawn by :class:`PlanLayers`, listed in folium's layer control."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "var {{ this.get_name() }} = {{ this.source.get_name() }}.layers[{{ this.key|tojson }}];"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, source: PlanLayers, key: str, name: str, *, show: bool = True) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "GeoterrLayer"
-        self.source = source
-        self.key = key
-
-
-class SyncViews(MacroElement):
-    """Keep two maps of one page on the same view."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "geoterrSync({{ this.a.get_name() }}, {{ this.b.get_name() }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, a: folium.Map, b: folium.Map) -> None:
-        super().__init__()
-        self.a, self.b = a, b
-
-
-def _elements(element: Element) -> Iterator[Element]:
-    """``element`` and everything under it, depth first in the order they were added."""
-    yield element
-    for child in list(element._children.values()):
-        yield from _elements(child)
-
-
-def number_elements(root: Element) -> None:
-    """Give every element under ``root`` an id from its place in the page, not a random one.
-
-    folium names each element (``map_<32 random hex digits>``, the names in the page's
-    script); numbered ids make the same plan give the same file, byte for byte. The
-    children's keys, which are their names, are renamed with them.
-    """
-    elements = list(_elements(root))
-    for n, element in enumerate(elements):
-        old = element.get_name()
-        element._id = f"geoterr{n:04d}"
-        parent = element._parent
-        if parent is not None and old in parent._children and parent._children[old] is element:
-            parent._children = type(parent._children)(
-                ((element.get_name() if k == old else k), v) for k, v in parent._children.items()
-            )
 
 
 def plan_map(
@@ -240,7 +105,7 @@ def plan_map(
         A title shown on the map.
     outlines : bool, optional
         Draw land, coastlines, country borders and US state borders under the territories
-        (shipped with geoterr, no network; see :mod:`geoterr.geography`). Default: when
+        (shipped with geoterr, no network; see :mod:`geoterr.maps.outlines`). Default: when
         there are no ``tiles``.
     **map_options
         Passed to :class:`folium.Map` (e.g. ``width``, ``height``, ``attr``).
@@ -270,6 +135,10 @@ def plan_map(
             "100,000). Pass customers=False to leave the customers out."
         )
         raise InputError(msg)
+    import folium
+
+    from geoterr.maps.leaflet import number_elements, page_title
+
     m = _map_of(plan, tiles=tiles, **map_options)
     _draw(
         m,
@@ -285,7 +154,7 @@ def plan_map(
         outlines=tiles is None if outlines is None else outlines,
     )
     folium.LayerControl(collapsed=True).add_to(m)
-    _page_title(m.get_root(), title or f"Territory plan: {len(plan.territories)} territories")  # type: ignore[arg-type]
+    page_title(m.get_root(), title or f"Territory plan: {len(plan.territories)} territories")  # type: ignore[arg-type]
     number_elements(m.get_root())
     return m
 
@@ -303,12 +172,9 @@ def _check_plan(plan: Any, name: str) -> None:
         raise InputError(msg)
 
 
-def _page_title(figure: Figure, text: str) -> None:
-    """The page's title (browser tab, bookmarks), HTML-escaped."""
-    figure.header.add_child(Element(f"<title>{html.escape(text)}</title>"), name="title")
-
-
 def _map_of(plan: Plan, *, tiles: str | None, **map_options: Any) -> StandaloneMap:
+    from geoterr.maps.leaflet import StandaloneMap
+
     x0, y0, x1, y1 = plan.territories.total_bounds
     options: dict[str, Any] = {
         "location": [(y0 + y1) / 2, (x0 + x1) / 2],
@@ -336,6 +202,8 @@ def _draw(
     outlines: bool = True,
     **options: Any,
 ) -> PlanLayers:
+    from geoterr.maps.leaflet import PlanLayer, PlanLayers
+
     geography = None
     if outlines:
         x0, y0, x1, y1 = (float(v) for v in plan.territories.total_bounds)
@@ -413,6 +281,11 @@ def before_after_map(
     """
     _check_plan(before, "before")
     _check_plan(after, "after")
+    import folium
+    from branca.element import Figure
+
+    from geoterr.maps.leaflet import SyncViews, add_assets, number_elements, page_title
+
     figure = Figure()
     add_assets(figure)
     colours = territory_colours(after)
@@ -439,6 +312,6 @@ def before_after_map(
         folium.LayerControl(collapsed=True).add_to(m)
         maps.append(m)
     SyncViews(maps[0], maps[1]).add_to(maps[1])
-    _page_title(figure, f"Territory plans: {titles[0]} | {titles[1]}")
+    page_title(figure, f"Territory plans: {titles[0]} | {titles[1]}")
     number_elements(figure)
     return figure

@@ -19,10 +19,9 @@ import shapely
 from pyproj import CRS
 
 from geoterr._errors import InputError
-from geoterr.cells import boundary_region, voronoi_cells
-from geoterr.graph import delaunay_edges, long_edges, spanning_edges, touching_pairs
-from geoterr.hex_land import land_regions
-from geoterr.hexes import (
+from geoterr.units.graph import delaunay_edges, long_edges, spanning_edges, touching_pairs
+from geoterr.units.hex_land import land_regions
+from geoterr.units.hexes import (
     cell_names,
     check_resolution,
     child_cells,
@@ -32,13 +31,14 @@ from geoterr.hexes import (
     latlng_to_cells,
     split_heavy,
 )
-from geoterr.polygons import (
+from geoterr.units.polygons import (
     Contiguity,
     Outside,
     join_customers,
     polygon_neighbours,
     prepare_polygons,
 )
+from geoterr.units.voronoi import boundary_region, voronoi_cells
 
 __all__ = [
     "DEFAULT_HEX_UNITS",
@@ -193,7 +193,7 @@ def hex_layout(
 
     The land is every cell inside ``boundary``, or by default the band around the customers
     that Voronoi cells fill, with every gap up to ``2 * fill_gaps`` cells wide; each of its
-    empty cells joins the unit nearest to it along the land (:mod:`geoterr.hex_land`), and
+    empty cells joins the unit nearest to it along the land (:mod:`geoterr.units.hex_land`), and
     units whose shares touch are neighbours. With ``fill_gaps=0`` (and no ``boundary``) units
     are the occupied cells alone and neighbours share an edge. Every cell in ``split`` (heavy
     cells replaced by their children) is covered by its seven children. Units are ordered by

@@ -15,8 +15,8 @@ import shapely
 from conftest import check_plan, make_customers
 
 import geoterr as gt
-from geoterr.hex_land import cell_centers
-from geoterr.hexes import close_gaps
+from geoterr.units.hex_land import cell_centers
+from geoterr.units.hexes import close_gaps
 
 COUNTIES = Path(__file__).parent / "data" / "counties"
 ISLANDS = {"25019", "36085", "53055"}  # Nantucket, Richmond (Staten Island), San Juan
@@ -171,8 +171,8 @@ def test_land_neighbours_match_h3_rings(where: str) -> None:
     disk = sorted(h3.grid_disk(center, 12))
     keep = np.random.default_rng(1).random(len(disk)) < 0.7
     cells = _cells(np.asarray(disk, dtype=object)[keep])
-    found = {tuple(p) for p in gt.hex_land.neighbour_pairs(cells).tolist()}
-    assert found == {tuple(p) for p in gt.hexes.hex_neighbours(cells).tolist()}
+    found = {tuple(p) for p in gt.units.hex_land.neighbour_pairs(cells).tolist()}
+    assert found == {tuple(p) for p in gt.units.hexes.hex_neighbours(cells).tolist()}
     assert len(found) > len(cells)
 
 

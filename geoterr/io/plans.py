@@ -3,9 +3,9 @@
 A plan folder holds ``assignments.csv`` (every input customer with its id and territory),
 ``territories.geojson``, ``summary.csv``, ``map.html`` and ``plan.json`` (and
 ``before_after.html`` and ``timings.json`` when asked). Folders are written next to the target
-and put in place in one step (:mod:`geoterr.plan_folder`), so a failed or killed save leaves no
+and put in place in one step (:mod:`geoterr.io.folders`), so a failed or killed save leaves no
 half-written plan and loses no earlier one; they are read back strictly
-(:mod:`geoterr.plan_read`).
+(:mod:`geoterr.io.plan_readers`).
 """
 
 from __future__ import annotations
@@ -22,17 +22,16 @@ import numpy as np
 import pandas as pd
 
 from geoterr import __version__
-from geoterr._csv_safety import write_csv
 from geoterr._errors import InputError, format_ids
-from geoterr.plan import Plan
-from geoterr.plan_extras import load_extras, save_extras
-from geoterr.plan_folder import (
+from geoterr.io.csv_safety import write_csv
+from geoterr.io.folders import (
     check_path_arg,
     check_target,
     interrupted_save,
     write_folder,
 )
-from geoterr.plan_read import (
+from geoterr.io.plan_extras import load_extras, save_extras
+from geoterr.io.plan_readers import (
     FORMAT_VERSION,
     plan_file,
     read_assignments,
@@ -42,6 +41,7 @@ from geoterr.plan_read import (
     read_territories,
     strict_json,
 )
+from geoterr.plan import Plan
 
 __all__ = ["PLAN_FILES", "check_target", "check_tiles", "load_plan", "save_plan"]
 
@@ -233,7 +233,7 @@ def _write_files(
     if map:
         from geoterr.maps import before_after_map
 
-        # Plan.map: the roster's reps by default and the regions layer (geoterr.plan_extras)
+        # Plan.map: the roster's reps by default and the regions layer (geoterr.io.plan_extras)
         plan.map(tiles=tiles, before=before, reps=reps).save(str(work / "map.html"))
         if isinstance(before, Plan):
             side_by_side = before_after_map(before, plan, tiles=tiles, reps=reps)
@@ -291,7 +291,7 @@ def save_plan(
     Raises
     ------
     InputError
-        For a target that cannot be used (see :func:`geoterr.plan_folder.check_target`) or
+        For a target that cannot be used (see :func:`geoterr.io.folders.check_target`) or
         wrong options; nothing is written then.
     """
     options = {
@@ -305,7 +305,7 @@ def save_plan(
     tile_source = check_tiles(tiles, attr)
     check_target(path, overwrite=overwrite)  # a bad target before the reps are read
     if map and reps is not None:
-        from geoterr.map_data import rep_table
+        from geoterr.maps.payload import rep_table
 
         rep_table(reps)  # refuse bad reps before writing anything
 
@@ -335,7 +335,7 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
     """Read a plan folder written by :meth:`Plan.save`.
 
     Every file is read as exactly the format geoterr writes and checked (see
-    :mod:`geoterr.plan_read`): a hand-edited, truncated or foreign folder raises an
+    :mod:`geoterr.io.plan_readers`): a hand-edited, truncated or foreign folder raises an
     :class:`InputError` naming the file and the fix. The plan comes back without its units
     (``plan.units`` is None): it can be inspected, mapped, compared and saved again, not
     re-optimised.

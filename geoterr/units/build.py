@@ -6,10 +6,10 @@ Four kinds of unit, one contiguity graph:
   without the long edges that jump empty space (where the graph stays connected without them);
 - ``"voronoi"``: the same locations with the cell of the plane closest to each, clipped to a
   boundary; neighbours share a border;
-- ``"hex"``: H3 hexagons (:mod:`geoterr.hexes`), each with its share of the empty land
-  around it (:mod:`geoterr.hex_land`);
+- ``"hex"``: H3 hexagons (:mod:`geoterr.units.hexes`), each with its share of the empty land
+  around it (:mod:`geoterr.units.hex_land`);
 - ``"polygons"``: the user's areas (postal codes, counties, sales areas)
-  (:mod:`geoterr.polygons`), customers joined by point in polygon.
+  (:mod:`geoterr.units.polygons`), customers joined by point in polygon.
 
 Each unit carries the sums of its customers' measures (and any custom aggregation), and every
 customer can be traced to its unit (``Units.customer_unit``).
@@ -30,17 +30,18 @@ from pyproj import CRS
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr._validate import Problems, check_measure
-from geoterr.cells import boundary_region, voronoi_cells
-from geoterr.graph import IslandPolicy, connect_components, graph_from_edges, graph_from_pairs
-from geoterr.polygons import Contiguity, Outside
-from geoterr.projection import laea_distortion, local_crs
-from geoterr.unit_kinds import Layout, hex_layout_for, location_layout, polygon_layout
+from geoterr.units.graph import IslandPolicy, connect_components, graph_from_edges, graph_from_pairs
+from geoterr.units.layouts import Layout, hex_layout_for, location_layout, polygon_layout
+from geoterr.units.polygons import Contiguity, Outside
+from geoterr.units.projection import laea_distortion, local_crs
+from geoterr.units.voronoi import boundary_region, voronoi_cells
 
 __all__ = [
     "Units",
     "assemble_units",
     "build_units",
     "check_max_load",
+    "check_method_options",
     "unit_cells",
     "unit_table",
     "warn_distortion",
@@ -161,6 +162,94 @@ def _warn_left_out(table: pd.DataFrame, candidates: Sequence[Hashable]) -> None:
         )
 
 
+# Keywords of build_units (and units_from_files) that only some kinds of unit use: the
+# methods that use each, and its default (a keyword left at its default is not "given").
+METHOD_OPTIONS: dict[str, tuple[tuple[str, ...], Any]] = {
+    "boundary": (("voronoi", "points", "hex"), None),
+    "prune": (("points",), 4.0),
+    "resolution": (("hex",), None),
+    "n_units": (("hex",), None),
+    "fill_gaps": (("hex",), 2),
+    "max_load": (("hex",), "auto"),
+    "polygons": (("polygons",), None),
+    "polygon_id": (("polygons",), None),
+    "contiguity": (("polygons",), "queen"),
+    "snap": (("polygons",), 0.0),
+    "outside": (("polygons",), "raise"),
+}
+
+
+def _left_at_default(value: Any, default: Any) -> bool:
+    if default is None or value is None:
+        return value is default
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # an array or a frame compared with a default
+        return False
+
+
+def check_method_options(method: str, options: Mapping[str, Any]) -> None:
+    """Refuse keywords that ``method`` would ignore, all of them in one message.
+
+    A keyword such as ``resolution`` given with ``method="voronoi"`` is nearly always a
+    mistake (the method was forgotten, or a setting copied from another call), and ignoring it
+    would hand back units that are not what was asked for; so it is refused, with the methods
+    that do use it. ``resolution`` and ``n_units`` together are refused too (``n_units`` only
+    chooses a resolution).
+
+    Parameters
+    ----------
+    method : str
+        The kind of unit being built.
+    options : mapping
+        Keyword -> value as given; keywords not in ``METHOD_OPTIONS`` are not checked.
+
+    Raises
+    ------
+    InputError
+        Naming every keyword ``method`` does not use and the methods that use it.
+
+    Examples
+    --------
+    >>> check_method_options("hex", {"resolution": 6, "prune": 4.0})  # prune at its default
+    >>> check_method_options("voronoi", {"resolution": 6})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geoterr._errors.InputError: method='voronoi' does not use `resolution` (used by ... 'hex' ...
+    """
+    unused = [
+        name
+        for name, value in options.items()
+        if name in METHOD_OPTIONS
+        and method not in METHOD_OPTIONS[name][0]
+        and not _left_at_default(value, METHOD_OPTIONS[name][1])
+    ]
+    problems = []
+    if unused:
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for name in unused:
+            groups.setdefault(METHOD_OPTIONS[name][0], []).append(f"`{name}`")
+        parts = [
+            f"{', '.join(names)} (used by method {', '.join(map(repr, users))} only)"
+            for users, names in groups.items()
+        ]
+        them = "it" if len(unused) == 1 else "them"
+        users = next(iter(groups)) if len(groups) == 1 else ()
+        fix = (
+            f"pass method={users[0]!r} if that was meant, or drop {them}"
+            if len(users) == 1
+            else f"drop {them}, or pass a method that uses {them}"
+        )
+        problems.append(f"method={method!r} does not use {' or '.join(parts)}: {fix}.")
+    elif options.get("resolution") is not None and options.get("n_units") is not None:
+        problems.append(
+            "`resolution` and `n_units` were both given, but `n_units` only chooses a "
+            "resolution: give one of them."
+        )
+    if problems:
+        raise InputError(" ".join(problems))
+
+
 def _user_crs(crs: Any) -> CRS:
     """``crs`` as a pyproj CRS, or an InputError naming it."""
     from pyproj.exceptions import CRSError
@@ -220,7 +309,7 @@ def check_max_load(
     """``max_load`` as (measure or ``"customers"``, cap) pairs, checked.
 
     ``"auto"`` caps the customer count and every measure, each at a cap of NaN: it is set
-    from the data once the cells are known (:func:`geoterr.hexes.auto_caps`).
+    from the data once the cells are known (:func:`geoterr.units.hexes.auto_caps`).
     """
     if max_load is None:
         return []
@@ -376,9 +465,9 @@ def build_units(
         occupied cells): each occupied cell with its share of the empty land around it (the
         band Voronoi cells fill and the gaps of ``fill_gaps``, or every cell inside
         ``boundary``), each empty cell going to the unit nearest along the land
-        (:mod:`geoterr.hex_land`); neighbours' shares share an edge. ``"polygons"``: the areas in
-        ``polygons``, customers joined by point in polygon; areas without customers are kept
-        (they still connect territories); neighbours by ``contiguity``.
+        (:mod:`geoterr.units.hex_land`); neighbours' shares share an edge. ``"polygons"``: the
+        areas in ``polygons``, customers joined by point in polygon; areas without customers
+        are kept (they still connect territories); neighbours by ``contiguity``.
     measures : sequence of str, optional
         Numeric columns to sum per unit; each is checked (present, numeric, no gaps, not
         negative). Default: every complete, non-negative numeric column except the
@@ -447,6 +536,22 @@ def build_units(
     if method not in METHODS:
         msg = f"`method` must be one of {', '.join(map(repr, METHODS))}, got {method!r}."
         raise InputError(msg)
+    check_method_options(
+        method,
+        {
+            "boundary": boundary,
+            "prune": prune,
+            "resolution": resolution,
+            "n_units": n_units,
+            "fill_gaps": fill_gaps,
+            "max_load": max_load,
+            "polygons": polygons,
+            "polygon_id": polygon_id,
+            "contiguity": contiguity,
+            "snap": snap,
+            "outside": outside,
+        },
+    )
     if method == "polygons" and not isinstance(polygons, gpd.GeoDataFrame | gpd.GeoSeries):
         msg = (
             "method='polygons' needs `polygons=`, a GeoDataFrame (or GeoSeries) of areas, got "

@@ -14,6 +14,7 @@ geoterr[dask]``.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -23,8 +24,17 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import InputError, format_ids
-from geoterr.graph import IslandPolicy
-from geoterr.hexes import (
+from geoterr.units.build import (
+    COUNT,
+    RESERVED,
+    Units,
+    assemble_units,
+    check_max_load,
+    check_method_options,
+    warn_distortion,
+)
+from geoterr.units.graph import IslandPolicy
+from geoterr.units.hexes import (
     FINEST_CHOICE,
     auto_caps,
     check_resolution,
@@ -34,17 +44,9 @@ from geoterr.hexes import (
     latlng_to_cells,
     resolution_for,
 )
-from geoterr.polygons import Contiguity, join_customers, prepare_polygons
-from geoterr.projection import crs_for_extent, local_crs
-from geoterr.unit_kinds import DEFAULT_HEX_UNITS, hex_layout, polygon_layout
-from geoterr.units import (
-    COUNT,
-    RESERVED,
-    Units,
-    assemble_units,
-    check_max_load,
-    warn_distortion,
-)
+from geoterr.units.layouts import DEFAULT_HEX_UNITS, hex_layout, polygon_layout
+from geoterr.units.polygons import Contiguity, join_customers, prepare_polygons
+from geoterr.units.projection import crs_for_extent, local_crs
 
 __all__ = ["units_from_files"]
 
@@ -78,8 +80,8 @@ def _read(source: Any, columns: list[str], blocksize: str | int | None) -> Any:
     if missing:
         msg = (
             f"`source` has no column {', '.join(map(repr, missing))} (columns are: "
-            f"{', '.join(map(str, frame.columns))}); name the right ones with `latitude=`, "
-            "`longitude=`, `id_column=` and `measures=`."
+            f"{', '.join(map(str, frame.columns))}); name the right ones with `lat=`, `lon=`, "
+            "`id_col=` and `measures=`."
         )
         raise InputError(msg)
     return frame[columns]
@@ -126,14 +128,45 @@ def _raise_bad(reports: pd.DataFrame, lat: str, lon: str, measures: list[str]) -
         raise InputError(msg)
 
 
+# The spelling of read_customers and of the CLI (--lat, --lon, --id-col) -> the old one.
+OLD_NAMES = {"lat": "latitude", "lon": "longitude", "id_col": "id_column"}
+DEFAULT_NAMES = {"lat": "latitude", "lon": "longitude", "id_col": None}
+
+
+def _coordinate_names(
+    given: dict[str, str | None], old: dict[str, str | None]
+) -> tuple[str, str, str | None]:
+    """The coordinate and id columns, taking the old keywords with a DeprecationWarning."""
+    names = dict(given)
+    used = [key for key, value in old.items() if value is not None]
+    for key in used:
+        if given[key] != DEFAULT_NAMES[key]:
+            msg = (
+                f"`{OLD_NAMES[key]}` is the old name of `{key}`; both were given "
+                f"({OLD_NAMES[key]}={old[key]!r}, {key}={given[key]!r}): pass only `{key}`."
+            )
+            raise InputError(msg)
+        names[key] = old[key]
+    if used:
+        warnings.warn(
+            f"units_from_files: {', '.join(f'`{OLD_NAMES[k]}`' for k in used)} "
+            f"{'is' if len(used) == 1 else 'are'} now {', '.join(f'`{k}`' for k in used)}, as "
+            "in read_customers and the CLI (--lat, --lon, --id-col); the old names will be "
+            "removed in a later release.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return str(names["lat"]), str(names["lon"]), names["id_col"]
+
+
 def units_from_files(
     source: Any,
     method: str = "hex",
     *,
     measures: Sequence[str] = (),
-    latitude: str = "latitude",
-    longitude: str = "longitude",
-    id_column: str | None = None,
+    lat: str = "latitude",
+    lon: str = "longitude",
+    id_col: str | None = None,
     resolution: int | None = None,
     n_units: int | None = None,
     fill_gaps: int = 2,
@@ -146,6 +179,9 @@ def units_from_files(
     islands: IslandPolicy = "connect",
     customer_units: str | os.PathLike[str] | None = None,
     blocksize: str | int | None = "64MB",
+    latitude: str | None = None,
+    longitude: str | None = None,
+    id_column: str | None = None,
 ) -> Units:
     """Build hexagon or polygon units from a customer table too large for memory.
 
@@ -158,9 +194,10 @@ def units_from_files(
         every location in memory; use them on aggregated data instead).
     measures : sequence of str
         Numeric columns to sum per unit (each checked: present, numeric, finite, >= 0).
-    latitude, longitude : str
-        The coordinate columns, in WGS 84 degrees.
-    id_column : str, optional
+    lat, lon : str
+        The coordinate columns, in WGS 84 degrees (as in :func:`geoterr.read_customers` and
+        the CLI's ``--lat``/``--lon``).
+    id_col : str, optional
         The customer id column: named in error messages, and written with each customer's
         unit to ``customer_units``. Default: the row labels of each partition.
     resolution, n_units, fill_gaps, boundary, max_load
@@ -173,9 +210,12 @@ def units_from_files(
     islands : {"connect", "separate", "raise"}
     customer_units : path, optional
         A folder to write the unit of every customer to (Parquet, one file per partition:
-        ``id_column`` or the row label, and ``unit``), so every customer can be traced.
+        ``id_col`` or the row label, and ``unit``), so every customer can be traced.
     blocksize : str or int
         CSV partition size.
+    latitude, longitude, id_column : str, optional
+        Deprecated spellings of ``lat``, ``lon`` and ``id_col`` (they still work, with a
+        ``DeprecationWarning``).
 
     Returns
     -------
@@ -188,10 +228,28 @@ def units_from_files(
     InputError
         Bad arguments or bad rows (with the count and ids of bad rows over all partitions).
     """
+    latitude, longitude, id_column = _coordinate_names(
+        {"lat": lat, "lon": lon, "id_col": id_col},
+        {"lat": latitude, "lon": longitude, "id_col": id_column},
+    )
     dask, _ = _dask()
     if method not in ("hex", "polygons"):
         msg = f"`method` must be 'hex' or 'polygons' for the Dask path, got {method!r}."
         raise InputError(msg)
+    check_method_options(
+        method,
+        {
+            "resolution": resolution,
+            "n_units": n_units,
+            "fill_gaps": fill_gaps,
+            "boundary": boundary,
+            "max_load": max_load,
+            "polygons": polygons,
+            "polygon_id": polygon_id,
+            "contiguity": contiguity,
+            "snap": snap,
+        },
+    )
     measures = [measures] if isinstance(measures, str) else list(measures)
     clash = [m for m in measures if m in RESERVED]
     if clash:
@@ -206,9 +264,9 @@ def units_from_files(
     reports = marked.map_partitions(
         _report, len(flags), id_column, meta=_report(marked._meta, len(flags), id_column)
     )
-    lat, lon = checked[latitude], checked[longitude]
-    rad = np.radians(lon)
-    summary = [lon.min(), lat.min(), lon.max(), lat.max(), np.sin(rad).mean(), np.cos(rad).mean()]
+    ys, xs = checked[latitude], checked[longitude]
+    rad = np.radians(xs)
+    summary = [xs.min(), ys.min(), xs.max(), ys.max(), np.sin(rad).mean(), np.cos(rad).mean()]
 
     if method == "hex":
         if resolution is None:

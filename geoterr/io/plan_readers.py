@@ -22,8 +22,8 @@ import pandas as pd
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
-from geoterr._csv_safety import restore
 from geoterr._errors import InputError, format_ids
+from geoterr.io.csv_safety import restore
 
 __all__ = ["FORMAT_VERSION", "read_assignments", "read_meta", "read_summary", "read_territories"]
 
@@ -173,7 +173,10 @@ def read_centers(path: Path, meta: dict[str, Any], names: pd.Index) -> pd.DataFr
     if len(rows) != len(names):
         raise _bad(path, f"has {len(rows)} centers for {len(names)} territories")
     needed = ("x", "y", "longitude", "latitude")
-    if not all("territory" in row and all(_number(row.get(k)) for k in needed) for row in rows):
+    if not all(
+        row.get("territory") is not None and all(_number(row.get(k)) for k in needed)
+        for row in rows
+    ):
         raise _bad(path, f"has centers without a territory or without {', '.join(needed)}")
     if not all(abs(row["longitude"]) <= 180 and abs(row["latitude"]) <= 90 for row in rows):
         raise _bad(path, "has centers outside longitude/latitude range")
@@ -332,7 +335,7 @@ def read_territories(folder: Path) -> gpd.GeoDataFrame:
 
 def read_assignments(folder: Path, meta: dict[str, Any], names: pd.Index) -> pd.DataFrame:
     """assignments.csv: every customer once, each in a known territory, with coordinates."""
-    from geoterr.io import _infer_numeric
+    from geoterr.io.customers import _infer_numeric
 
     path = plan_file(folder, "assignments.csv")
     # read as read_customers reads, so ids come back with their type
