@@ -82,7 +82,7 @@ def _assign_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_subcommands(sub: Any) -> None:
-    """Return the ``assign`` and ``export`` subcommands."""
+    """Add the ``assign`` and ``export`` subcommands."""
     a = sub.add_parser(
         "assign",
         help="assign reps to the territories of a saved plan",

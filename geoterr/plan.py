@@ -103,8 +103,10 @@ class Plan:
 
     @property
     def moved(self) -> pd.DataFrame:
-        """Customers whose territory changed in a realignment (``design(current=...)``):
-        their id, ``territory_before`` and ``territory``. Empty for a design from scratch."""
+        """Customers whose territory changed in a realignment (``design(current=...)``).
+
+        Their id, ``territory_before`` and ``territory``. Empty for a design from scratch.
+        """
         if self.customers is None or "territory_before" not in self.customers.columns:
             return pd.DataFrame(columns=["territory_before", "territory"])
         c = self.customers
@@ -119,7 +121,7 @@ class Plan:
         self,
         path: Any,
         *,
-        map: bool = True,
+        map: bool = True,  # noqa: A002 (public keyword: draw the map)
         tiles: str | None = None,
         before: Any = None,
         reps: Any = None,
@@ -150,7 +152,7 @@ class Plan:
         )
 
     def map(self, **kwargs: Any) -> folium.Map:
-        """The interactive map; see :func:`geoterr.plan_map`."""
+        """Return the interactive map; see :func:`geoterr.plan_map`."""
         from geoterr.maps import plan_map
         from geoterr.reps import rep_homes
 
@@ -170,7 +172,7 @@ class Plan:
         return export_plan(self, out, **kwargs)
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """A static matplotlib figure of the plan; see :func:`geoterr.maps.figure.plot_plan`.
+        """Return a static matplotlib figure of the plan; see :func:`geoterr.maps.figure.plot_plan`.
 
         ``plan.plot().figure.savefig("plan.png")`` (or ``.svg``, ``.pdf``) for slides.
         """
@@ -273,8 +275,10 @@ def build_plan(
 
 
 def territory_status(names: list[str], problems: list[str]) -> list[str]:
-    """Each territory's ``status`` column: ``"ok"``, or ``"violated: "`` and the promises it
-    breaks in words (those that name it, then those of the whole plan, such as the move budget).
+    """Each territory's ``status`` column.
+
+    ``"ok"``, or ``"violated: "`` and the promises it breaks in words (those that name it, then
+    those of the whole plan, such as the move budget).
 
     Examples
     --------

@@ -81,7 +81,7 @@ class ExactResult:
 
 
 def exact_applies(problem: Problem) -> bool:
-    """Return the exact model fits.
+    """Tell whether the exact model fits.
 
     Centers are units, territories interchangeable, few units, no pinned units.
     """

@@ -408,8 +408,10 @@ class HighsAssignment:
         return share
 
     def exact_bounds(self) -> None:
-        """The model's exact bounds, as a lower bound needs: no margin inside the ranges,
-        and the constraint rows at their real bound (no reserve)."""
+        """Return the model's exact bounds, as a lower bound needs.
+
+        No margin inside the ranges, and the constraint rows at their real bound (no reserve).
+        """
         self.set_margin(0.0)
         self._give_up_reserve()
 

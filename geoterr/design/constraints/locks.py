@@ -25,7 +25,7 @@ class LockedUnits(Constraint):
     models = MODELS - {"exact", "tree", "columns"}
 
     def allowed(self, problem: Problem, centers: np.ndarray | None) -> np.ndarray | None:
-        """Return a pinned unit may join its own territory only."""
+        """Return the allowed pairs: a pinned unit may join its own territory only."""
         pins = problem.locked
         pinned = np.flatnonzero(pins >= 0)
         allowed = np.ones((problem.n, problem.k), dtype=bool)
