@@ -169,7 +169,7 @@ def size_territories(
     --------
     >>> import geoterr as gt
     >>> customers = gt.read_customers(gt.sample_path())
-    >>> sizing = gt.size_territories(customers, workload_per_rep=6000, k_range="11:13")
+    >>> sizing = gt.size_territories(customers, workload_per_rep=6000, k_range="12:13")
     >>> sizing.recommended
     12
     """
