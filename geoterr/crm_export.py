@@ -52,7 +52,7 @@ MARKER = "export.json"
 
 
 def valid_developer_name(name: str) -> bool:
-    """Whether ``name`` keeps Salesforce's API-name rules.
+    """Tell whether ``name`` keeps Salesforce's API-name rules.
 
     Letters, digits and underscores, starting with a letter, no trailing or double underscore, at
     most 80 characters.

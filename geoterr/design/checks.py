@@ -75,7 +75,7 @@ def check_center_lonlat(lonlat: np.ndarray, units: Units, names: Sequence[object
 
 
 def _looks_swapped(lonlat: np.ndarray, units: Units) -> bool:
-    """Whether every center is far outside the units' extent while its swap lies inside."""
+    """Tell whether every center is far outside the units' extent while its swap lies inside."""
     if len(lonlat) == 0 or len(units) == 0:
         return False
     from pyproj import Transformer

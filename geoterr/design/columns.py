@@ -141,7 +141,7 @@ class _Territories:
         return float(totals[best]), int(idx[best])
 
     def _connected(self, members: np.ndarray, center: int) -> bool:
-        """Whether the set is connected (a search from the center reaches all of it)."""
+        """Tell whether the set is connected (a search from the center reaches all of it)."""
         inside = set(np.flatnonzero(members).tolist())
         seen = {center}
         stack = [center]
@@ -424,7 +424,7 @@ def column_centers(
 
 
 def _stalled(history: list[tuple[int, float]], n: int) -> bool:
-    """Whether the LP value stopped falling.
+    """Tell whether the LP value stopped falling.
 
     It fell and then gained less than STALL_GAIN over the last STALL_ROUNDS passes over the centers,
     or never moved in FLAT_ROUNDS passes (the value often stays at the start's for a while: the LP

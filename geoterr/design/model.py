@@ -135,7 +135,7 @@ def lp_engine(problem: Problem, solver: pulp.LpSolver) -> HighsAssignment | None
 
 
 def engine_timed_out(engine: HighsAssignment | None) -> bool:
-    """Whether the last LP solve of ``engine`` stopped at its time limit."""
+    """Tell whether the last LP solve of ``engine`` stopped at its time limit."""
     return engine is not None and engine.status == "Time limit reached"
 
 

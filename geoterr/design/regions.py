@@ -217,7 +217,7 @@ def partition_search(
     max_units: int = PARTITION_UNITS,
     seconds: float = SECONDS,
 ) -> tuple[bool | None, int]:
-    """Whether the units split into ``k`` connected groups that fit the range.
+    """Tell whether the units split into ``k`` connected groups that fit the range.
 
     Returns
     -------

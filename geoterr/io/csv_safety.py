@@ -29,7 +29,10 @@ _raw = False
 
 
 def csv_safety_on() -> bool:
-    """Whether exports neutralise formulas (off with ``GEOTERR_RAW_CSV=1`` or :func:`raw_csv`)."""
+    """Tell whether exports neutralise formulas.
+
+    Off with ``GEOTERR_RAW_CSV=1`` or :func:`raw_csv`.
+    """
     return not (_raw or os.environ.get("GEOTERR_RAW_CSV", "") not in ("", "0"))
 
 

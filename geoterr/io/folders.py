@@ -110,7 +110,7 @@ def check_path_arg(path: Any, name: str = "path") -> Path:
 
 
 def _is_plan(folder: Path) -> bool:
-    """Whether ``folder`` holds a marker file geoterr wrote (:data:`MARKERS`).
+    """Tell whether ``folder`` holds a marker file geoterr wrote (:data:`MARKERS`).
 
     ``plan.json`` as a JSON object with ``geoterr_version``, or a layered plan's or an export's JSON
     object.
@@ -130,7 +130,7 @@ def _is_plan(folder: Path) -> bool:
 
 
 def _layer_plans(entry: Path) -> bool:
-    """Whether ``entry`` is a layered plan's ``layers/`` folder.
+    """Tell whether ``entry`` is a layered plan's ``layers/`` folder.
 
     Plan folders of geoterr's files only.
     """
