@@ -1,19 +1,31 @@
-"""Shared fixtures and the checker every plan must pass."""
+"""Shared fixtures (every plan is checked with geoterr.testing.assert_valid_plan)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import os
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
 import geoterr as gt
+
+# Tests that drive a real browser, or read the plan folder of a real `geoterr demo` run,
+# belong to the slow tier (python -m pytest -m "not slow" leaves them out).
+SLOW_FIXTURES = ("browser", "demo_dir")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
 
 
 def make_customers(n: int = 200, *, seed: int = 0, clustered: bool = False) -> pd.DataFrame:
@@ -51,48 +63,16 @@ def grid_customers(nx_: int = 5, ny: int = 4) -> pd.DataFrame:
     )
 
 
-@pytest.fixture
+# Module scope: the library never mutates its inputs (a test that does must copy), so the
+# tests of one module share one read and one set of units.
+@pytest.fixture(scope="module")
 def customers() -> gpd.GeoDataFrame:
     return gt.read_customers(make_customers(), measures=["workload", "annual_revenue"])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def units(customers: gpd.GeoDataFrame) -> gt.Units:
     return gt.build_units(customers, measures=["workload", "annual_revenue"])
-
-
-def check_plan(plan: gt.Plan, units: gt.Units, balance: Mapping[str, float]) -> None:
-    """Assert what every plan with status 'feasible' promises; and that problems are named."""
-    # Every unit in exactly one territory, every customer kept with its id.
-    assert plan.assignment.index.equals(units.gdf.index)
-    assert plan.assignment.notna().all()
-    k = plan.params["n_territories"]
-    assert set(plan.assignment) == set(plan.territories.index)
-    assert len(plan.territories) == k
-    if units.customers is not None:
-        assert plan.customers is not None
-        assert plan.customers.index.equals(units.customers.index)
-        assert plan.customers["territory"].notna().all()
-    broken = []
-    for name in plan.territories.index:
-        members = list(plan.assignment.index[plan.assignment == name])
-        if not nx.is_connected(units.graph.subgraph(members)):
-            broken.append(f"{name} not contiguous")
-        for measure, tol in balance.items():
-            total = units.gdf.loc[members, measure].sum()
-            mean = units.gdf[measure].sum() / k
-            if abs(total / mean - 1) > tol + 1e-9:
-                broken.append(f"{name} {measure} {total / mean - 1:+.4f}")
-    if plan.status == "feasible":
-        assert not broken, broken
-        assert not plan.problems
-    else:
-        # Every broken promise must be reported in words.
-        assert plan.problems
-        for item in broken:
-            assert any(item.split()[0] in p for p in plan.problems), (item, plan.problems)
-    if plan.gap is not None:
-        assert plan.gap >= 0
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -104,6 +84,33 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         timeout=600,
         check=False,
+    )
+
+
+def run_main(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the geoterr command in this process (``geoterr.cli.main``), from ``cwd``, with its
+    output captured: the same exit code, stdout and stderr as :func:`run_cli` without the
+    seconds of a new interpreter importing geoterr. Keep :func:`run_cli` for what needs a
+    real process (the entry point, signals, kills)."""
+    from geoterr.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    package_log = logging.getLogger("geoterr")
+    level, handlers = package_log.level, list(package_log.handlers)
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as stop:  # argparse: --help, usage errors
+                code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        os.chdir(here)
+        package_log.setLevel(level)
+        package_log.handlers[:] = handlers
+    return subprocess.CompletedProcess(
+        ["geoterr", *args], code, stdout=out.getvalue(), stderr=err.getvalue()
     )
 
 

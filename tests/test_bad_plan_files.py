@@ -453,6 +453,7 @@ def test_failing_figure_writes_no_plan(
     assert not [p for p in workdir.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_message_says_what_was_written(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

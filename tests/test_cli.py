@@ -1,4 +1,6 @@
-"""The geoterr command, end to end, in a subprocess as a user runs it."""
+"""The geoterr command, end to end: in this process through ``geoterr.cli.main`` (the same
+exit codes and messages), and in a subprocess as a user runs it for the entry point itself
+(``--help``, usage errors) and the demo."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_customers
-from conftest import run_cli as run
+from conftest import make_customers, run_cli
+from conftest import run_main as run
 
 import geoterr as gt
 
@@ -29,6 +31,7 @@ def test_demo_writes_a_complete_plan(demo_dir: Path) -> None:
     assert json.loads((demo_dir / "plan.json").read_text())["status"] == "feasible"
 
 
+@pytest.mark.slow
 def test_design_on_crm_export(tmp_path: Path) -> None:
     df = make_customers(400, seed=11, clustered=True).rename(
         columns={
@@ -108,10 +111,11 @@ def test_infeasible_request_is_one_paragraph(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
+@pytest.mark.slow
 def test_help_and_usage_errors(tmp_path: Path) -> None:
-    result = run("design", "--help", cwd=tmp_path)
+    result = run_cli("design", "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--balance" in result.stdout and "examples" in result.stdout
-    result = run("design", "x.csv", cwd=tmp_path)  # no --territories, no --out
+    result = run_cli("design", "x.csv", cwd=tmp_path)  # no --territories, no --out
     assert result.returncode == 2 and "required" in result.stderr
 
 
@@ -124,6 +128,7 @@ def test_bad_options_fail_before_any_work(tmp_path: Path) -> None:
     assert result.returncode == 1 and "measure:tolerance" in result.stderr
 
 
+@pytest.mark.slow
 def test_maps_on_the_command_line(tmp_path: Path) -> None:
     df = make_customers(120, seed=5)
     df["current_territory"] = pd.cut(df["longitude"], 3, labels=["West", "Middle", "East"])
@@ -209,6 +214,7 @@ def test_bad_before_fails_before_the_design(tmp_path: Path) -> None:
     assert "designing" not in result.stderr and not (tmp_path / "p").exists()
 
 
+@pytest.mark.slow
 def test_hexagon_and_polygon_units_on_the_command_line(tmp_path: Path) -> None:
     result = run(
         "design",

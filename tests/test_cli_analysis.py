@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_customers
-from conftest import run_cli as run
+from conftest import run_main as run
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,7 @@ def test_compare_writes_the_moves(files: Path) -> None:
     assert territories.loc["East", "customers_delta"] == 5
 
 
+@pytest.mark.slow
 def test_track_and_report(files: Path) -> None:
     result = run(
         "track",
@@ -110,6 +111,7 @@ def test_track_and_report(files: Path) -> None:
     assert len(sheets["moved"]) == 5
 
 
+@pytest.mark.slow
 def test_size(files: Path) -> None:
     result = run(
         "size",

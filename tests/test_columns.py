@@ -13,8 +13,10 @@ import pytest
 import geoterr as gt
 from geoterr.design.columns import _Territories, column_centers, column_plan
 from geoterr.design.problem import Problem, make_problem
-from geoterr.design.promises import plan_score
+from geoterr.design.promises import broken_promises, plan_score
 from geoterr.design.tree_model import tree_plan
+from geoterr.plan import build_plan, territory_name
+from geoterr.testing import assert_valid_plan
 
 
 def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
@@ -43,7 +45,13 @@ def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
     pos = np.array([cell[u] for u in units.gdf.index], dtype=float)
     d = np.abs(pos[:, None, :] - pos[None, :, :]).sum(axis=2) * 10.0
     costs = pd.DataFrame(d, index=units.gdf.index, columns=units.gdf.index)
-    return make_problem(units, k, {"workload": tol}, inertia=True, costs=costs)
+    problem = make_problem(units, k, {"workload": tol}, inertia=True, costs=costs)
+    _UNITS[id(problem)] = units
+    return problem
+
+
+# The units of each grid problem, for building a Plan from its labels.
+_UNITS: dict[int, gt.Units] = {}
 
 
 def _tree_optimum(problem: Problem, candidates: list[int]) -> float:
@@ -79,19 +87,31 @@ def _tree_ok(problem: Problem, labels: np.ndarray, centers: tuple[int, ...], i: 
 
 
 def _check_plan(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> None:
-    """Every unit once, each territory connected and holding its center, within its ranges."""
-    assert labels.shape == (problem.n,) and set(labels.tolist()) == set(range(problem.k))
-    graph = nx.Graph()
-    graph.add_nodes_from(range(problem.n))
-    graph.add_edges_from(zip(*problem.edges, strict=True))
-    for t, c in enumerate(centers.tolist()):
-        members = np.flatnonzero(labels == t)
-        assert labels[c] == t
-        assert nx.is_connected(graph.subgraph(members.tolist()))
-    loads = problem.loads_of(labels)
-    assert np.all(loads >= problem.lower - 1e-9) and np.all(loads <= problem.upper + 1e-9)
+    """The labels as a Plan pass assert_valid_plan (every unit once, each territory connected
+    and within its range), and each territory holds its center."""
+    units = _UNITS[id(problem)]
+    assert labels.shape == (problem.n,)
+    assert all(labels[c] == t for t, c in enumerate(centers.tolist()))
+    names = [territory_name(j, problem.k) for j in range(problem.k)]
+    plan = build_plan(
+        units,
+        problem,
+        labels,
+        problem.center_xy(centers),
+        names=names,
+        params={
+            "n_territories": problem.k,
+            "balance": dict(zip(problem.names, problem.bounds, strict=True)),
+        },
+        problems=broken_promises(problem, labels, names),
+        objective=plan_score(problem, labels, centers)[1],
+        lower_bound=None,
+        seconds=0.0,
+    )
+    assert_valid_plan(plan, feasible=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_tree_model_matches_brute_force(seed: int) -> None:
     problem = _grid_problem(3, 3, 2, 0.25, seed)
@@ -121,6 +141,7 @@ def test_tree_model_with_few_candidates_and_a_start() -> None:
     assert plan_score(problem, again.labels, again.centers)[1] == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_descent_keeps_territories_connected_and_in_range() -> None:
     inside = 0
     for seed in range(30):
@@ -158,6 +179,7 @@ def test_connectivity_check_matches_networkx() -> None:
     assert answers == {True, False}  # both cases were met
 
 
+@pytest.mark.slow
 def test_column_generation_starts_from_a_plan_and_improves_it() -> None:
     problem = _grid_problem(6, 5, 3, 0.1, 11)
     # a start plan: the tree model over a few centers
@@ -207,5 +229,94 @@ def test_start_territories_in_pieces_stay_out_of_the_lp() -> None:
     found = column_centers(problem, checkerboard, 0.0, random_state=0)
     assert found.columns == 0 and found.plan is None
     plan = column_plan(problem, 5.0, start=(checkerboard, np.array([0, 1])), random_state=0)
+    assert plan is not None
+    _check_plan(problem, plan.labels, plan.centers)
+
+
+def _territories_lp_and_optimum(problem: Problem) -> tuple[float, float]:
+    """By enumeration: every connected set of units inside its ranges, at its best center;
+    the territories LP over all of them (scipy linprog) and the best plan (scipy milp)."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+    n = problem.n
+    cost = problem.costs(np.arange(n))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(zip(*problem.edges, strict=True))
+    columns, prices = [], []
+    for mask in range(1, 2**n):
+        members = [i for i in range(n) if mask >> i & 1]
+        load = problem.loads[members].sum(axis=0)
+        if np.any(load < problem.lower[0] - 1e-9) or np.any(load > problem.upper[0] + 1e-9):
+            continue
+        if nx.is_connected(graph.subgraph(members)):
+            columns.append(members)
+            prices.append(float(cost[members].sum(axis=0)[members].min()))
+    a = np.zeros((n + 1, len(columns)))
+    for c, members in enumerate(columns):
+        a[members, c] = 1.0
+    a[n] = 1.0
+    b = np.concatenate([np.ones(n), [problem.k]])
+    lp = linprog(prices, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+    ip = milp(
+        prices,
+        constraints=LinearConstraint(a, b, b),
+        integrality=np.ones(len(columns)),
+        bounds=Bounds(0, 1),
+    )
+    assert lp.status == 0 and ip.status == 0
+    return float(lp.fun), float(ip.fun)
+
+
+@pytest.mark.parametrize(
+    ("nx_", "ny", "k", "tol", "seed"),
+    [(4, 3, 2, 0.2, 0), (4, 3, 3, 0.3, 1), (4, 3, 2, 0.1, 2), (4, 3, 3, 0.2, 5)],
+)
+def test_column_generation_against_the_enumerated_lp_and_optimum(
+    nx_: int, ny: int, k: int, tol: float, seed: int
+) -> None:
+    problem = _grid_problem(nx_, ny, k, tol, seed)
+    lp_value, optimum = _territories_lp_and_optimum(problem)
+    assert lp_value <= optimum * (1 + 1e-9)
+    found = column_centers(problem, None, 10.0, random_state=0)
+    # the LP over the territories found cannot beat the LP over all of them
+    assert found.value >= lp_value * (1 - 1e-9)
+    plan = column_plan(problem, 10.0, random_state=0)
+    assert plan is not None
+    _check_plan(problem, plan.labels, plan.centers)
+    assert plan_score(problem, plan.labels, plan.centers)[1] >= optimum * (1 - 1e-9)
+    # started from its own plan, it returns one no worse
+    again = column_plan(problem, 10.0, start=(plan.labels, plan.centers), random_state=0)
+    assert again is not None
+    assert plan_score(problem, again.labels, again.centers) <= plan_score(
+        problem, plan.labels, plan.centers
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the heuristic pricing misses territories: on this 12-unit grid (k=2, +-10 %) the "
+    "column LP ends at 8,513.05 and column_plan returns 8,513.05, 2.4 % above the optimum "
+    "8,310.63 (which is also the LP's true value); issue 16 asks for a stronger column generation",
+)
+def test_column_plan_reaches_the_optimum_on_a_tiny_grid() -> None:
+    problem = _grid_problem(4, 3, 2, 0.1, 2)
+    _, optimum = _territories_lp_and_optimum(problem)
+    plan = column_plan(problem, 10.0, random_state=0)
+    assert plan is not None
+    assert plan_score(problem, plan.labels, plan.centers)[1] == pytest.approx(optimum, rel=1e-9)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="bug: from no start, on a 16-unit grid (k=2, +-20 %) the column generation keeps "
+    "its slack columns and column_plan returns None (well within its 10 s), though a "
+    "contiguous plan exists (optimum 14,815.75); design() always gives it a start",
+)
+def test_column_plan_finds_a_plan_without_a_start() -> None:
+    problem = _grid_problem(4, 4, 2, 0.2, 3)
+    plan = column_plan(problem, 10.0, random_state=0)
     assert plan is not None
     _check_plan(problem, plan.labels, plan.centers)

@@ -125,6 +125,7 @@ def test_bad_arguments(two: tuple[gt.Plan, gt.Plan, gpd.GeoDataFrame]) -> None:
         gt.compare(old, new, names=["a", "a"])
 
 
+@pytest.mark.slow
 def test_a_sweep_stands_for_its_plans(two: tuple[gt.Plan, gt.Plan, gpd.GeoDataFrame]) -> None:
     old, _, _ = two
     assert old.units is not None

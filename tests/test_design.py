@@ -5,24 +5,26 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import check_plan, grid_customers, make_customers
+from conftest import grid_customers, make_customers
 
 import geoterr as gt
+from geoterr.testing import assert_valid_plan
 
 
 def test_grid_is_split_evenly() -> None:
     units = gt.build_units(gt.read_customers(grid_customers(5, 4)), measures=["workload"])
     plan = gt.design(units, 4, balance={"workload": 0.0})
-    check_plan(plan, units, {"workload": 0.0})
+    assert_valid_plan(plan, units, balance={"workload": 0.0})
     assert plan.status == "feasible"
     assert sorted(plan.summary()["workload"]) == [5.0, 5.0, 5.0, 5.0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", ["distance", "inertia"])
 def test_balanced_and_contiguous(units: gt.Units, objective: str) -> None:
     balance = {"workload": 0.05}
     plan = gt.design(units, 6, balance=balance, objective=objective)  # type: ignore[arg-type]
-    check_plan(plan, units, balance)
+    assert_valid_plan(plan, units, balance=balance)
     assert plan.status == "feasible"
     assert plan.territories["contiguous"].all()
     assert plan.lower_bound is not None and plan.objective is not None
@@ -32,19 +34,21 @@ def test_balanced_and_contiguous(units: gt.Units, objective: str) -> None:
 def test_several_measures(units: gt.Units) -> None:
     balance = {"workload": 0.05, "annual_revenue": 0.10, "customers": 0.15}
     plan = gt.design(units, 5, balance=balance)
-    check_plan(plan, units, balance)
+    assert_valid_plan(plan, units, balance=balance)
     assert plan.status == "feasible"
     dev = plan.summary()[[f"{m}_deviation" for m in balance]].abs().max()
     assert (dev.to_numpy() <= np.array(list(balance.values())) + 1e-9).all()
 
 
+@pytest.mark.slow
 def test_clustered_customers() -> None:
     customers = gt.read_customers(make_customers(300, seed=3, clustered=True))
     units = gt.build_units(customers, measures=["workload"])
     plan = gt.design(units, 8, balance={"workload": 0.03})
-    check_plan(plan, units, {"workload": 0.03})
+    assert_valid_plan(plan, units, balance={"workload": 0.03})
 
 
+@pytest.mark.slow
 def test_same_seed_same_plan(units: gt.Units) -> None:
     a = gt.design(units, 5, balance={"workload": 0.05}, random_state=7)
     b = gt.design(units, 5, balance={"workload": 0.05}, random_state=7)
@@ -60,9 +64,10 @@ def test_customers_keep_every_row(customers: gpd.GeoDataFrame, units: gt.Units) 
     assert np.allclose(totals.reindex(plan.territories.index), plan.territories["workload"])
 
 
+@pytest.mark.slow
 def test_cbc_solver(units: gt.Units) -> None:
     plan = gt.design(units, 4, balance={"workload": 0.05}, solver="cbc")
-    check_plan(plan, units, {"workload": 0.05})
+    assert_valid_plan(plan, units, balance={"workload": 0.05})
     assert plan.params["solver"] in ("COIN_CMD", "PULP_CBC_CMD")
 
 
@@ -118,7 +123,7 @@ def test_absolute_bounds(units: gt.Units) -> None:
     total = units.gdf["workload"].sum()
     low, high = total / 4 * 0.95, total / 4 * 1.05
     plan = gt.design(units, 4, balance={"workload": (low, high)})
-    check_plan(plan, units, {"workload": 0.05})
+    assert_valid_plan(plan, units, balance={"workload": 0.05})
     assert plan.summary()["workload"].between(low, high).all()
     with pytest.raises(gt.InfeasibleError, match="hold between"):
         gt.design(units, 4, balance={"workload": (0.0, total / 5)})
@@ -147,11 +152,12 @@ def test_fixed_centers_are_kept_and_name_territories(units: gt.Units) -> None:
     plan = gt.design(units, 3, balance={"workload": 0.05}, centers=homes)
     assert list(plan.territories.index) == ["R01", "R02", "R03"]
     assert np.allclose(plan.centers[["latitude", "longitude"]], homes, atol=1e-6)
-    check_plan(plan, units, {"workload": 0.05})
+    assert_valid_plan(plan, units, balance={"workload": 0.05})
     with pytest.raises(gt.InputError, match="gives 3 centers"):
         gt.design(units, 4, centers=homes)
 
 
+@pytest.mark.slow
 def test_cost_matrix_centers_are_units(units: gt.Units) -> None:
     import pandas as pd
 
@@ -159,7 +165,7 @@ def test_cost_matrix_centers_are_units(units: gt.Units) -> None:
     manhattan = np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2)
     costs = pd.DataFrame(manhattan, index=units.gdf.index, columns=units.gdf.index)
     plan = gt.design(units, 4, balance={"workload": 0.05}, costs=costs, objective="inertia")
-    check_plan(plan, units, {"workload": 0.05})
+    assert_valid_plan(plan, units, balance={"workload": 0.05})
     assert plan.centers["unit"].isin(units.gdf.index).all()
     # the objective is measured with the user's matrix
     centre_of = dict(zip(plan.centers.index, plan.centers["unit"], strict=True))
@@ -170,6 +176,7 @@ def test_cost_matrix_centers_are_units(units: gt.Units) -> None:
         gt.design(units, 4, costs=np.ones((3, 3)))
 
 
+@pytest.mark.slow
 def test_locked_units_stay_with_named_centers(units: gt.Units) -> None:
     import pandas as pd
 
@@ -180,6 +187,7 @@ def test_locked_units_stay_with_named_centers(units: gt.Units) -> None:
     # pin the unit farthest from R03's home to R03
     far = units.gdf.index[int(np.argmin(units.gdf["x"]))]
     plan = gt.design(units, 3, balance={"workload": 0.1}, centers=homes, locked={far: "R03"})
+    assert_valid_plan(plan, locked={far: "R03"})
     assert plan.assignment[far] == "R03"
     assert plan.params["locked_units"] == 1
     with pytest.raises(gt.InputError, match="centers' names"):
@@ -191,7 +199,7 @@ def test_locked_groups_stay_together_and_apart(units: gt.Units) -> None:
     west, east = ids[:3], ids[-3:]
     locked = {**dict.fromkeys(west, "A"), **dict.fromkeys(east, "B")}
     plan = gt.design(units, 4, balance={"workload": 0.05}, locked=locked)
-    check_plan(plan, units, {"workload": 0.05})
+    assert_valid_plan(plan, units, balance={"workload": 0.05})
     assert plan.assignment[west].nunique() == 1
     assert plan.assignment[east].nunique() == 1
     assert plan.assignment[west[0]] != plan.assignment[east[0]]

@@ -38,6 +38,7 @@ def _build(site: Path, config: Path = ROOT / "mkdocs.yml") -> subprocess.Complet
     )
 
 
+@pytest.mark.slow
 @needs_mkdocs
 def test_strict_build(tmp_path: Path) -> None:
     result = _build(tmp_path / "site")
@@ -73,6 +74,7 @@ def test_strict_build(tmp_path: Path) -> None:
     assert "GeoNames" in (site / "data" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 @needs_mkdocs
 def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
     # The same configuration with one page linking nowhere must fail: strict mode is on.

@@ -127,6 +127,7 @@ def test_road_distances_replace_straight_lines(four: gpd.GeoDataFrame) -> None:
     assert "road distances" in " ".join(result.notes)
 
 
+@pytest.mark.slow
 def test_evaluate_a_design_and_a_loaded_plan(units: gt.Units, tmp_path) -> None:
     plan = gt.design(units, 4, balance={"workload": 0.05}, time_limit=10)
     result = gt.evaluate(plan)

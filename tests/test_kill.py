@@ -19,6 +19,9 @@ import geoterr as gt
 from geoterr.io.folders import write_file_atomically
 from geoterr.io.plans import PLAN_FILES
 
+# Real processes killed at every moment of a save: the slow tier.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).parent
 COMMAND = ["design", "c.csv", "-k", "4", "--out", "plan", "--overwrite", "-q"]
 POINTS = [

@@ -68,6 +68,7 @@ def layered(customers: pd.DataFrame) -> gt.LayeredPlan:
     )
 
 
+@pytest.mark.slow
 def test_every_customer_in_exactly_one_layer(
     layered: gt.LayeredPlan, customers: pd.DataFrame
 ) -> None:
@@ -111,6 +112,7 @@ def test_key_account_summary_adds_up_measures_only(
     assert keys.reindex(columns=["latitude", "longitude"]).isna().all().all()
 
 
+@pytest.mark.slow
 def test_layered_plan_saves_loads_and_maps(tmp_path: Path, layered: gt.LayeredPlan) -> None:
     folder = layered.save(tmp_path / "lp")
     names = {p.name for p in folder.iterdir()}
@@ -219,6 +221,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     return Result(code, capsys.readouterr().err)
 
 
+@pytest.mark.slow
 def test_cli_design_reps_segments_regions_and_export(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -247,6 +250,7 @@ def test_cli_design_reps_segments_regions_and_export(
     assert len(pd.read_csv(sf / "ObjectTerritory2Association.csv")) == len(table)
 
 
+@pytest.mark.slow
 def test_cli_design_around_reps_and_assign(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import check_plan, make_customers
+from conftest import make_customers
 
 import geoterr as gt
+from geoterr.testing import assert_valid_plan
 from geoterr.units.hex_land import cell_centers
 from geoterr.units.hexes import close_gaps
 
@@ -239,7 +240,7 @@ def test_heavy_hexagons_are_split() -> None:
         assert h3.grid_distance(unit, h3.latlng_to_cell(p.y, p.x, h3.get_resolution(unit))) <= 1
     assert nx.is_connected(units.graph) and units.added_links == []
     plan = gt.design(units, 6, balance={"workload": 0.15}, time_limit=30)
-    check_plan(plan, units, {"workload": 0.15})
+    assert_valid_plan(plan, units, balance={"workload": 0.15})
     with pytest.raises(gt.InputError, match="`max_load`.*'visits' is not a measure"):
         gt.build_units(customers, "hex", resolution=5, max_load={"visits": 3})
 
@@ -424,6 +425,7 @@ def test_islands_raise_names_them(counties: gpd.GeoDataFrame) -> None:
         gt.build_units(None, "polygons", polygons=counties, polygon_id="GEOID10", islands="raise")
 
 
+@pytest.mark.slow
 def test_islands_separate_gives_each_part_its_territories(counties: gpd.GeoDataFrame) -> None:
     units = gt.build_units(
         None,
@@ -436,7 +438,7 @@ def test_islands_separate_gives_each_part_its_territories(counties: gpd.GeoDataF
     assert len(units.parts) == 5
     with pytest.warns(gt.GeoterrWarning, match="separate part"):
         plan = gt.design(units, 12, balance={"TOTPOP": 0.4}, time_limit=60)
-    check_plan(plan, units, {})
+    assert_valid_plan(plan, units, balance={})
     part_of = {u: i for i, part in enumerate(units.parts) for u in part}
     for name in plan.territories.index:
         members = plan.assignment.index[plan.assignment == name]
@@ -487,7 +489,7 @@ def test_custom_aggregations_become_unit_columns() -> None:
     assert units.gdf.loc[empty, "biggest"].isna().all()  # no customer: no maximum
     assert "key_accounts" in units.measures and "biggest" not in units.measures
     plan = gt.design(units, 2, balance={"workload": 0.1, "key_accounts": 0.5}, time_limit=30)
-    check_plan(plan, units, {"workload": 0.1, "key_accounts": 0.5})
+    assert_valid_plan(plan, units, balance={"workload": 0.1, "key_accounts": 0.5})
     with pytest.raises(gt.InputError, match="no customer column 'tier'"):
         gt.build_units(customers, "hex", resolution=6, aggregate={"t": ("tier", "max")})
     with pytest.raises(gt.InputError, match="taken by a measure"):
@@ -500,13 +502,14 @@ def test_custom_aggregations_become_unit_columns() -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["hex", "points", "voronoi"])
 def test_round_trip_keeps_every_customer(method: str) -> None:
     customers = gt.read_customers(make_customers(300, clustered=True))
     kwargs = {"resolution": 5} if method == "hex" else {}
     units = gt.build_units(customers, method, measures=["workload"], **kwargs)  # type: ignore[arg-type]
     plan = gt.design(units, 4, balance={"workload": 0.1}, time_limit=30)
-    check_plan(plan, units, {"workload": 0.1})
+    assert_valid_plan(plan, units, balance={"workload": 0.1})
     assert plan.customers is not None
     assert plan.customers.index.equals(customers.index)
     assert (plan.customers["unit"] == units.customer_unit).all()
@@ -515,6 +518,7 @@ def test_round_trip_keeps_every_customer(method: str) -> None:
     ).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["points", "voronoi", "hex"])
 def test_real_places(method: str) -> None:
     """The 3,676 real GeoNames places of the sample: every kind, traceable and connected."""

@@ -442,6 +442,7 @@ def test_folium_additions_stay_offline(browser: Any, two_plans: Any, tmp_path: P
     assert page.errors == [] and page.requests == []
 
 
+@pytest.mark.slow
 def test_before_options(two_plans: Any) -> None:
     old, new = two_plans
     html = gt.plan_map(new, before="territory_before").get_root().render()
@@ -566,6 +567,7 @@ def test_violated_plan_says_so(
     assert not page.pwned()
 
 
+@pytest.mark.slow
 def test_map_files_are_byte_identical(two_plans: Any, tmp_path: Path) -> None:
     """The same plan gives the same map.html and before_after.html, byte for byte."""
     old, new = two_plans
@@ -633,6 +635,7 @@ def test_outlines_near() -> None:
     assert x0 >= -75 - 1e-9 and x1 <= -63 + 1e-9  # clipped to the window around the plan
 
 
+@pytest.mark.slow
 def test_static_figure_outlines_labels_legend_status(fifty: gt.Plan, two_plans: Any) -> None:
     """plan.plot(): geography behind the plan, labels apart, the legend beside the map, a
     violated plan's status under it."""

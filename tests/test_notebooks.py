@@ -42,6 +42,7 @@ def test_committed_without_outputs(path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     importlib.util.find_spec("nbclient") is None or importlib.util.find_spec("ipykernel") is None,
     reason="nbclient or ipykernel is not installed (pip install -e '.[docs]')",

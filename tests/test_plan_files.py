@@ -98,6 +98,7 @@ def test_round_trip_keeps_other_coordinate_names_and_columns(tmp_path: Path) -> 
     assert "latitude" not in pd.read_csv(folder / "assignments.csv").columns
 
 
+@pytest.mark.slow
 def test_geometry_input_gets_degree_columns(tmp_path: Path) -> None:
     from conftest import make_customers
 
@@ -125,6 +126,7 @@ def test_current_folder_is_refused(
 # --- issue 12: no data loss, leftovers, reproducible files ------------------------------
 
 
+@pytest.mark.slow
 def test_input_file_inside_the_output_folder_is_kept(tmp_path: Path) -> None:
     """`geoterr design plan/customers.csv --out plan` deleted the customers file."""
     from conftest import make_customers
@@ -181,6 +183,7 @@ def test_plan_left_aside_by_an_interrupted_replace_is_put_back(
     assert (folder / "assignments.csv").read_bytes() == first and not aside.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exchange", [True, False])
 def test_replace_without_gaps(
     plan: gt.Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
@@ -212,6 +215,7 @@ def test_failed_replace_keeps_the_earlier_plan(
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_same_input_and_seed_give_byte_identical_files(units: gt.Units, tmp_path: Path) -> None:
     folders = []
     for i in range(2):
@@ -245,6 +249,7 @@ def test_custom_tiles_with_attribution(plan: gt.Plan, tmp_path: Path) -> None:
         assert "<b>Example</b>" not in text
 
 
+@pytest.mark.slow
 def test_older_plan_folders_still_load(plan: gt.Plan, tmp_path: Path) -> None:
     folder = plan.save(tmp_path / "plan", map=False)
     meta = json.loads((folder / "plan.json").read_text())

@@ -64,6 +64,7 @@ def test_the_unspoilt_files_load(original: dict[str, bytes]) -> None:
         assert gt.load_plan(tmp).status in ("feasible", "violated")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(name=st.sampled_from(FILES), data=st.binary(max_size=2000))
 def test_random_bytes(original: dict[str, bytes], name: str, data: bytes) -> None:
@@ -93,6 +94,7 @@ def _mutation(draw: st.DrawFn, original: bytes) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(name=st.sampled_from(FILES), seed=st.data())
 def test_mutated_files(original: dict[str, bytes], name: str, seed: st.DataObject) -> None:
@@ -122,6 +124,7 @@ def _paths(value: Any, here: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
             yield from _paths(item, (*here, i))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(name=st.sampled_from(["plan.json", "territories.geojson"]), seed=st.data())
 def test_json_values_replaced(original: dict[str, bytes], name: str, seed: st.DataObject) -> None:

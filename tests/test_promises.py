@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import check_plan, make_customers, run_cli
+from conftest import make_customers, run_main
 
 import geoterr as gt
 from geoterr.cli import balance_default, status_line
+from geoterr.testing import assert_valid_plan
 
 SAMPLE = gt.sample_path()
 WORKLOAD = {"workload": 0.05}
@@ -69,6 +70,7 @@ def works_budget(text: str) -> int:
 # --- case 2: realignment budgets -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_budget_too_small_for_any_plan_gives_the_numbers(striped_units: gt.Units) -> None:
     with pytest.raises(gt.InfeasibleError, match=r"within max_moved \(5 customers\)") as info:
         gt.design(striped_units, 4, balance=WORKLOAD, current="current_territory", max_moved=5)
@@ -88,7 +90,7 @@ def test_budget_too_small_for_any_plan_gives_the_numbers(striped_units: gt.Units
         time_limit=10,
     )
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, striped_units, WORKLOAD)
+    assert_valid_plan(plan, striped_units, balance=WORKLOAD)
     assert least <= plan.params["moved_customers"] <= budget
 
 
@@ -106,12 +108,13 @@ def broken_plan(striped_units: gt.Units) -> gt.Plan:
         )
 
 
+@pytest.mark.slow
 def test_budget_between_bound_and_plan_says_what_works(
     striped_units: gt.Units, broken_plan: gt.Plan
 ) -> None:
     plan = broken_plan
     assert plan.status == "violated"
-    check_plan(plan, striped_units, WORKLOAD)
+    assert_valid_plan(plan, striped_units, balance=WORKLOAD)
     assert plan.params["moved_customers"] <= 30
     advice = plan.problems[-1]
     assert advice.startswith("what would work: within max_moved (30 customers)")
@@ -126,7 +129,7 @@ def test_sample_budget_300_reports_a_budget_that_works(sample_units: gt.Units) -
         gt.design, sample_units, 12, balance=WORKLOAD, current="current_territory", max_moved=300
     )
     if plan.status == "feasible":
-        check_plan(plan, sample_units, WORKLOAD)
+        assert_valid_plan(plan, sample_units, balance=WORKLOAD)
         return
     budget = works_budget(plan.problems[-1])
     again = quiet(
@@ -138,12 +141,13 @@ def test_sample_budget_300_reports_a_budget_that_works(sample_units: gt.Units) -
         max_moved=budget,
     )
     assert again.status == "feasible", again.problems
-    check_plan(again, sample_units, WORKLOAD)
+    assert_valid_plan(again, sample_units, balance=WORKLOAD)
 
 
 # --- case 3: kept territories and their enclaves ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_enclave_of_a_kept_territory_is_diagnosed_before_solving(sample_units: gt.Units) -> None:
     kept = ["T10 Plains & Rockies"]
     with pytest.raises(gt.InfeasibleError, match="enclosed by the kept territory") as info:
@@ -169,6 +173,7 @@ def test_enclave_of_a_kept_territory_is_diagnosed_before_solving(sample_units: g
         )
 
 
+@pytest.mark.slow
 def test_readme_realignment_example_is_feasible(sample_units: gt.Units) -> None:
     # the README's example, with the option that lets the enclave join the kept territory
     plan = quiet(
@@ -182,7 +187,7 @@ def test_readme_realignment_example_is_feasible(sample_units: gt.Units) -> None:
         enclaves="join",
     )
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, sample_units, WORKLOAD)
+    assert_valid_plan(plan, sample_units, balance=WORKLOAD)
     assert plan.params["moved_customers"] <= 600 and len(plan.moved) <= 600
     customers = plan.customers
     assert customers is not None
@@ -217,6 +222,7 @@ def island_customers() -> pd.DataFrame:
     return gt.read_customers(with_islands(), measures=["workload"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["voronoi", "points"])
 def test_islands_follow_the_policy_on_every_unit_kind(
     island_customers: pd.DataFrame, method: str
@@ -233,13 +239,15 @@ def test_islands_follow_the_policy_on_every_unit_kind(
     assert sorted(len(p) for p in apart.parts)[:2] == [40, 60]
 
 
+@pytest.mark.slow
 def test_islands_linked_give_a_feasible_plan(island_customers: pd.DataFrame) -> None:
     units = quiet(gt.build_units, island_customers, measures=["workload"])
     plan = gt.design(units, 12, balance=WORKLOAD)
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, units, WORKLOAD)
+    assert_valid_plan(plan, units, balance=WORKLOAD)
 
 
+@pytest.mark.slow
 def test_islands_kept_apart_say_why_they_cannot_balance(island_customers: pd.DataFrame) -> None:
     units = gt.build_units(island_customers, measures=["workload"], islands="separate")
     plan = quiet(gt.design, units, 12, balance=WORKLOAD)
@@ -258,9 +266,10 @@ def test_cli_default_measure() -> None:
     assert balance_default(pd.DataFrame({"visits": [3]})) == {"customers": 0.05}
 
 
+@pytest.mark.slow
 def test_cli_says_what_it_balances_and_shows_no_gap_for_a_broken_plan(tmp_path: Path) -> None:
     striped_customers().to_csv(tmp_path / "c.csv", index=False)
-    ok = run_cli(
+    ok = run_main(
         "design", "c.csv", "-k", "4", "--current", "current_territory", "--out", "p",
         cwd=tmp_path,
     )  # fmt: skip
@@ -269,7 +278,7 @@ def test_cli_says_what_it_balances_and_shows_no_gap_for_a_broken_plan(tmp_path: 
     assert "status: feasible (balanced: workload within +-5.0%)" in ok.stdout
     summary = pd.read_csv(tmp_path / "p" / "summary.csv")
     assert (summary["status"] == "ok").all()
-    broken = run_cli(
+    broken = run_main(
         "design", "c.csv", "-k", "4", "--current", "current_territory", "--max-moved", "30",
         "--time-limit", "8", "--no-map", "--out", "q", cwd=tmp_path,
     )  # fmt: skip
@@ -315,22 +324,24 @@ def three_activity_units(n: int = 500, seed: int = 0) -> gt.Units:
     return gt.build_units(customers, "points", measures=measures, crs="EPSG:3857", prune=None)
 
 
+@pytest.mark.slow
 def test_three_activities_on_500_units_are_balanced() -> None:
     units = three_activity_units()
     balance = {"workload": 0.05, "n_customers": 0.05, "demand": 0.05}
     plan = gt.design(units, 10, balance=balance, time_limit=60)
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, units, balance)
+    assert_valid_plan(plan, units, balance=balance)
 
 
 # --- the README's examples -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_readme_python_quickstart(sample_units: gt.Units, tmp_path: Path) -> None:
     balance = {"workload": 0.05, "annual_revenue": 0.15}
     plan = gt.design(sample_units, 12, balance=balance)
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, sample_units, balance)
+    assert_valid_plan(plan, sample_units, balance=balance)
     assert (plan.summary()["status"] == "ok").all()
     assert plan.gap is not None and plan.gap >= 0
     folder = plan.save(tmp_path / "my_plan", map=False)
@@ -338,16 +349,17 @@ def test_readme_python_quickstart(sample_units: gt.Units, tmp_path: Path) -> Non
     assert back.status == "feasible" and back.summary().equals(plan.summary())
 
 
+@pytest.mark.slow
 def test_readme_redesign_from_the_current_plan(sample_units: gt.Units) -> None:
     plan = quiet(gt.design, sample_units, 12, balance=WORKLOAD, current="current_territory")
     assert plan.status == "feasible", plan.problems
-    check_plan(plan, sample_units, WORKLOAD)
+    assert_valid_plan(plan, sample_units, balance=WORKLOAD)
     assert len(plan.moved) == plan.params["moved_customers"]
 
 
 @pytest.mark.slow
 def test_readme_cli_design(tmp_path: Path) -> None:
-    result = run_cli(
+    result = run_main(
         "design", str(SAMPLE), "--territories", "12", "--balance", "workload:0.05",
         "--no-map", "--out", "plan", cwd=tmp_path,
     )  # fmt: skip
@@ -370,7 +382,7 @@ def test_readme_cli_crm_export(tmp_path: Path) -> None:
         }
     )
     crm.to_csv(tmp_path / "crm_export.csv", index=False)
-    result = run_cli(
+    result = run_main(
         "design", "crm_export.csv", "-k", "8", "--balance", "Workload:3%,AnnualRevenue:10%",
         "--id-col", "AccountNumber", "--lat", "BillingLatitude", "--lon", "BillingLongitude",
         "--no-map", "--out", "plan", cwd=tmp_path,
@@ -385,7 +397,7 @@ def test_readme_cli_crm_export(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_readme_cli_realignment(tmp_path: Path) -> None:
     reps = Path(SAMPLE).with_name("reps.csv")
-    result = run_cli(
+    result = run_main(
         "design", str(SAMPLE), "-k", "12", "--current", "current_territory", "--max-moved",
         "600", "--reps", str(reps), "--figure", "plan.png", "--out", "plan", cwd=tmp_path,
     )  # fmt: skip

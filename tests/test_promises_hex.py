@@ -10,14 +10,14 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import check_plan, run_cli
+from conftest import run_main
 
 import geoterr as gt
+from geoterr.testing import assert_valid_plan
 
 PLACES = Path(gt.sample_path()).with_name("places_extract.csv")
 
@@ -48,14 +48,9 @@ def synthetic(n: int, seed: int = 0) -> gpd.GeoDataFrame:
 
 
 def assert_kept(plan: gt.Plan, units: gt.Units, balance: dict[str, float]) -> None:
-    """Feasible, every unit once, each territory connected in the graph and drawn as one
-    polygon, territories (nearly) not overlapping."""
-    assert plan.status == "feasible", plan.problems
-    check_plan(plan, units, balance)
-    assert plan.assignment.index.equals(units.gdf.index) and plan.assignment.notna().all()
-    for name in plan.territories.index:
-        members = plan.assignment.index[plan.assignment == name]
-        assert nx.is_connected(units.graph.subgraph(members))
+    """Feasible (every unit once, each territory connected in the graph, within balance),
+    each territory drawn as one polygon, territories (nearly) not overlapping."""
+    assert_valid_plan(plan, units, balance=balance, feasible=True)
     shapes = plan.territories.to_crs(units.crs).geometry
     assert (shapes.geom_type == "Polygon").all(), shapes.geom_type.value_counts().to_dict()
     union = shapely.union_all(shapes.to_numpy())
@@ -63,9 +58,10 @@ def assert_kept(plan: gt.Plan, units: gt.Units, balance: dict[str, float]) -> No
     assert shapes.area.sum() == pytest.approx(union.area, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_issue_command_line_is_feasible_and_drawn_in_one_piece(tmp_path: Path) -> None:
     """The issue's `geoterr design ... --units hex --n-units 2000 --balance workload:0.05`."""
-    result = run_cli(
+    result = run_main(
         "design",
         str(gt.sample_path()),
         "-k",
@@ -93,6 +89,7 @@ def test_issue_command_line_is_feasible_and_drawn_in_one_piece(tmp_path: Path) -
     assert len(assignments) == 4500 and assignments["territory"].notna().all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("resolution", [4, 5])
 def test_sample_resolutions_are_feasible(sample: gpd.GeoDataFrame, resolution: int) -> None:
     with warnings.catch_warnings():
@@ -103,6 +100,7 @@ def test_sample_resolutions_are_feasible(sample: gpd.GeoDataFrame, resolution: i
     assert_kept(plan, units, {"workload": 0.05})
 
 
+@pytest.mark.slow
 def test_islands_separate_gives_one_part_on_the_mainland(sample: gpd.GeoDataFrame) -> None:
     """The README's `build_units(customers, "hex", resolution=6, islands="separate")` gave
     1,323 parts: towns were islands. The land now joins them (resolution 5 here for time)."""
@@ -112,6 +110,7 @@ def test_islands_separate_gives_one_part_on_the_mainland(sample: gpd.GeoDataFram
     assert_kept(plan, units, {"workload": 0.05})
 
 
+@pytest.mark.slow
 def test_readme_sweep_on_hexagons_is_feasible(sample: gpd.GeoDataFrame) -> None:
     table = gt.sweep(
         sample, [{"n_territories": k, "method": "hex", "resolution": 4} for k in (10, 12)]
@@ -120,6 +119,7 @@ def test_readme_sweep_on_hexagons_is_feasible(sample: gpd.GeoDataFrame) -> None:
     assert (table["max_deviation"] <= 0.05 + 1e-9).all()
 
 
+@pytest.mark.slow
 def test_clustered_customers_get_their_city_cells_split() -> None:
     """Many customers around real places: the heaviest cells (cities) are split by default,
     and the plan keeps the tolerance with every territory in one piece."""

@@ -20,6 +20,7 @@ def tool(name: str) -> str:
     return found
 
 
+@pytest.mark.slow
 def test_ruff() -> None:
     for args in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run(
@@ -28,6 +29,7 @@ def test_ruff() -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_mypy() -> None:
     result = subprocess.run([tool("mypy")], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -80,6 +80,7 @@ def _brute_unit_fits(graph: nx.Graph, loads: np.ndarray, v: int, low: Any, high:
     return False
 
 
+@pytest.mark.slow
 def test_partition_search_agrees_with_brute_force() -> None:
     rng = np.random.default_rng(7)
     answers = set()
@@ -92,6 +93,7 @@ def test_partition_search_agrees_with_brute_force() -> None:
     assert answers == {True, False}  # both outcomes were exercised
 
 
+@pytest.mark.slow
 def test_two_measures_agree_with_brute_force() -> None:
     # a group fits only when both measures are in range
     rng = np.random.default_rng(3)
@@ -119,6 +121,7 @@ def test_two_measures_agree_with_brute_force() -> None:
     assert answers == {True, False}
 
 
+@pytest.mark.slow
 def test_unplaceable_units_agree_with_brute_force() -> None:
     rng = np.random.default_rng(11)
     reported_any = False

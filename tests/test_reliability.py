@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import pulp
 import pytest
-from conftest import check_plan, grid_customers, make_customers
+from conftest import grid_customers, make_customers
 
 import geoterr as gt
 from geoterr.design import highs_model
 from geoterr.io.csv_safety import escape_text, raw_csv, restore_text
+from geoterr.testing import assert_valid_plan
 from geoterr.units.projection import to_lonlat
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +53,7 @@ def base_plan(small_customers: pd.DataFrame) -> gt.Plan:
     return _scaled_plan(small_customers, 1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factor", [1e-12, 1e-300, 1e-8, 1e12])
 def test_balance_is_scale_free(
     small_customers: pd.DataFrame, base_plan: gt.Plan, factor: float
@@ -70,9 +72,10 @@ def test_balance_is_scale_free(
         "points",
         measures=["workload"],
     )
-    check_plan(scaled, units, {"workload": 0.05})
+    assert_valid_plan(scaled, units, balance={"workload": 0.05})
 
 
+@pytest.mark.slow
 def test_broken_promise_reported_in_user_units() -> None:
     df = grid_customers()
     df["workload"] = 1e-300
@@ -172,7 +175,7 @@ def test_highspy_missing_falls_back_to_cbc(
     with pytest.warns(gt.GeoterrWarning, match="using CBC instead"):
         plan = gt.design(grid_units, 4, balance={"workload": 0.0}, time_limit=30)
     assert plan.status == "feasible" and plan.params["solver"] in ("COIN_CMD", "PULP_CBC_CMD")
-    check_plan(plan, grid_units, {"workload": 0.0})
+    assert_valid_plan(plan, grid_units, balance={"workload": 0.0})
 
 
 def test_no_solver_at_all_is_a_clear_error(
@@ -191,7 +194,7 @@ def test_highs_failing_falls_back_to_cbc(
     monkeypatch.setattr(highs_model, "_status", lambda h: "Solve error")
     with pytest.warns(gt.GeoterrWarning, match="HiGHS failed.*CBC instead"):
         plan = gt.design(grid_units, 4, balance={"workload": 0.0}, time_limit=30)
-    check_plan(plan, grid_units, {"workload": 0.0})
+    assert_valid_plan(plan, grid_units, balance={"workload": 0.0})
 
 
 def test_cbc_failing_is_a_clear_error(
@@ -330,6 +333,7 @@ def _seconds(line: str) -> float:
     return float(line.split(" after ")[1].split()[0])
 
 
+@pytest.mark.slow
 def test_ctrl_c_inside_highs_and_cbc_solves() -> None:
     """A real SIGINT to the process group (what Ctrl-C sends) stops each solve at once,
     as a KeyboardInterrupt, though the time limit is 300 s."""
@@ -349,6 +353,7 @@ def test_ctrl_c_inside_highs_and_cbc_solves() -> None:
     assert proc.returncode == 0
 
 
+@pytest.mark.slow
 def test_time_limit_holds_inside_highs_and_cbc_solves() -> None:
     proc = _start(HARD_MIP, "2", "highs", "cbc")
     out, err = proc.communicate(timeout=120)
@@ -358,6 +363,7 @@ def test_time_limit_holds_inside_highs_and_cbc_solves() -> None:
         assert "returned after" in line and _seconds(line) < 30, line
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_cli_design(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     n = 6000

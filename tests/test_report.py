@@ -149,6 +149,7 @@ def test_report_opens_offline_and_user_text_is_inert(browser: Any, report: dict[
     page.close()
 
 
+@pytest.mark.slow
 def test_workbook_reads_back_to_the_same_numbers(
     hostile: dict[str, Any], report: dict[str, Path]
 ) -> None:
@@ -213,6 +214,7 @@ def test_report_without_optional_parts(hostile: dict[str, Any], tmp_path: Path) 
         gt.write_report(hostile["before"], files["html"])
 
 
+@pytest.mark.slow
 def test_same_plan_gives_byte_identical_report(
     hostile: dict[str, Any], report: dict[str, Path], tmp_path: Path
 ) -> None:

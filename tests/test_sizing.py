@@ -15,6 +15,7 @@ def grid() -> gt.Units:
     return gt.build_units(customers, measures=["workload"])
 
 
+@pytest.mark.slow
 def test_smallest_k_meeting_the_target(grid: gt.Units) -> None:
     sizing = gt.size_territories(
         grid, workload_per_rep=4, k_range="4:8", balance={"workload": 0.0}, time_limit=10
@@ -38,6 +39,7 @@ def test_no_k_meets_an_impossible_target(grid: gt.Units) -> None:
     assert "no k in 3..4 meets 4 per rep" in sizing.note and "needs 6" in sizing.note
 
 
+@pytest.mark.slow
 def test_default_range_around_the_workload(grid: gt.Units) -> None:
     sizing = gt.size_territories(grid, workload_per_rep=8, time_limit=5, keep_plans=True)
     assert list(sizing.table.index) == list(range(1, 8))  # ceil(24 / 8) = 3: 1 .. 7

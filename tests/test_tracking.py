@@ -167,6 +167,7 @@ def test_currencies(plan: gt.Plan) -> None:
     assert (result.issues["problem"] == "currency not USD").sum() == 3
 
 
+@pytest.mark.slow
 def test_sample_history_has_its_laggards() -> None:
     customers = gt.read_customers(DATA / "customers.csv")
     today = gt.plan_from_column(customers, "current_territory", measures=["workload"])

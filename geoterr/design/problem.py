@@ -281,6 +281,14 @@ class Problem:
             costs[np.flatnonzero(has), self.current[has]] -= self.move_penalty * self.weight[has]
         return costs
 
+    def allowed(self, units: np.ndarray | None = None) -> np.ndarray:
+        """(len(units), k) territories each unit may join before the centers are known
+        (pins, kept territories: :func:`geoterr.design.constraints.allowed_pairs`); all
+        units when ``units`` is None."""
+        from geoterr.design.constraints import allowed_pairs
+
+        return allowed_pairs(self, None, units)
+
     def moved_amount(self, labels: np.ndarray) -> float:
         """How much of the realignment budget ``labels`` use (customers or load moved)."""
         moved = (self.current >= 0) & (labels != self.current)
