@@ -282,9 +282,11 @@ class Problem:
         return costs
 
     def allowed(self, units: np.ndarray | None = None) -> np.ndarray:
-        """(len(units), k) territories each unit may join before the centers are known
-        (pins, kept territories: :func:`geoterr.design.constraints.allowed_pairs`); all
-        units when ``units`` is None."""
+        """Return the territories each unit may join before the centers are known.
+
+        A (len(units), k) mask of the pins and kept territories
+        (:func:`geoterr.design.constraints.allowed_pairs`); all units when ``units`` is None.
+        """
         from geoterr.design.constraints import allowed_pairs
 
         return allowed_pairs(self, None, units)
