@@ -400,7 +400,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if sum(k for _, k in SEATS_2010.values()) != CONTIGUOUS_SEATS:
-        raise AssertionError("SEATS_2010 does not add up to 432")
+        msg = "SEATS_2010 does not add up to 432"
+        raise AssertionError(msg)
     counties = read_counties(args.counties)
     states: list[str] = [s for s in args.states.split(",") if s]
     if args.eligible:

@@ -51,7 +51,7 @@ def format_ids(ids: object, limit: int = 10) -> str:
 
 
 def format_number(value: float) -> str:
-    """A number for messages: thousands separated, no exponent (``6,256,170``, ``0.25``)."""
+    """Return a number for messages: thousands separated, no exponent (``6,256,170``, ``0.25``)."""
     value = float(value)
     if abs(value) >= 1e5:
         return f"{value:,.0f}"

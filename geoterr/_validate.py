@@ -74,7 +74,8 @@ class Problems:
             return frame
         if self.structural:  # not about rows: dropping rows cannot fix it
             body = "; ".join(self.structural)
-            raise InputError(f"`{self.argument}` has problems: {body}. Check the column names.")
+            msg = f"`{self.argument}` has problems: {body}. Check the column names."
+            raise InputError(msg)
         if not drop:
             raise InputError(self.text(fix))
         keep = ~frame.index.isin(list(self.bad_rows))

@@ -221,7 +221,8 @@ def _unit_options(args: argparse.Namespace) -> dict[str, Any]:
             options["max_load"] = _max_load(args.max_load)
     elif kind == "polygons":
         if args.polygons is None:
-            raise InputError("--units polygons needs --polygons FILE (the areas).")
+            msg = "--units polygons needs --polygons FILE (the areas)."
+            raise InputError(msg)
         options.update(polygons=outputs.read_polygons(args.polygons), polygon_id=args.polygon_id)
     return options
 
@@ -258,10 +259,12 @@ def _before(value: str | None) -> Any:
 def read_design_input(
     args: argparse.Namespace,
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str], Any, dict[str, Any]]:
-    """What every design command starts with, before any long work: the save options checked,
-    the customers read and checked, ``--current``/``--before`` found, the measures to balance
-    (the default when ``--balance`` is not given). Returns ``(customers, balance, measures,
-    before, save targets)``."""
+    """Return what every design command starts with, before any long work.
+
+    The save options checked, the customers read and checked, ``--current``/``--before`` found, the
+    measures to balance (the default when ``--balance`` is not given). Returns ``(customers,
+    balance, measures, before, save targets)``.
+    """
     if args.command == "demo":
         source: Any = sample_path()
         read_opts: dict[str, Any] = {}
@@ -321,7 +324,7 @@ def _run(args: argparse.Namespace) -> Plan | None:
         return None
     if args.command == "map":
         return _map(args)
-    handled = cli_reps.run(args)  # reps, segments, regions, assign, export
+    handled: Plan | None = cli_reps.run(args)  # reps, segments, regions, assign, export
     if handled is not None:
         return handled
     started = time.perf_counter()
@@ -362,9 +365,10 @@ DEFAULT_TOLERANCE = 0.05
 
 
 def balance_default(customers: pd.DataFrame) -> dict[str, Any]:
-    """What ``geoterr design`` balances without ``--balance``: the ``workload`` column within
-    5 % when the customers have a numeric, non-negative one with a positive total (as
-    ``geoterr demo`` does), otherwise the customer count within 5 %.
+    """Return what ``geoterr design`` balances without ``--balance``.
+
+    The ``workload`` column within 5 % when the customers have a numeric, non-negative one with a
+    positive total (as ``geoterr demo`` does), otherwise the customer count within 5 %.
 
     Examples
     --------
@@ -388,7 +392,7 @@ def _bound_text(name: str, bound: Any) -> str:
 
 
 def describe_balance(balance: dict[str, Any], *, given: bool) -> str:
-    """The balanced measures in words, saying when they are the default.
+    """Return the balanced measures in words, saying when they are the default.
 
     Examples
     --------
@@ -407,9 +411,11 @@ def describe_balance(balance: dict[str, Any], *, given: bool) -> str:
 
 
 def status_line(plan: Plan, folder: Any) -> str:
-    """The last line of ``geoterr design``: the status, what was balanced and, only for a plan
-    that keeps every promise, the gap to the LP bound (a gap certifies nothing about a plan
-    that breaks a promise)."""
+    """Return the last line of ``geoterr design``.
+
+    The status, what was balanced and, only for a plan that keeps every promise, the gap to the LP
+    bound (a gap certifies nothing about a plan that breaks a promise).
+    """
     balanced = ", ".join(
         _bound_text(name, bound) for name, bound in (plan.params.get("balance") or {}).items()
     )

@@ -164,7 +164,7 @@ def _read_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def read_plan(text: str, read_options: Mapping[str, Any] | None = None) -> Plan:
-    """A PLAN argument: a plan folder, or ``CUSTOMERS_FILE:COLUMN``."""
+    """Return a PLAN argument: a plan folder, or ``CUSTOMERS_FILE:COLUMN``."""
     folder = Path(text)
     if folder.is_dir() and (folder / "plan.json").exists():
         return load_plan(folder)

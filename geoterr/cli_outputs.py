@@ -90,7 +90,7 @@ def written_note() -> str:
 
 
 def read_reps(path: Any) -> pd.DataFrame:
-    """The ``--reps`` CSV, read and checked (columns, rows) before any work."""
+    """Return the ``--reps`` CSV, read and checked (columns, rows) before any work."""
     from geoterr.maps.payload import rep_table
 
     path = check_path_arg(path, "--reps")
@@ -119,7 +119,8 @@ def read_reps(path: Any) -> pd.DataFrame:
     try:
         rep_table(table)
     except InputError as exc:
-        raise InputError(f"--reps {str(path)!r}: {exc}") from None
+        msg_0 = f"--reps {str(path)!r}: {exc}"
+        raise InputError(msg_0) from None
     return table
 
 
@@ -131,7 +132,7 @@ def _no_polygons(path: Any) -> InputError:
 
 
 def read_polygons(path: Any) -> gpd.GeoDataFrame:
-    """The ``--polygons`` file, read with a message for each ordinary problem."""
+    """Return the ``--polygons`` file, read with a message for each ordinary problem."""
     import pyogrio.errors
 
     path = check_path_arg(path, "--polygons")
@@ -184,7 +185,7 @@ def _check_crs(text: str | None) -> None:
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
-    """Checks shared by ``design``, ``demo`` and ``map``: figure, reps, tiles."""
+    """Check shared by ``design``, ``demo`` and ``map``: figure, reps, tiles."""
     targets: dict[str, Any] = {"figure": None, "reps": None}
     if args.figure is not None:
         targets["figure"] = check_file_target(
@@ -288,7 +289,7 @@ def save_design(plan: Plan, before: Any, args: argparse.Namespace, targets: dict
 
 
 def write_maps(plan: Plan, before: Any, args: argparse.Namespace, targets: dict[str, Any]) -> None:
-    """The ``map`` command's pages and figure, all rendered before any is put in place."""
+    """Return the ``map`` command's pages and figure, all rendered before any is put in place."""
     from geoterr.maps import before_after_map, plan_map
 
     tiles, reps = targets["tiles"], targets["reps"]
@@ -326,7 +327,7 @@ _OS_FIXES = {
 
 
 def ordinary_error(exc: BaseException) -> str | None:
-    """The message, with the fix, for an ordinary mistake raised by a library; else None."""
+    """Return the message, with the fix, for an ordinary mistake raised by a library; else None."""
     import pyogrio.errors
     import pyproj.exceptions
 

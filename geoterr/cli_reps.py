@@ -82,7 +82,7 @@ def _assign_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_subcommands(sub: Any) -> None:
-    """The ``assign`` and ``export`` subcommands."""
+    """Add the ``assign`` and ``export`` subcommands."""
     a = sub.add_parser(
         "assign",
         help="assign reps to the territories of a saved plan",
@@ -251,7 +251,8 @@ def _design(args: argparse.Namespace) -> Any:
         folder = plan.save(args.out, map=not args.no_map, overwrite=args.overwrite)
     else:
         if args.key_accounts:
-            raise InputError("--key-accounts needs --segments (key accounts form their own layer).")
+            msg_0 = "--key-accounts needs --segments (key accounts form their own layer)."
+            raise InputError(msg_0)
         units = build_units(customers, method=args.units, measures=measures, **_unit_options(args))
         # A realignment (--current) keeps the current territories' names and moves as few
         # customers as it may; the reps are then matched to the territories (continuity).

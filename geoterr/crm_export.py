@@ -52,8 +52,10 @@ MARKER = "export.json"
 
 
 def valid_developer_name(name: str) -> bool:
-    """Whether ``name`` keeps Salesforce's API-name rules: letters, digits and underscores,
-    starting with a letter, no trailing or double underscore, at most 80 characters.
+    """Tell whether ``name`` keeps Salesforce's API-name rules.
+
+    Letters, digits and underscores, starting with a letter, no trailing or double underscore, at
+    most 80 characters.
 
     Examples
     --------
@@ -64,7 +66,7 @@ def valid_developer_name(name: str) -> bool:
 
 
 def developer_name(text: str, taken: set[str] | None = None) -> str:
-    """A valid, unique ``DeveloperName`` made from ``text``.
+    """Return a valid, unique ``DeveloperName`` made from ``text``.
 
     Anything but ASCII letters and digits becomes one underscore, a leading digit gets a
     ``T_`` prefix, and a name already in ``taken`` gets ``_2``, ``_3``... (``taken`` is
@@ -102,7 +104,7 @@ def _layers(plan: Any) -> list[tuple[str | None, Any]]:
 
 
 def territory_tree(plan: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The territory tree and the accounts of a plan or multi-layer plan.
+    """Return the territory tree and the accounts of a plan or multi-layer plan.
 
     Returns
     -------
@@ -348,11 +350,11 @@ def _user_ids(plan: Any, user_column: str | None) -> dict[str, Any]:
     return out
 
 
-def export_plan(
+def export_plan(  # noqa: PLR0913 (public API: every option is a documented keyword)
     plan: Any,
     out: str | os.PathLike[str],
     *,
-    format: str = "generic",
+    format: str = "generic",  # noqa: A002 (public keyword: the CRM's file format)
     account_column: str | None = None,
     user_column: str | None = None,
     territory2_model_id: str | None = None,

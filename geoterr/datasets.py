@@ -70,8 +70,11 @@ class DistrictingInstance:
     published: float | str
 
     def design(self, **options: Any) -> Any:
-        """``geoterr.design`` on this instance as published: the distance matrix as costs,
-        population in [L, U], the inertia objective; ``options`` go to ``design``."""
+        """``geoterr.design`` on this instance as published.
+
+        The distance matrix as costs, population in [L, U], the inertia objective; ``options`` go to
+        ``design``.
+        """
         from geoterr.design import design
 
         return design(
@@ -84,7 +87,7 @@ class DistrictingInstance:
         )
 
     def objective(self, assignment: pd.Series, center_units: pd.Series) -> float:
-        """The published objective of a plan: sum p_i (d(i, center) / 1000)^2, d in km."""
+        """Return the published objective of a plan: sum p_i (d(i, center) / 1000)^2, d in km."""
         pop = self.units.gdf["TOTPOP"]
         centre = pd.Index(center_units.reindex(assignment.to_numpy()).to_numpy())
         d = self.costs.to_numpy()[

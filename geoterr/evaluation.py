@@ -19,6 +19,7 @@ import pandas as pd
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr.metrics import (
+    DistanceWeighting,
     balance_indices,
     great_circle_km,
     moment_of_inertia,
@@ -132,7 +133,7 @@ def rep_homes(reps: Any) -> pd.DataFrame:
 
 
 def plan_reps(plan: Plan, reps: Any = None) -> pd.DataFrame | None:
-    """The reps to use: ``reps`` when given, else a roster the plan carries, else None.
+    """Return the reps to use: ``reps`` when given, else a roster the plan carries, else None.
 
     A carried roster that does not have a rep name and a territory column is not used.
     """
@@ -156,7 +157,7 @@ def plan_from_column(
     measures: Sequence[str] | None = None,
     method: str = "voronoi",
 ) -> Plan:
-    """The plan customers are in today, from a column naming each one's territory.
+    """Return the plan that customers are in today, from a column naming each one's territory.
 
     The territories' shapes are the union of the units (Voronoi cells by default) of their
     customers; a location shared by customers of different territories goes to its
@@ -246,8 +247,7 @@ def plan_from_column(
         {},
         centers,
         units.graph,
-        weight=weight,
-        inertia=False,
+        distances=DistanceWeighting(weight=weight, inertia=False),
     )
     # Totals by the customers' own territories (a shared location may split them).
     frame = pd.DataFrame(customers.drop(columns=customers.geometry.name))
@@ -294,7 +294,7 @@ def _weighted_centers(
 
 
 def plan_measures(plan: Plan, measures: Sequence[str] | None = None) -> list[str]:
-    """The measures to report: those given (checked), else the plan's that customers carry."""
+    """Return the measures to report: those given (checked), else the plan's customers carry."""
     assert plan.customers is not None
     customers = plan.customers
     if measures is not None:

@@ -58,7 +58,7 @@ def _summable(table: pd.DataFrame) -> list[str]:
 
 
 def _top_level(plan: Any) -> tuple[str, gpd.GeoDataFrame]:
-    """The level to group next and its items (EPSG:4326 polygons with totals)."""
+    """Return the level to group next and its items (EPSG:4326 polygons with totals)."""
     if plan.regions is None or len(plan.regions) == 0:
         return "territory", plan.territories
     regions = plan.regions
@@ -69,8 +69,10 @@ def _top_level(plan: Any) -> tuple[str, gpd.GeoDataFrame]:
 def _item_graph(
     plan: Any, level: str, items: gpd.GeoDataFrame, projected: gpd.GeoSeries
 ) -> nx.Graph:
-    """Adjacency between territories (from the unit graph when the plan has its units) or
-    between regions (their polygons touch)."""
+    """Return the adjacency between territories or between regions.
+
+    Territories from the unit graph when the plan has its units; regions when their polygons touch.
+    """
     graph = nx.Graph()
     graph.add_nodes_from(items.index)
     if level == "territory" and plan.units is not None:
@@ -91,7 +93,7 @@ def _item_graph(
 
 
 def level_units(plan: Any) -> tuple[str, Units]:
-    """The plan's top level (territories, or the highest regions) as basic units."""
+    """Return the plan's top level (territories, or the highest regions) as basic units."""
     level, items = _top_level(plan)
     crs = plan.units.crs if plan.units is not None else local_crs(items)
     projected = items.geometry.to_crs(crs)
@@ -151,11 +153,11 @@ def _managers(managers: Any, names: list[str]) -> list[Any]:
             )
             raise InputError(msg)
         return [managers.get(n) for n in names]
-    managers = list(managers)
-    if len(managers) != len(names):
-        msg = f"`managers` gives {len(managers)} names for {len(names)} regions."
+    given: list[Any] = list(managers)
+    if len(given) != len(names):
+        msg = f"`managers` gives {len(given)} names for {len(names)} regions."
         raise InputError(msg)
-    return managers
+    return given
 
 
 # Without a `balance`, regions of whole territories are balanced as tightly as these
@@ -263,11 +265,10 @@ def design_regions(
     --------
     >>> import geoterr as gt
     >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
-    >>> plan = gt.design_regions(gt.design(units, 12, balance={"workload": 0.05}), 3)
+    >>> plan = gt.design_regions(gt.design(units, 6, balance={"workload": 0.05}), 3)
     >>> sorted(plan.territories["region"].value_counts().index)
     ['Region 1', 'Region 2', 'Region 3']
     """
-
     below, units = level_units(plan)
     n_items = len(units)
     if isinstance(n_regions, bool) or not isinstance(n_regions, int | np.integer) or n_regions < 1:
@@ -377,8 +378,9 @@ def _connected(geom: Any) -> bool:
 
 
 def split_counts(total: int, weights: Sequence[float], *, minimum: int = 1) -> list[int]:
-    """Split ``total`` into whole numbers in proportion to ``weights`` (largest remainders),
-    each at least ``minimum``.
+    """Split ``total`` into whole numbers in proportion to ``weights`` (largest remainders).
+
+    Each part is at least ``minimum``.
 
     Examples
     --------
@@ -403,7 +405,7 @@ def split_counts(total: int, weights: Sequence[float], *, minimum: int = 1) -> l
 
 
 def subset_units(units: Units, ids: Sequence[Hashable]) -> Units:
-    """The units ``ids`` with their graph, customers and measures."""
+    """Return the units ``ids`` with their graph, customers and measures."""
     gdf = units.gdf.loc[list(ids)]
     keep = set(gdf.index)
     customer_unit = units.customer_unit[units.customer_unit.isin(keep)]
@@ -419,7 +421,7 @@ def subset_units(units: Units, ids: Sequence[Hashable]) -> Units:
 
 
 def _rename_plan(plan: Any, prefix: str) -> Any:
-    """A sub-plan whose territories are called ``prefix T01`` ..."""
+    """Return a sub-plan whose territories are called ``prefix T01`` ..."""
     rename = {str(t): f"{prefix} {t}" for t in plan.territories.index}
     territories = plan.territories.rename(index=rename)
     territories.index.name = "territory"
@@ -559,8 +561,10 @@ def design_top_down(
 
 
 def add_region_layer(m: Any, plan: Any) -> Any:
-    """Add the regions' outlines to a map made by :func:`geoterr.plan_map`, before its layer
-    control (whose script must come after every layer it lists)."""
+    """Add the regions' outlines to a map made by :func:`geoterr.plan_map`.
+
+    The outlines go before its layer control, whose script must come after every layer it lists.
+    """
     import folium
 
     layer = region_layer(plan)
@@ -576,7 +580,7 @@ def add_region_layer(m: Any, plan: Any) -> Any:
 
 
 def region_layer(plan: Any, *, level: str | None = None, name: str | None = None) -> Any:
-    """A folium layer with the outlines and names of a plan's regions (for its map).
+    """Return a folium layer with the outlines and names of a plan's regions (for its map).
 
     Returns None when the plan has no regions.
     """

@@ -102,7 +102,8 @@ class LayeredPlan:
             kt.insert(1, "customers", grouped.size().to_numpy())
             frames.append(kt.assign(layer=KEY_ACCOUNTS))
         table = pd.concat(frames, ignore_index=True)
-        return table[["layer", *[c for c in table.columns if c != "layer"]]]
+        ordered: pd.DataFrame = table[["layer", *[c for c in table.columns if c != "layer"]]]
+        return ordered
 
     @property
     def roster(self) -> pd.DataFrame | None:
@@ -116,7 +117,8 @@ class LayeredPlan:
         if not frames:
             return None
         table = pd.concat(frames, ignore_index=True)
-        return table[["layer", *[c for c in table.columns if c != "layer"]]]
+        ordered: pd.DataFrame = table[["layer", *[c for c in table.columns if c != "layer"]]]
+        return ordered
 
     @property
     def key_account_reps(self) -> pd.DataFrame | None:
@@ -125,7 +127,7 @@ class LayeredPlan:
             return None
         k = self.key_accounts
         grouped = k.groupby(["rep", "rep_name"], dropna=False)
-        out = grouped.size().rename("customers").reset_index()
+        out: pd.DataFrame = grouped.size().rename("customers").reset_index()
         out["name"] = out["rep_name"]
         out["territory"] = KEY_ACCOUNTS + " " + out["rep_name"].astype(str)
         for column in ("workload", "annual_revenue"):
@@ -144,11 +146,17 @@ class LayeredPlan:
         return out
 
     def save(
-        self, path: str | os.PathLike[str], *, map: bool = True, overwrite: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        map: bool = True,  # noqa: A002 (public keyword: draw the map)
+        overwrite: bool = False,
     ) -> Path:
-        """Write every layer (``layers/<name>/``, a plan folder each), ``assignments.csv``
-        (every customer with its layer), ``summary.csv``, ``roster.csv``,
-        ``key_accounts.csv``, ``map.html`` and ``layers.json``, atomically.
+        """Write every layer and the files that join them, atomically.
+
+        Each layer goes to ``layers/<name>/`` (a plan folder each), with ``assignments.csv`` (every
+        customer with its layer), ``summary.csv``, ``roster.csv``, ``key_accounts.csv``,
+        ``map.html`` and ``layers.json``.
 
         As for a plan (:func:`geoterr.save_plan`), an earlier layered plan is replaced only
         with ``overwrite=True`` and a folder holding files geoterr did not write is refused.
@@ -179,7 +187,7 @@ class LayeredPlan:
         return write_folder(path, fill, overwrite=overwrite)
 
     def _write_tables(self, work: Path) -> None:
-        """The CSV files of :meth:`save` (text cells neutralised for spreadsheets)."""
+        """Return the CSV files of :meth:`save` (text cells neutralised for spreadsheets)."""
         from geoterr.io.csv_safety import write_csv
 
         customers = self.customers
@@ -203,8 +211,11 @@ class LayeredPlan:
             write_csv(reps.reset_index(), work / "reps.csv", index=False)
 
     def map(self, **kwargs: Any) -> LayeredMap:
-        """One page with a map per layer (each made by :func:`geoterr.plan_map`, with its own
-        layer control) and a switch between the segments; key accounts on their own map."""
+        """Return one page with a map per layer and a switch between the segments.
+
+        Each map is made by :func:`geoterr.plan_map`, with its own layer control; key accounts are
+        on their own map.
+        """
         pages = {name: plan.map(**kwargs).get_root().render() for name, plan in self.layers.items()}
         if self.key_accounts is not None and len(self.key_accounts):
             pages[KEY_ACCOUNTS] = _key_account_map(self).get_root().render()
@@ -224,8 +235,11 @@ class LayeredMap:
         self.pages = dict(pages)
 
     def render(self) -> str:
-        """The HTML page (each map self-contained in an ``iframe``; all are laid out at full
-        size and only the chosen one is visible, so each map fits its territories)."""
+        """Return the HTML page.
+
+        Each map is self-contained in an ``iframe``; all are laid out at full size and only the
+        chosen one is visible, so each map fits its territories.
+        """
         buttons, frames = [], []
         for i, (name, page) in enumerate(self.pages.items()):
             label = html.escape(name)
@@ -336,7 +350,7 @@ def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
 
 
 def _key_account_ids(customers: gpd.GeoDataFrame, key_accounts: Any) -> pd.Index:
-    """The held-out accounts: a list of ids, or a customers column (true / non-empty)."""
+    """Return the held-out accounts: a list of ids, or a customers column (true / non-empty)."""
     if key_accounts is None:
         return pd.Index([])
     if isinstance(key_accounts, str) and key_accounts in customers.columns:
@@ -346,7 +360,8 @@ def _key_account_ids(customers: gpd.GeoDataFrame, key_accounts: Any) -> pd.Index
         else:
             text = flag.astype("string").str.strip().str.lower()
             chosen = flag.notna() & ~text.isin(["", "0", "false", "no", "n"]).fillna(True)
-        return customers.index[chosen.to_numpy(dtype=bool)]
+        picked: pd.Index = customers.index[chosen.to_numpy(dtype=bool)]
+        return picked
     if isinstance(key_accounts, str):
         msg = (
             f"`key_accounts` {key_accounts!r} is not a customers column; give a column that "
@@ -362,7 +377,8 @@ def _key_account_ids(customers: gpd.GeoDataFrame, key_accounts: Any) -> pd.Index
             f"({format_ids(missing)}); check the ids against the {customers.index.name!r} column."
         )
         raise InputError(msg)
-    return customers.index[index_as_text.isin([str(i) for i in ids])]
+    listed: pd.Index = customers.index[index_as_text.isin([str(i) for i in ids])]
+    return listed
 
 
 def _key_account_table(
@@ -436,7 +452,7 @@ def _counts(
     return dict(zip(values, split_counts(int(n_territories), weights), strict=True))
 
 
-def design_layers(
+def design_layers(  # noqa: PLR0913 (public API: every option is a documented keyword)
     customers: gpd.GeoDataFrame,
     *,
     segment: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import networkx as nx
@@ -11,6 +12,7 @@ import pandas as pd
 import shapely
 
 __all__ = [
+    "DistanceWeighting",
     "balance_indices",
     "gini",
     "great_circle_km",
@@ -31,7 +33,24 @@ def polsby_popper(geometry: gpd.GeoSeries) -> pd.Series:
     perimeter = geometry.length
     with np.errstate(divide="ignore", invalid="ignore"):
         value = 4 * np.pi * area / perimeter**2
-    return value.where(perimeter > 0, np.nan)
+    result: pd.Series = value.where(perimeter > 0, np.nan)
+    return result
+
+
+@dataclass(frozen=True)
+class DistanceWeighting:
+    """How the per-territory table weighs distances.
+
+    Attributes
+    ----------
+    weight : str
+        The measure that weighs each unit's distance to its center.
+    inertia : bool
+        Whether the objective uses squared distances.
+    """
+
+    weight: str
+    inertia: bool = False
 
 
 def territory_table(
@@ -43,8 +62,7 @@ def territory_table(
     centers: pd.DataFrame,
     graph: nx.Graph,
     *,
-    weight: str,
-    inertia: bool,
+    distances: DistanceWeighting,
 ) -> gpd.GeoDataFrame:
     """Build the per-territory table with one polygon per territory.
 
@@ -65,10 +83,9 @@ def territory_table(
         Territory -> ``x``, ``y`` (metres).
     graph : networkx.Graph
         Unit contiguity, for the ``contiguous`` column.
-    weight : str
-        The measure that weighs distances in ``mean_distance_km``.
-    inertia : bool
-        Whether the objective uses squared distances (reported as ``objective``).
+    distances : DistanceWeighting
+        The measure that weighs distances in ``mean_distance_km``, and whether the objective
+        uses squared distances (reported as ``objective``).
 
     Returns
     -------
@@ -78,6 +95,7 @@ def territory_table(
         ``mean_distance_km`` (``weight``-weighted distance of units to the center),
         ``objective`` and ``contiguous``; in the units' CRS.
     """
+    weight, inertia = distances.weight, distances.inertia
     names = list(names)
     measures = [c for c in unit_gdf.columns if c not in ("x", "y", "geometry")]
     frame = pd.DataFrame(unit_gdf[measures]).assign(territory=assignment.reindex(unit_gdf.index))
@@ -119,9 +137,11 @@ def territory_table(
 
 
 def _union(shapes: np.ndarray) -> shapely.Geometry:
-    """The union of unit shapes, valid: shapes a projection bent out of shape are repaired
-    first, and a union that comes out invalid (cells of mixed sizes that touch along slivers)
-    is repaired to its polygons."""
+    """Return the union of unit shapes, valid.
+
+    Shapes a projection bent out of shape are repaired first, and a union that comes out invalid
+    (cells of mixed sizes that touch along slivers) is repaired to its polygons.
+    """
     try:
         union = shapely.union_all(shapes)
     except shapely.errors.GEOSException:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import GeoterrWarning
-from geoterr.metrics import territory_table
+from geoterr.metrics import DistanceWeighting, territory_table
 from geoterr.units import Units, unit_cells
 from geoterr.units.projection import to_lonlat
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from geoterr.design.problem import Problem
 
-__all__ = ["Plan", "build_plan", "territory_name"]
+__all__ = ["Outcome", "Plan", "build_plan", "territory_name"]
 
 SUMMARY_DROP = ("geometry",)
 
@@ -103,8 +103,10 @@ class Plan:
 
     @property
     def moved(self) -> pd.DataFrame:
-        """Customers whose territory changed in a realignment (``design(current=...)``):
-        their id, ``territory_before`` and ``territory``. Empty for a design from scratch."""
+        """Customers whose territory changed in a realignment (``design(current=...)``).
+
+        Their id, ``territory_before`` and ``territory``. Empty for a design from scratch.
+        """
         if self.customers is None or "territory_before" not in self.customers.columns:
             return pd.DataFrame(columns=["territory_before", "territory"])
         c = self.customers
@@ -119,7 +121,7 @@ class Plan:
         self,
         path: Any,
         *,
-        map: bool = True,
+        map: bool = True,  # noqa: A002 (public keyword: draw the map)
         tiles: str | None = None,
         before: Any = None,
         reps: Any = None,
@@ -150,7 +152,7 @@ class Plan:
         )
 
     def map(self, **kwargs: Any) -> folium.Map:
-        """The interactive map; see :func:`geoterr.plan_map`."""
+        """Return the interactive map; see :func:`geoterr.plan_map`."""
         from geoterr.maps import plan_map
         from geoterr.reps import rep_homes
 
@@ -170,13 +172,35 @@ class Plan:
         return export_plan(self, out, **kwargs)
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """A static matplotlib figure of the plan; see :func:`geoterr.maps.figure.plot_plan`.
+        """Return a static matplotlib figure of the plan; see :func:`geoterr.maps.figure.plot_plan`.
 
         ``plan.plot().figure.savefig("plan.png")`` (or ``.svg``, ``.pdf``) for slides.
         """
         from geoterr.maps.figure import plot_plan
 
         return plot_plan(self, ax, **kwargs)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a design ended, for :func:`build_plan`.
+
+    Attributes
+    ----------
+    problems : list of str
+        The promises the plan breaks, in words (empty: none).
+    objective : float, optional
+        The plan's objective value.
+    lower_bound : float, optional
+        A bound no plan can beat, when one is known.
+    seconds : float
+        The design time.
+    """
+
+    problems: list[str]
+    objective: float | None
+    lower_bound: float | None
+    seconds: float
 
 
 def build_plan(
@@ -188,12 +212,11 @@ def build_plan(
     names: list[str],
     center_units: list[Any] | None = None,
     params: dict[str, Any],
-    problems: list[str],
-    objective: float | None,
-    lower_bound: float | None,
-    seconds: float,
+    outcome: Outcome,
 ) -> Plan:
     """Assemble a :class:`Plan` from the optimizer's arrays."""
+    problems, objective = outcome.problems, outcome.objective
+    lower_bound, seconds = outcome.lower_bound, outcome.seconds
     assignment = pd.Series(
         np.asarray(names, dtype=object)[labels], index=units.gdf.index, name="territory"
     )
@@ -218,8 +241,7 @@ def build_plan(
         {m: problem.in_user_units(problem.target[:, i], i) for i, m in enumerate(problem.names)},
         center_table,
         units.graph,
-        weight=problem.names[0],
-        inertia=problem.inertia,
+        distances=DistanceWeighting(weight=problem.names[0], inertia=problem.inertia),
     )
     table["status"] = territory_status(names, problems)
     customers = None
@@ -253,8 +275,10 @@ def build_plan(
 
 
 def territory_status(names: list[str], problems: list[str]) -> list[str]:
-    """Each territory's ``status`` column: ``"ok"``, or ``"violated: "`` and the promises it
-    breaks in words (those that name it, then those of the whole plan, such as the move budget).
+    """Each territory's ``status`` column.
+
+    ``"ok"``, or ``"violated: "`` and the promises it breaks in words (those that name it, then
+    those of the whole plan, such as the move budget).
 
     Examples
     --------

@@ -70,13 +70,13 @@ def _territory_requirements(plan: Any, requires: Any) -> dict[str, frozenset[str
 
 
 def _user_costs(costs: Any, reps: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """A user's rep x territory cost matrix, checked against the reps and territories."""
+    """Return a user's rep x territory cost matrix, checked against the reps and territories."""
     if isinstance(costs, str | os.PathLike):
         costs = pd.read_csv(costs, index_col=0)
     if not isinstance(costs, pd.DataFrame):
         msg = "`costs` must be a DataFrame (index rep ids, columns territory names) or a CSV."
         raise InputError(msg)
-    table = costs.copy()
+    table: pd.DataFrame = costs.copy()
     table.index = table.index.astype(str)
     table.columns = table.columns.astype(str)
     problems = []
@@ -109,8 +109,11 @@ def _user_costs(costs: Any, reps: pd.DataFrame, names: list[str]) -> pd.DataFram
 
 
 def _sizes(plan: Any, measure: str | None) -> tuple[str, np.ndarray]:
-    """Each territory's size in FTE: its share of ``measure`` times the plan's total
-    capacity (the sum of ``design(capacity=...)``, else the number of territories)."""
+    """Each territory's size in FTE.
+
+    Its share of ``measure`` times the plan's total capacity (the sum of ``design(capacity=...)``,
+    else the number of territories).
+    """
     table = plan.territories
     if measure is None:
         balance = plan.params.get("balance") or {}
@@ -186,7 +189,7 @@ def _explain(
     tolerance: float | None,
     must_fill: str,
 ) -> str:
-    """The requirement behind an infeasible assignment, in words."""
+    """Return the requirement behind an infeasible assignment, in words."""
     reasons = []
     fte = reps["fte"].to_numpy(float)
     for j, t in enumerate(names):
@@ -224,7 +227,7 @@ def _explain(
     return "; ".join(reasons)
 
 
-def assign_reps(
+def assign_reps(  # noqa: PLR0913 (public API: every option is a documented keyword)
     plan: Any,
     reps: Any,
     *,
@@ -418,7 +421,7 @@ def with_reps(
     settings: dict[str, Any] | None = None,
     judge_kept: bool = True,
 ) -> Any:
-    """A copy of ``plan`` whose territories have the reps ``pairs`` (rep id -> territory).
+    """Return a copy of ``plan`` whose territories have the reps ``pairs`` (rep id -> territory).
 
     Adds ``rep``, ``rep_name`` (``"open territory"`` for vacancies), ``fte`` and
     ``travel_km`` to the territories, ``rep`` and ``rep_name`` to the customers, and the

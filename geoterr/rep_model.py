@@ -22,8 +22,10 @@ __all__ = ["solve_assignment", "unmatched_reason"]
 def unmatched_reason(
     allowed: np.ndarray, reps: list[str], territories: list[str], must_fill: str
 ) -> tuple[str, list[int], list[int]] | None:
-    """Why no assignment fills every territory (``must_fill="territories"``) or places every
-    rep (``"reps"``): a set of them that can only go to fewer partners (Hall's condition).
+    """Say why no assignment fills every territory or places every rep.
+
+    For ``must_fill="territories"`` or ``"reps"``: a set of them that can only go to fewer partners
+    (Hall's condition).
 
     Returns None when a matching saturating that side exists, else the reason in words with
     the positions of the set that cannot be served and of the partners it can go to.
@@ -84,7 +86,7 @@ def _rows(
     territory_rows: str,
     min_kept: int | None,
 ) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray]:
-    """The constraint matrix over pairs (r, t) and its row bounds."""
+    """Return the constraint matrix over pairs (r, t) and its row bounds."""
     n_r, n_t = shape
     rows = [r, n_r + t]
     cols = [np.arange(len(r)), np.arange(len(r))]
@@ -167,7 +169,7 @@ def _start_pairs(cost: np.ndarray, allowed: np.ndarray, kept: np.ndarray) -> np.
     match = maximum_bipartite_matching(sparse.csr_matrix(allowed), perm_type="column")
     matched = np.flatnonzero(match >= 0)
     subset[matched, match[matched]] = True
-    return subset & allowed
+    return np.asarray(subset & allowed)
 
 
 def _priced_lp(
@@ -179,9 +181,11 @@ def _priced_lp(
     min_kept: int | None,
     time_limit: float | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An LP optimum over all allowed pairs by pricing (see FULL_PAIRS): the pairs of the
-    final LP (rep, territory positions) and their values. Columns are added to one HiGHS
-    model, so every round starts from the last basis."""
+    """Return an LP optimum over all allowed pairs by pricing (see FULL_PAIRS).
+
+    The pairs of the final LP (rep, territory positions) and their values. Columns are added to one
+    HiGHS model, so every round starts from the last basis.
+    """
     n_r, n_t = allowed.shape
     subset = _start_pairs(cost, allowed, kept)
     r, t = np.nonzero(subset)
@@ -226,7 +230,8 @@ def _priced_lp(
 def _check(h: Any) -> None:
     status = str(h.modelStatusToString(h.getModelStatus()))
     if status == "Infeasible":
-        raise InfeasibleError("no assignment of reps to territories keeps every requirement.")
+        msg = "no assignment of reps to territories keeps every requirement."
+        raise InfeasibleError(msg)
     if h.getInfo().primal_solution_status != 2:
         msg = f"HiGHS found no rep assignment (status: {status}); raise `time_limit`."
         raise SolverError(msg)
@@ -306,7 +311,8 @@ def _solve_pulp(
     model.solve(engine)
     status = pulp.LpStatus[model.status]
     if status == "Infeasible":
-        raise InfeasibleError("no assignment of reps to territories keeps every requirement.")
+        msg = "no assignment of reps to territories keeps every requirement."
+        raise InfeasibleError(msg)
     if status != "Optimal":
         msg = f"the solver found no rep assignment (status: {status})."
         raise SolverError(msg)

@@ -177,7 +177,7 @@ def _plan_tolerances(plan: Plan) -> dict[str, float]:
 
 
 def _map_html(plan: Plan, before: Any, reps: Any) -> str | None:
-    """The plan's interactive map as a page (None when it cannot be drawn)."""
+    """Return the plan's interactive map as a page (None when it cannot be drawn)."""
     from geoterr.maps import plan_map
 
     try:
@@ -205,7 +205,7 @@ def build_report(
     targets: Targets | None = None,
     reps: Any = None,
     title: str | None = None,
-    map: bool = True,
+    map: bool = True,  # noqa: A002 (public keyword: draw the map)
 ) -> Report:
     """Gather a report's sections: the plan, before/after, targets and tracking.
 
@@ -386,7 +386,7 @@ def _table_html(table: pd.DataFrame) -> str:
 
 
 def report_html(report: Report) -> str:
-    """The report as one self-contained HTML page (no network, no script of its own)."""
+    """Return the report as one self-contained HTML page (no network, no script of its own)."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -429,7 +429,7 @@ def write_report(
     targets: Targets | None = None,
     reps: Any = None,
     title: str | None = None,
-    map: bool = True,
+    map: bool = True,  # noqa: A002 (public keyword: draw the map)
 ) -> dict[str, Path]:
     """Write ``report.html`` and ``report.xlsx`` to the folder ``out``.
 

@@ -234,7 +234,8 @@ def check_homes_near(reps: pd.DataFrame, lonlat: np.ndarray, *, what: str = "cus
     lo, hi = lonlat.min(axis=0) - 10, lonlat.max(axis=0) + 10
 
     def inside(x: pd.Series, y: pd.Series) -> pd.Series:
-        return (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
+        result: pd.Series = (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
+        return result
 
     lon, lat = reps["longitude"], reps["latitude"]
     swapped = ~inside(lon, lat) & inside(lat, lon)
@@ -248,7 +249,7 @@ def check_homes_near(reps: pd.DataFrame, lonlat: np.ndarray, *, what: str = "cus
 
 
 def rep_homes(plan: Any) -> pd.DataFrame | None:
-    """The reps of a plan's roster as :func:`geoterr.plan_map` draws them (``reps=``).
+    """Return the reps of a plan's roster as :func:`geoterr.plan_map` draws them (``reps=``).
 
     Vacancies are listed as ``open territory`` without a home, so the map names them.
     """
@@ -277,8 +278,10 @@ def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Great-circle km between every unit vector of ``a`` (m, 3) and of ``b`` (n, 3):
-    the chord length from one matrix product, then ``2 R asin(chord / 2)``."""
+    """Great-circle km between every unit vector of ``a`` (m, 3) and of ``b`` (n, 3).
+
+    The chord length from one matrix product, then ``2 R asin(chord / 2)``.
+    """
     return 2.0 * EARTH_KM * _half_angles(a, b)
 
 
@@ -291,7 +294,7 @@ def _half_angles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     np.sqrt(d, out=d)
     d *= 0.5
     np.arcsin(d, out=d)
-    return d
+    return np.asarray(d)
 
 
 def _plan_points(plan: Any, visits: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -61,7 +61,7 @@ class SalesRecords:
     currency: str | None = None
 
     def problem_counts(self) -> pd.DataFrame:
-        """Records per problem and action."""
+        """Count the records per problem and action."""
         if self.issues.empty:
             return pd.DataFrame(columns=["problem", "action", "records"])
         return (
@@ -102,12 +102,15 @@ def _read(source: Any) -> pd.DataFrame:
             strings_can_be_null=True,
         )
         table = pacsv.read_csv(source, convert_options=options)
-        return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+        frame: pd.DataFrame = table.to_pandas(
+            types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get
+        )
+        return frame
     msg = f"`sales` must be a DataFrame or a CSV path, got {type(source).__name__}."
     raise InputError(msg)
 
 
-def read_sales(
+def read_sales(  # noqa: PLR0913 (public API: every option is a documented keyword)
     source: Any,
     *,
     customer: str | None = None,
@@ -250,7 +253,7 @@ def read_sales(
 
 
 def _arrow(values: pd.Series) -> pa.Array:
-    """The values as an Arrow string array (nulls for missing)."""
+    """Return the values as an Arrow string array (nulls for missing)."""
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
     array = pa.array(text, from_pandas=True)
     return array.cast(pa.string()) if array.type != pa.string() else array
@@ -291,12 +294,12 @@ def _numbers(values: pd.Series) -> np.ndarray:
         return values.to_numpy(dtype=float)
     text = pc.utf8_trim_whitespace(_arrow(values))
     try:  # a clean column casts at once
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+        return np.asarray(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype(float))
     except pa.ArrowInvalid:
         pass
     valid = pc.match_substring_regex(text, NUMBER)
     numbers = pc.cast(pc.if_else(valid, text, None), pa.float64())
-    return numbers.to_numpy(zero_copy_only=False).astype(float)
+    return np.asarray(numbers.to_numpy(zero_copy_only=False).astype(float))
 
 
 def _currency(

@@ -1,4 +1,4 @@
-"""Sales-force sizing: how many territories (reps) does the workload need?
+"""Sales-force sizing: how many territories (reps) the workload needs.
 
 The workload approach: a rep can carry a target workload (hours, visits a year); the number of
 reps is at least the total workload over that target, and more when balance or geography
@@ -69,7 +69,7 @@ class Sizing:
     plans: dict[int, Plan] = field(default_factory=dict, repr=False)
 
     def figure(self) -> Figure:
-        """A chart of k against workload per rep, balance and travel (matplotlib Figure)."""
+        """Return a chart of k against workload per rep, balance and travel (matplotlib Figure)."""
         from matplotlib.figure import Figure
 
         table = self.table
@@ -169,8 +169,7 @@ def size_territories(
     --------
     >>> import geoterr as gt
     >>> customers = gt.read_customers(gt.sample_path())
-    >>> sizing = gt.size_territories(customers, workload_per_rep=6000, k_range="11:13",
-    ...                              time_limit=5)
+    >>> sizing = gt.size_territories(customers, workload_per_rep=6000, k_range="12:13")
     >>> sizing.recommended
     12
     """

@@ -126,7 +126,7 @@ def sweep(
     >>> import geoterr as gt
     >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
     >>> table = gt.sweep(units, [{"n_territories": k, "balance": {"workload": 0.05}}
-    ...                          for k in (10, 12)])
+    ...                          for k in (4, 6)])
     >>> table["status"].tolist()
     ['feasible', 'feasible']
     """
@@ -147,7 +147,8 @@ def sweep(
                 "build units: pass customers as `source` to build units per scenario"
             )
     if problems:
-        raise InputError(f"`scenarios` has problems: {'; '.join(problems)}.")
+        msg = f"`scenarios` has problems: {'; '.join(problems)}."
+        raise InputError(msg)
     if client is None:
         rows = [run_scenario(source, s, keep_plans) for s in scenarios]
     else:

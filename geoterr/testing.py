@@ -409,7 +409,7 @@ def _budget(
     max_moved: float,
     balance: Mapping[str, Any],
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """The realignment moves no more than its budget; the plan counts its moves right."""
+    """Check that the realignment moves no more than its budget and counts its moves right."""
     moved = (before.notna() & (before.astype(str) != labels.astype(str))).to_numpy()
     errors = []
     reported = plan.params.get("moved_units")
@@ -441,7 +441,7 @@ def _reported_numbers(
     names: Sequence[str],
     balance: Mapping[str, Any],
 ) -> list[str]:
-    """The plan's own table, bound and status tell the truth."""
+    """Check that the plan's own table, bound and status tell the truth."""
     errors = []
     table = plan.territories
     members = _members(labels, names)
@@ -478,7 +478,7 @@ def _reported_numbers(
 
 
 def _status(plan: Plan, broken: list[tuple[str, str]], feasible: bool | None) -> list[str]:
-    """A feasible plan keeps every promise; a violated one names each it breaks."""
+    """Check that a feasible plan keeps every promise and a violated one names each it breaks."""
     errors = []
     if plan.status not in ("feasible", "violated"):
         errors.append(f"status {plan.status!r} is neither 'feasible' nor 'violated'")

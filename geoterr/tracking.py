@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -105,7 +106,7 @@ class Tracking:
 def _period_codes(dates: pd.Series, per_year: int) -> np.ndarray:
     year = dates.dt.year.to_numpy(dtype=np.int64)
     month = dates.dt.month.to_numpy(dtype=np.int64)
-    return year * per_year + (month - 1) // (12 // per_year)
+    return np.asarray(year * per_year + (month - 1) // (12 // per_year))
 
 
 def _period_label(code: int, per_year: int) -> str:
@@ -139,7 +140,7 @@ def _group_of(
             msg = f"`{what}_column` {column!r} is not a customers column."
             raise InputError(msg)
         values = plan.customers[column].astype("string")
-        mode = values.groupby(plan.customers["territory"].astype(str)).agg(
+        mode: pd.Series = values.groupby(plan.customers["territory"].astype(str)).agg(
             lambda s: s.mode().iloc[0] if s.notna().any() else pd.NA
         )
         return mode.reindex(names).fillna(f"(no {what})").astype(str)
@@ -160,7 +161,43 @@ def _group_of(
     raise InputError(msg)
 
 
-def track(
+def _checked_track_options(plan: Plan, by: str, trend_periods: Any) -> gpd.GeoDataFrame:
+    """Refuse a plan without customers, an unknown ``by`` or a bad ``trend_periods``.
+
+    Returns the plan's customers.
+    """
+    if plan.customers is None:
+        msg = "the plan has no customers; tracking joins sales to customers."
+        raise InputError(msg)
+    if by not in PERIODS:
+        msg = f"`by` must be one of {', '.join(PERIODS)}, got {by!r}."
+        raise InputError(msg)
+    if not isinstance(trend_periods, int) or trend_periods < 1:
+        msg = f"`trend_periods` must be a positive whole number, got {trend_periods!r}."
+        raise InputError(msg)
+    return plan.customers
+
+
+def _add_optional_sums(
+    table: pd.DataFrame, records: pd.DataFrame, use: np.ndarray, cell: np.ndarray, size: int
+) -> None:
+    """Add the sums of the optional record columns (units, potential, satisfaction) to ``table``.
+
+    ``cell`` is the (territory, period) cell of each used record, ``size`` the number of cells.
+    """
+    for column, target in (("units", "volume"), ("potential", "potential")):
+        if column in records:
+            values = records[column].to_numpy(float)[use]
+            ok = ~np.isnan(values)
+            table[target] = np.bincount(cell[ok], values[ok], size)
+    if "satisfaction" in records:
+        scores = records["satisfaction"].to_numpy(float)[use]
+        ok = ~np.isnan(scores)
+        table["satisfaction_sum"] = np.bincount(cell[ok], scores[ok], size)
+        table["satisfaction_count"] = np.bincount(cell[ok], minlength=size)
+
+
+def track(  # noqa: PLR0913 (public API: every option is a documented keyword)
     plan: Plan,
     sales: Any,
     *,
@@ -235,17 +272,8 @@ def track(
     >>> sorted(result.laggards.index[result.laggards["falling_trend"]])
     ['T06 Gulf & Tennessee', 'T12 Pacific Northwest']
     """
-    if plan.customers is None:
-        msg = "the plan has no customers; tracking joins sales to customers."
-        raise InputError(msg)
-    if by not in PERIODS:
-        msg = f"`by` must be one of {', '.join(PERIODS)}, got {by!r}."
-        raise InputError(msg)
-    if not isinstance(trend_periods, int) or trend_periods < 1:
-        msg = f"`trend_periods` must be a positive whole number, got {trend_periods!r}."
-        raise InputError(msg)
+    customers = _checked_track_options(plan, by, trend_periods)
     per_year = PERIODS[by]
-    customers = plan.customers
     ids = pd.Index(customers.index.map(str))
     names = [str(n) for n in plan.territories.index]
     if not isinstance(sales, SalesRecords):
@@ -266,7 +294,7 @@ def track(
             f"{int(unknown.sum())} sales records are for customers not in the plan "
             f"({format_ids(records.loc[unknown, 'customer'].unique())}); left out."
         )
-    territory_code = pd.Index(names).get_indexer(customers["territory"].astype(str))
+    territory_code = pd.Index(names).get_indexer(pd.Index(customers["territory"].astype(str)))
     codes = _period_codes(records["date"], per_year)
     first = _parse_period(start, per_year, "start") if start is not None else None
     last = _parse_period(end, per_year, "end") if end is not None else None
@@ -304,16 +332,7 @@ def track(
     negative = amount < 0
     table["credit_notes"] = np.bincount(cell[negative], minlength=size)
     table["credit_amount"] = np.bincount(cell[negative], amount[negative], size)
-    for column, target in (("units", "volume"), ("potential", "potential")):
-        if column in records:
-            values = records[column].to_numpy(float)[use]
-            ok = ~np.isnan(values)
-            table[target] = np.bincount(cell[ok], values[ok], size)
-    if "satisfaction" in records:
-        scores = records["satisfaction"].to_numpy(float)[use]
-        ok = ~np.isnan(scores)
-        table["satisfaction_sum"] = np.bincount(cell[ok], scores[ok], size)
-        table["satisfaction_count"] = np.bincount(cell[ok], minlength=size)
+    _add_optional_sums(table, records, use, cell, size)
     if "potential" not in table and potential is not None:
         annual = _customer_potential(plan, potential)
         by_territory = annual.groupby(customers["territory"].astype(str)).sum().reindex(names)
@@ -371,7 +390,7 @@ def _customer_potential(plan: Plan, potential: str | pd.Series) -> pd.Series:
         if potential not in plan.customers.columns:
             msg = f"`potential` {potential!r} is not a customers column."
             raise InputError(msg)
-        values = pd.to_numeric(plan.customers[potential], errors="coerce")
+        values: pd.Series = pd.to_numeric(plan.customers[potential], errors="coerce")
     else:
         values = pd.to_numeric(pd.Series(potential).reindex(plan.customers.index), errors="coerce")
     bad = values.index[values.isna() | (values < 0)]
@@ -419,7 +438,10 @@ def _roll_up(table: pd.DataFrame, mapping: pd.Series, level: str, per_year: int)
 def _laggards(
     table: pd.DataFrame, key: str, n: int, per_year: int, min_fall: float
 ) -> tuple[pd.DataFrame, str]:
-    """Flags per key for the last period: bottom quartile of attainment, falling trend."""
+    """Return the flags per key for the last period.
+
+    The flags are the bottom quartile of attainment and a falling trend.
+    """
     periods = table["period"].unique()
     last = periods[-1]
     use_yoy = len(periods) >= per_year + n and per_year > 1

@@ -21,7 +21,7 @@ ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def sheet_names(names: list[str]) -> list[str]:
-    """Valid, unique Excel sheet names (at most 31 characters, none of ``[]:*?/\\``)."""
+    r"""Return valid, unique Excel sheet names (at most 31 characters, none of ``[]:*?/\``)."""
     out: list[str] = []
     for name in names:
         base = BAD_SHEET_CHARS.sub("_", str(name)).strip("'")[:31] or "sheet"
@@ -35,7 +35,7 @@ def sheet_names(names: list[str]) -> list[str]:
 
 
 def _cell(value: Any) -> Any:
-    """A value openpyxl stores as it is: numbers as numbers, text as text, gaps empty."""
+    """Return a value openpyxl stores as it is: numbers as numbers, text as text, gaps empty."""
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, bool | np.bool_):
@@ -57,7 +57,7 @@ def _cell(value: Any) -> Any:
 
 
 def _frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with a named or meaningful index as its first columns."""
+    """Return the table with a named or meaningful index as its first columns."""
     index = table.index
     if isinstance(index, pd.RangeIndex) and index.name is None:
         return table

@@ -435,7 +435,8 @@ def test_bad_save_options_on_the_command_line(
 
 
 def _fail(*args: object, **kwargs: object) -> None:
-    raise RuntimeError("renderer broke")
+    msg = "renderer broke"
+    raise RuntimeError(msg)
 
 
 def test_failing_figure_writes_no_plan(

@@ -45,7 +45,8 @@ def test_failed_save_leaves_nothing(
     plan: gt.Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk full")
+        msg = "disk full"
+        raise RuntimeError(msg)
 
     monkeypatch.setattr("geoterr.maps.plan_map", broken)
     with pytest.raises(RuntimeError, match="disk full"):
@@ -204,7 +205,8 @@ def test_failed_replace_keeps_the_earlier_plan(
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk full")
+        msg = "disk full"
+        raise RuntimeError(msg)
 
     monkeypatch.setattr("geoterr.maps.plan_map", broken)
     with pytest.raises(RuntimeError, match="disk full"):

@@ -201,7 +201,8 @@ def test_cbc_failing_is_a_clear_error(
     grid_units: gt.Units, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def crash(self: Any, solver: Any = None, **kwargs: Any) -> None:
-        raise pulp.PulpSolverError("Pulp: Error while executing cbc")
+        msg = "Pulp: Error while executing cbc"
+        raise pulp.PulpSolverError(msg)
 
     monkeypatch.setattr(pulp.LpProblem, "solve", crash)
     with pytest.raises(gt.SolverError, match="failed.*solver='highs'"):
@@ -324,9 +325,8 @@ def _wait_for(proc: subprocess.Popen[str], text: str) -> str:
     for line in proc.stdout:
         if text in line:
             return line
-    raise AssertionError(
-        f"{text!r} never printed; stderr: {proc.stderr.read() if proc.stderr else ''}"
-    )
+    msg = f"{text!r} never printed; stderr: {proc.stderr.read() if proc.stderr else ''}"
+    raise AssertionError(msg)
 
 
 def _seconds(line: str) -> float:

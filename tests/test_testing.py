@@ -37,7 +37,8 @@ def moved_between(plan: gt.Plan, units: gt.Units) -> tuple[object, str]:
     for u, v in units.graph.edges:
         if labels[u] != labels[v]:
             return u, str(labels[v])
-    raise AssertionError("no border")
+    msg = "no border"
+    raise AssertionError(msg)
 
 
 def with_assignment(plan: gt.Plan, assignment: pd.Series) -> gt.Plan:

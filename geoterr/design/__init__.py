@@ -25,7 +25,7 @@ from geoterr.units import Units
 __all__ = ["design"]
 
 
-def design(
+def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
     units: Units,
     n_territories: int,
     *,

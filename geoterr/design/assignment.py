@@ -40,9 +40,11 @@ def pair_columns(
     n_unit_rows: int,
     extra: list[PairRow],
 ) -> sp.csc_matrix:
-    """The columns of the pairs (``units[p]``, ``terrs[p]``): 1 in row ``unit_row[p]``, the
-    unit's loads in its territory's balance rows (after the ``n_unit_rows`` unit rows, k x m
-    of them, measure fastest), then each extra row's coefficient."""
+    """Return the columns of the pairs (``units[p]``, ``terrs[p]``).
+
+    1 in row ``unit_row[p]``, the unit's loads in its territory's balance rows (after the
+    ``n_unit_rows`` unit rows, k x m of them, measure fastest), then each extra row's coefficient.
+    """
     count, m, k = len(units), problem.loads.shape[1], problem.k
     cols = np.arange(count)
     rows = [unit_row, (n_unit_rows + terrs[:, None] * m + np.arange(m)[None, :]).ravel()]
@@ -99,10 +101,13 @@ def assignment_rows(
     fixed: np.ndarray | None = None,
     lp_reserve: bool = False,
 ) -> AssignmentRows:
-    """The model over the pairs (``units[p]``, ``terrs[p]``) with pair costs from ``costs``
-    (n, k); the units outside the pairs stay at their territory in ``fixed`` (labels, -1 for
-    the units in the model; None: every unit is in the model). With ``lp_reserve``, the
-    constraints' rows use their LP bound (a reserve for the rounding and repairs)."""
+    """Build the model over the pairs (``units[p]``, ``terrs[p]``) with pair costs ``costs``.
+
+    ``costs`` is (n, k); the units outside the pairs stay at their territory in ``fixed``
+    (labels, -1 for the units in the model; None: every unit is in the model). With
+    ``lp_reserve``, the constraints' rows use their LP bound (a reserve for the rounding and
+    repairs).
+    """
     units = np.asarray(units, dtype=np.int64)
     terrs = np.asarray(terrs, dtype=np.int64)
     members = np.unique(units)

@@ -1,5 +1,7 @@
-r"""Realignment budgets (``design(current=..., max_moved=...)``): a start that spends the
-budget only on balance, and, when no plan keeps the tolerance within the budget, what would.
+r"""Realignment budgets (``design(current=..., max_moved=...)``).
+
+A start that spends the budget only on balance, and, when no plan keeps the tolerance within the
+budget, what would.
 
 Two numbers answer "what budget would work?":
 
@@ -46,8 +48,11 @@ LP_SECONDS = 20.0
 
 
 def current_labels(problem: Problem, costs: np.ndarray) -> np.ndarray:
-    """The current plan as labels; units without a current territory (new customers) join
-    the territory of their nearest labelled neighbour (breadth-first), else their cheapest."""
+    """Return the current plan as labels.
+
+    Units without a current territory (new customers) join the territory of their nearest labelled
+    neighbour (breadth-first), else their cheapest.
+    """
     labels = problem.current.copy()
     pinned = problem.locked >= 0
     labels[pinned] = problem.locked[pinned]
@@ -67,7 +72,7 @@ def current_labels(problem: Problem, costs: np.ndarray) -> np.ndarray:
 def budget_start(
     problem: Problem, costs: np.ndarray, *, polish: bool = True
 ) -> tuple[np.ndarray, float]:
-    """A plan from the current territories that spends the budget only on balance.
+    """Return a plan from the current territories that spends the budget only on balance.
 
     From the current plan: detached pieces join a neighbour, border units move until every
     territory is inside its range (no limit), then every moved unit whose return keeps both
@@ -100,8 +105,10 @@ def budget_start(
 
 
 def working_budget(problem: Problem, costs: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """A plan keeping every promise with as little change as the search finds, and what it
-    spends (None when the search from the current plan finds none)."""
+    """Find a plan keeping every promise with as little change as the search finds.
+
+    Returns the plan and what it spends (None when the search from the current plan finds none).
+    """
     free = dataclasses.replace(problem, budget=float("inf"))
     labels, viol = budget_start(free, costs, polish=False)
     if viol > 0:
@@ -118,7 +125,7 @@ def _pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 def _relaxation_rows(
     problem: Problem, rows: np.ndarray, cols: np.ndarray
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """Assignment equalities and the per-territory load matrix over the allowed pairs."""
+    """Return assignment equalities and the per-territory load matrix over the allowed pairs."""
     n, k, m = problem.n, problem.k, problem.loads.shape[1]
     nv = len(rows)
     assign = sp.csr_matrix((np.ones(nv), (rows, np.arange(nv))), shape=(n, nv))
@@ -135,8 +142,10 @@ def _relaxation_rows(
 
 
 def least_moves(problem: Problem) -> float | None:
-    """The least budget any plan within the ranges needs (the relaxation in the module
-    docstring; None when it is too large or has no solution)."""
+    """Return the least budget any plan within the ranges needs.
+
+    This is the relaxation in the module docstring; None when it is too large or has no solution.
+    """
     if problem.n * problem.k > LP_PAIRS:
         return None
     rows, cols = _pairs(problem)
@@ -157,7 +166,7 @@ def least_moves(problem: Problem) -> float | None:
 
 
 def worst_deviation(problem: Problem, labels: np.ndarray) -> float:
-    """The largest relative deviation of any territory's load from its target."""
+    """Return the largest relative deviation of any territory's load from its target."""
     loads = problem.loads_of(labels)
     return float(np.max(np.abs(loads / np.maximum(problem.target, 1e-12) - 1)))
 
@@ -165,9 +174,12 @@ def worst_deviation(problem: Problem, labels: np.ndarray) -> float:
 def budget_advice(
     problem: Problem, labels: np.ndarray | None, costs: np.ndarray, meaning: str
 ) -> str:
-    """What would work when the plan ``labels`` (None: no plan) breaks a promise under a
-    move budget: a budget that works (with a plan found), the least budget any plan needs,
-    and the least tolerance any plan within this budget can keep, in words and numbers."""
+    """Say what would work when the plan ``labels`` breaks a promise under a move budget.
+
+    ``labels`` may be None (no plan). The advice gives a budget that works (with a plan found), the
+    least budget any plan needs, and the least tolerance any plan within this budget can keep, in
+    words and numbers.
+    """
 
     def amount(value: float) -> str:
         if meaning.endswith("customers"):

@@ -38,8 +38,10 @@ def swap_centers(
     engine: Any,
     deadline: float | None,
 ) -> np.ndarray:
-    """Center units by swaps: a territory's center moves to another of its units when the
-    balanced assignment LP to the new centers costs less (first improvement, until none).
+    """Center units by swaps.
+
+    A territory's center moves to another of its units when the balanced assignment LP to the new
+    centers costs less (first improvement, until none).
 
     The medoid step only looks at the current territory; the LP also sees how the other
     territories would reshape, which gets out of local optima on tight, small instances.

@@ -75,7 +75,7 @@ def check_center_lonlat(lonlat: np.ndarray, units: Units, names: Sequence[object
 
 
 def _looks_swapped(lonlat: np.ndarray, units: Units) -> bool:
-    """Whether every center is far outside the units' extent while its swap lies inside."""
+    """Tell whether every center is far outside the units' extent while its swap lies inside."""
     if len(lonlat) == 0 or len(units) == 0:
         return False
     from pyproj import Transformer
@@ -91,7 +91,7 @@ def _looks_swapped(lonlat: np.ndarray, units: Units) -> bool:
     )
 
     def inside(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+        return np.asarray((x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3]))
 
     given = inside(lonlat[:, 0], lonlat[:, 1])
     flipped = inside(lonlat[:, 1], lonlat[:, 0])
@@ -99,8 +99,10 @@ def _looks_swapped(lonlat: np.ndarray, units: Units) -> bool:
 
 
 def check_center_xy(xy: np.ndarray, names: Sequence[object], units: Units | None = None) -> None:
-    """Refuse centers that the units' projection cannot hold (the far side of the globe);
-    warn about centers far from every unit (farther than the units' extent, and 500 km)."""
+    """Refuse centers that the units' projection cannot hold (the far side of the globe).
+
+    Warn about centers far from every unit (farther than the units' extent, and 500 km).
+    """
     bad = ~np.isfinite(xy).all(axis=1)
     label = np.asarray([str(n) for n in names], dtype=object)
     if not bad.any() and units is not None and len(units):

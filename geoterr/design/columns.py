@@ -124,8 +124,10 @@ class _Territories:
 
     def excess(self, totals: np.ndarray) -> np.ndarray:
         """How far totals (..., m) are outside the ranges, summed over measures."""
-        return np.sum(
-            np.maximum(self.low - totals, 0.0) + np.maximum(totals - self.high, 0.0), axis=-1
+        return np.asarray(
+            np.sum(
+                np.maximum(self.low - totals, 0.0) + np.maximum(totals - self.high, 0.0), axis=-1
+            )
         )
 
     def fits(self, members: np.ndarray) -> bool:
@@ -139,7 +141,7 @@ class _Territories:
         return float(totals[best]), int(idx[best])
 
     def _connected(self, members: np.ndarray, center: int) -> bool:
-        """Whether the set is connected (a search from the center reaches all of it)."""
+        """Tell whether the set is connected (a search from the center reaches all of it)."""
         inside = set(np.flatnonzero(members).tolist())
         seen = {center}
         stack = [center]
@@ -152,10 +154,11 @@ class _Territories:
         return len(seen) == len(inside)
 
     def descend(self, members: np.ndarray, center: int, w: np.ndarray) -> np.ndarray:
-        """Descent over adding, removing and swapping border units, keeping ``S`` connected
-        and holding ``center``: while ``S`` is outside its ranges, any move that brings it
-        closer (the least outside first, then the cheapest); once inside, the move that
-        lowers sum(w[S]) most among those that stay inside.
+        """Descend over adding, removing and swapping border units of ``S``.
+
+        ``S`` stays connected and holds ``center``. While ``S`` is outside its ranges, any move that
+        brings it closer is taken (the least outside first, then the cheapest); once inside, the
+        move that lowers sum(w[S]) most among those that stay inside.
 
         Moves are ranked first; only the best few that take a unit out are checked for
         connectivity (most steps need no check at all).
@@ -228,8 +231,10 @@ class _Territories:
     def grow(
         self, center: int, w: np.ndarray, rng: np.random.Generator, noise: float
     ) -> np.ndarray:
-        """Greedy growth from the center: the border unit of least w per unit of load joins
-        until the lower bounds are met."""
+        """Grow a territory greedily from the center.
+
+        The border unit of least w per unit of load joins until the lower bounds are met.
+        """
         members = np.zeros(self.n, dtype=bool)
         members[center] = True
         totals = self.loads[center].copy()
@@ -247,6 +252,34 @@ class _Territories:
             members[v] = True
             totals += self.loads[v]
         return members
+
+
+def _priced_territory(
+    terr: _Territories,
+    used: list[np.ndarray],
+    j: int,
+    w: np.ndarray,
+    mu: float,
+    value: float,
+    rng: np.random.Generator,
+) -> np.ndarray | None:
+    """Find the territory centered at unit ``j`` with the most negative reduced cost.
+
+    The candidates start from the LP's territories holding ``j`` and from a few noisy
+    greedy growths around it, each descended to a local optimum; the best that fits the
+    ranges and prices below zero is returned, else None.
+    """
+    starts = [s for s in used if s[j]]
+    starts += [terr.grow(j, w, rng, NOISE * g) for g in range(GROWTHS)]
+    best: tuple[float, np.ndarray] | None = None
+    for s in starts:
+        members = terr.descend(s, j, w)
+        if not terr.fits(members):
+            continue
+        reduced = float(w[members].sum() - mu)
+        if reduced < -1e-9 * max(abs(value), 1.0) and (best is None or reduced < best[0]):
+            best = (reduced, members)
+    return None if best is None else best[1]
 
 
 def column_centers(
@@ -351,18 +384,8 @@ def column_centers(
             j = int(visit[nxt])
             nxt = (nxt + 1) % n
             searched += 1
-            w = cost[:, j] - pi
-            starts = [s for s in used if s[j]]
-            starts += [terr.grow(j, w, rng, NOISE * g) for g in range(GROWTHS)]
-            best: tuple[float, np.ndarray] | None = None
-            for s in starts:
-                members = terr.descend(s, j, w)
-                if not terr.fits(members):
-                    continue
-                reduced = float(w[members].sum() - mu)
-                if reduced < -1e-9 * max(abs(value), 1.0) and (best is None or reduced < best[0]):
-                    best = (reduced, members)
-            if best is not None and add(best[1]):
+            best = _priced_territory(terr, used, j, cost[:, j] - pi, mu, value, rng)
+            if best is not None and add(best):
                 added += 1
                 quiet = 0
             else:
@@ -401,9 +424,12 @@ def column_centers(
 
 
 def _stalled(history: list[tuple[int, float]], n: int) -> bool:
-    """Whether the LP value stopped falling: it fell and then gained less than STALL_GAIN
-    over the last STALL_ROUNDS passes over the centers, or never moved in FLAT_ROUNDS passes
-    (the value often stays at the start's for a while: the LP is degenerate)."""
+    """Tell whether the LP value stopped falling.
+
+    It fell and then gained less than STALL_GAIN over the last STALL_ROUNDS passes over the centers,
+    or never moved in FLAT_ROUNDS passes (the value often stays at the start's for a while: the LP
+    is degenerate).
+    """
     searched, value = history[-1]
     start_value = history[0][1]
     gained = start_value - value > STALL_GAIN * abs(value)
@@ -416,8 +442,10 @@ def _stalled(history: list[tuple[int, float]], n: int) -> bool:
 def _integer_plan(
     h: Any, first: int, sets: list[np.ndarray], centers: list[int], n: int, seconds: float
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The best plan made of the generated territories alone (the LP with whole territories
-    and no slack), or None if they make none within ``seconds``."""
+    """Return the best plan made of the generated territories alone.
+
+    This is the LP with whole territories and no slack; None if they make none within ``seconds``.
+    """
     import highspy
 
     if not sets:
@@ -446,8 +474,10 @@ def column_plan(
     start: tuple[np.ndarray, np.ndarray] | None = None,
     random_state: int | None = None,
 ) -> TreePlan | None:
-    """A plan from the centers the territories LP uses, solved by the tree model of
-    :mod:`geoterr.design.tree_model`; None if it finds none in time.
+    """Return a plan from the centers the territories LP uses.
+
+    The plan is solved by the tree model of :mod:`geoterr.design.tree_model`; None if it finds none
+    in time.
 
     The column generation gets at most :data:`LP_SHARE` of ``seconds``, the tree model the
     rest (when it finds nothing, the best plan made of the LP's territories is returned, if

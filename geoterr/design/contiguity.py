@@ -39,7 +39,7 @@ from geoterr.design.highs_model import (
 from geoterr.design.model import is_highs, solve_pulp
 from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 
-__all__ = ["contiguous_assignment", "roots_of"]
+__all__ = ["FreeScope", "contiguous_assignment", "roots_of"]
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def roots_of(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.nd
 
 def _free_units(
     problem: Problem, labels: np.ndarray, max_vars: int, focus: np.ndarray | None = None
-) -> tuple[np.ndarray, list]:
-    """The units the MIP may move, and the territories each may take."""
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Return the units the MIP may move, and the territories each may take."""
     if problem.n * problem.k <= max_vars:
         return np.arange(problem.n), [np.arange(problem.k)] * problem.n
     # Units within two steps of a border, each allowed its own and its neighbours' territories;
@@ -93,6 +93,26 @@ def _free_units(
     return free, allowed
 
 
+@dataclass(frozen=True)
+class FreeScope:
+    """Which units the contiguous assignment may move, and to which territories.
+
+    Attributes
+    ----------
+    max_vars : int
+        Up to this many variables every unit is free; beyond, only units near borders.
+    focus : ndarray, optional
+        Beyond ``max_vars``, free only units near borders between these territories.
+    allowed : ndarray (n, k) of bool, optional
+        The pairs the constraints permit for the round's centers
+        (:func:`geoterr.design.constraints.allowed_pairs`; default: for unknown centers).
+    """
+
+    max_vars: int = 25_000
+    focus: np.ndarray | None = None
+    allowed: np.ndarray | None = None
+
+
 def contiguous_assignment(
     problem: Problem,
     costs: np.ndarray,
@@ -101,10 +121,8 @@ def contiguous_assignment(
     solver: pulp.LpSolver,
     *,
     deadline: float | None = None,
-    max_vars: int = 25_000,
     max_rounds: int = 500,
-    focus: np.ndarray | None = None,
-    allowed: np.ndarray | None = None,
+    scope: FreeScope | None = None,
 ) -> np.ndarray | None:
     """Best balanced, contiguous assignment of the free units to the territories' roots.
 
@@ -120,25 +138,22 @@ def contiguous_assignment(
     solver : pulp.LpSolver
     deadline : float, optional
         ``time.perf_counter()`` value after which no new solve starts.
-    max_vars : int
-        Up to this many variables every unit is free; beyond, only units near borders.
     max_rounds : int
         At most this many rounds of cuts.
-    focus : ndarray, optional
-        Beyond ``max_vars``, free only units near borders between these territories.
-    allowed : ndarray (n, k) of bool, optional
-        The pairs the constraints permit for the round's centers
-        (:func:`geoterr.design.constraints.allowed_pairs`; default: for unknown centers).
+    scope : FreeScope, optional
+        Which units the model may move and to which territories (default:
+        ``FreeScope()``).
 
     Returns
     -------
     ndarray or None
         The new labels, or None when the model is infeasible, runs out of time or rounds.
     """
-    free, candidates = _free_units(problem, labels, max_vars, focus)
+    scope = FreeScope() if scope is None else scope
+    free, candidates = _free_units(problem, labels, scope.max_vars, scope.focus)
     options = list(candidates)
     # pairs every constraint permits (locks, kept territories, distance limits)
-    permitted = allowed_pairs(problem, None) if allowed is None else allowed
+    permitted = allowed_pairs(problem, None) if scope.allowed is None else scope.allowed
     for i in free.tolist():
         options[i] = options[i][permitted[i, options[i]]]
     is_free = np.zeros(problem.n, dtype=bool)
@@ -207,9 +222,11 @@ def _cuts(problem: Problem, labels: np.ndarray, roots: np.ndarray) -> list[Cut]:
 
 @dataclass
 class _Inputs:
-    """What both models are built from: the free units, their allowed (unit, territory)
-    pairs, the other units' territories (``fixed``: labels, -1 for the free units) and the
-    roots."""
+    """Hold what both models are built from.
+
+    The free units, their allowed (unit, territory) pairs, the other units' territories (``fixed``:
+    labels, -1 for the free units) and the roots.
+    """
 
     problem: Problem
     costs: np.ndarray
@@ -219,7 +236,7 @@ class _Inputs:
     roots: np.ndarray
 
     def rows(self, *, integer: bool) -> AssignmentRows:
-        """The assignment model over the pairs (:mod:`geoterr.design.assignment`)."""
+        """Return the assignment model over the pairs (:mod:`geoterr.design.assignment`)."""
         unit = np.array([i for i, _ in self.pairs], dtype=np.int64)
         terr = np.array([j for _, j in self.pairs], dtype=np.int64)
         return assignment_rows(
@@ -238,8 +255,11 @@ class _Model:
 
 
 class _HighsModel(_Model):
-    """The MIP held in HiGHS as arrays; cuts are added as rows; a plan that already keeps
-    every promise is given as the starting solution of every solve."""
+    """The MIP held in HiGHS as arrays.
+
+    Cuts are added as rows; a plan that already keeps every promise is given as the starting
+    solution of every solve.
+    """
 
     def __init__(self, given: _Inputs, start: np.ndarray | None) -> None:
         pairs, roots = given.pairs, given.roots

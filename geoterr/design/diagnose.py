@@ -1,4 +1,4 @@
-"""Fast proofs that no contiguous, balanced plan exists: choke points of the unit graph.
+r"""Fast proofs that no contiguous, balanced plan exists: choke points of the unit graph.
 
 A unit whose removal cuts the graph apart (an articulation point, such as the one county
 linking a peninsula or the unit an island was linked to) is a *choke point*: the units behind
@@ -31,9 +31,11 @@ __all__ = ["choke_point_reasons", "thin_graph_note"]
 def _pieces_behind(
     graph: nx.Graph, loads: np.ndarray
 ) -> list[tuple[int, np.ndarray, Callable[[], np.ndarray]]]:
-    """(choke unit, load of one side, a function giving that side's units) for every
-    articulation point and every side of it, from subtree sums over the block-cut tree
-    (linear time; the units are only listed when asked for)."""
+    """List every articulation point and every side of it.
+
+    Each item is (choke unit, load of one side, a function giving that side's units), from subtree
+    sums over the block-cut tree (linear time; the units are only listed when asked for).
+    """
     blocks = [np.fromiter(b, dtype=np.int64) for b in nx.biconnected_components(graph)]
     cuts = set(nx.articulation_points(graph))
     if not cuts:
@@ -83,14 +85,14 @@ def _pieces_behind(
 
 
 def _smallest_tolerance(problem: Problem, m: int, load: float, v: int) -> float | None:
-    """The smallest relative tolerance for measure ``m`` that passes this choke point's test."""
+    """Return the smallest relative tolerance for measure ``m`` that passes this choke point."""
     target = problem.target[:, m]
 
     def passes(tol: float) -> bool:
         low, up = float(target.min()) * (1 - tol), float(target.max()) * (1 + tol)
         room = max(up - problem.loads[v, m], 0.0)
         whole = math.floor(load / low + 1e-9) if low > 0 else problem.k
-        return min(whole, problem.k - 1) * up + room >= load - 1e-9
+        return bool(min(whole, problem.k - 1) * up + room >= load - 1e-9)
 
     lo, hi = 0.0, 0.999
     if not passes(hi):

@@ -81,8 +81,10 @@ class ExactResult:
 
 
 def exact_applies(problem: Problem) -> bool:
-    """The exact model fits: centers are units, territories interchangeable, few units, no
-    pinned units."""
+    """Tell whether the exact model fits.
+
+    Centers are units, territories interchangeable, few units, no pinned units.
+    """
     return (
         problem.cost_matrix is not None
         and problem.n <= MAX_UNITS
@@ -116,14 +118,13 @@ def solve_exact(
 
     assert problem.cost_matrix is not None
     start = time.perf_counter()
-    n, m = problem.n, problem.loads.shape[1]
+    n = problem.n
     d = problem.cost_matrix
     cost = problem.weight[:, None] * (d * d if problem.inertia else d)
     scale = float(cost.max()) or 1.0
     cost = cost / scale
     h = _new_highs(time_limit, mip_gap=GAP)
     # Column i * n + j is x_ij.
-    inf = highspy.kHighsInf
     h.addVars(n * n, np.zeros(n * n), np.ones(n * n))
     h.changeColsCost(n * n, np.arange(n * n, dtype=np.int32), cost.ravel().astype(float))
     h.changeColsIntegrality(
@@ -136,34 +137,7 @@ def solve_exact(
         h.changeColsBounds(
             len(barred), barred.astype(np.int32), np.zeros(len(barred)), np.zeros(len(barred))
         )
-    diag = col[np.arange(n), np.arange(n)]
-    rows: list[tuple[float, float, np.ndarray, np.ndarray]] = []
-    for i in range(n):  # each unit in one territory
-        rows.append((1.0, 1.0, col[i], np.ones(n)))
-    for i in range(n):  # only to open centers
-        for j in range(n):
-            if i != j:
-                rows.append((-inf, 0.0, np.array([col[i, j], diag[j]]), np.array([1.0, -1.0])))
-    rows.append((float(problem.k), float(problem.k), diag, np.ones(n)))
-    for i in range(n):  # a unit away from its center has a neighbour in the same territory
-        nb = problem.neighbours[i]
-        for j in range(n):
-            if i != j:
-                idx = np.concatenate([[col[i, j]], col[nb, j]])
-                rows.append((-inf, 0.0, idx, np.concatenate([[1.0], -np.ones(len(nb))])))
-    for mm in range(m):
-        low, up = float(problem.lower[0, mm]), float(problem.upper[0, mm])
-        a = problem.loads[:, mm]
-        for j in range(n):
-            idx = col[:, j]
-            # sum_i a_i x_ij - L x_jj >= 0 and sum_i a_i x_ij - U x_jj <= 0
-            lo_val = a.copy()
-            lo_val[j] -= low
-            up_val = a.copy()
-            up_val[j] -= up
-            rows.append((0.0, inf, idx, lo_val))
-            rows.append((-inf, 0.0, idx, up_val))
-    add_sparse_rows(h, rows)
+    add_sparse_rows(h, _model_rows(problem, col))
     if start_labels is not None and start_centers is not None:
         x = np.zeros((n, n))
         x[np.arange(n), start_centers[start_labels]] = 1.0
@@ -209,6 +183,47 @@ def solve_exact(
     return ExactResult(None, None, last_bound, False, None, rounds)
 
 
+def _model_rows(
+    problem: Problem, col: np.ndarray
+) -> list[tuple[float, float, np.ndarray, np.ndarray]]:
+    """Build the rows of the center-choosing model before any contiguity cut.
+
+    Each unit in one territory, only to open centers, ``k`` centers, a unit away from its
+    center next to a unit of the same territory, and every territory within its ranges.
+    ``col[i, j]`` is the column of x_ij.
+    """
+    inf = np.inf
+    n, m = problem.n, problem.loads.shape[1]
+    diag = col[np.arange(n), np.arange(n)]
+    rows: list[tuple[float, float, np.ndarray, np.ndarray]] = []
+    for i in range(n):  # each unit in one territory
+        rows.append((1.0, 1.0, col[i], np.ones(n)))
+    for i in range(n):  # only to open centers
+        for j in range(n):
+            if i != j:
+                rows.append((-inf, 0.0, np.array([col[i, j], diag[j]]), np.array([1.0, -1.0])))
+    rows.append((float(problem.k), float(problem.k), diag, np.ones(n)))
+    for i in range(n):  # a unit away from its center has a neighbour in the same territory
+        nb = problem.neighbours[i]
+        for j in range(n):
+            if i != j:
+                idx = np.concatenate([[col[i, j]], col[nb, j]])
+                rows.append((-inf, 0.0, idx, np.concatenate([[1.0], -np.ones(len(nb))])))
+    for mm in range(m):
+        low, up = float(problem.lower[0, mm]), float(problem.upper[0, mm])
+        a = problem.loads[:, mm]
+        for j in range(n):
+            idx = col[:, j]
+            # sum_i a_i x_ij - L x_jj >= 0 and sum_i a_i x_ij - U x_jj <= 0
+            lo_val = a.copy()
+            lo_val[j] -= low
+            up_val = a.copy()
+            up_val[j] -= up
+            rows.append((0.0, inf, idx, lo_val))
+            rows.append((-inf, 0.0, idx, up_val))
+    return rows
+
+
 def _cuts(
     problem: Problem,
     labels: np.ndarray,
@@ -234,8 +249,11 @@ def _cuts(
 
 
 def _separator(comp: np.ndarray, center: int, neighbours: list[np.ndarray], n: int) -> np.ndarray:
-    """The units around ``comp`` that the center can reach without crossing ``comp`` or the
-    rest of its border: a minimal set every path from ``comp`` to the center passes."""
+    """Return the units around ``comp`` that the center reaches without crossing it.
+
+    The center may cross neither ``comp`` nor the rest of its border: a minimal set every path from
+    ``comp`` to the center passes.
+    """
     inside = np.zeros(n, dtype=bool)
     inside[comp] = True
     border = np.zeros(n, dtype=bool)

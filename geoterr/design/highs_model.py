@@ -68,10 +68,12 @@ _BANNER_SHOWN = [False]
 
 
 def quiet_highs() -> Any:
-    """A new ``highspy.Highs`` with its output off. HiGHS prints its banner to the process's
-    stdout (file descriptor 1, past Python) when the first instance is built: that one is
-    built with descriptor 1 pointed at the null device, so that a script's or the CLI's
-    stdout holds only what geoterr means to print."""
+    """Return a new ``highspy.Highs`` with its output off.
+
+    HiGHS prints its banner to the process's stdout (file descriptor 1, past Python) when the first
+    instance is built: that one is built with descriptor 1 pointed at the null device, so that a
+    script's or the CLI's stdout holds only what geoterr means to print.
+    """
     import highspy
 
     if _BANNER_SHOWN[0]:
@@ -194,8 +196,10 @@ def _status(h: Any) -> str:
 
 
 def offer_solution(h: Any, values: Any) -> None:
-    """Give HiGHS a starting solution (column values in order); it ignores one that does
-    not fit the model."""
+    """Give HiGHS a starting solution (column values in order).
+
+    It ignores one that does not fit the model.
+    """
     import highspy
 
     sol = highspy.HighsSolution()
@@ -229,7 +233,7 @@ def add_sparse_rows(h: Any, rows: list[tuple[float, float, np.ndarray, np.ndarra
 
 
 def cost_factor(costs: np.ndarray) -> float:
-    """What to multiply costs by so that the largest is COST_TOP (1 when all are 0)."""
+    """Return what to multiply costs by so that the largest is COST_TOP (1 when all are 0)."""
     top = float(np.abs(costs).max(initial=0.0))
     return COST_TOP / top if top > 1e-290 else 1.0
 
@@ -307,8 +311,11 @@ class HighsAssignment:
         )
 
     def set_margin(self, share: float) -> None:
-        """Keep every territory ``share`` of its half-range inside its range (0: the exact
-        ranges, as for lower bounds), but never more than the heaviest unit's load."""
+        """Keep every territory ``share`` of its half-range inside its range.
+
+        0 gives the exact ranges, as for lower bounds; the margin is never more than the heaviest
+        unit's load.
+        """
         p = self.problem
         half = (p.upper - p.lower) / 2
         heaviest = p.loads.max(axis=0) if p.n else np.zeros(p.loads.shape[1])
@@ -352,9 +359,11 @@ class HighsAssignment:
         )
 
     def _cheapest_basis(self, costs: np.ndarray) -> None:
-        """Start from every unit in its cheapest territory: a basis that is dual feasible
-        (no column has a negative reduced cost), so the dual simplex only has to restore the
-        balance rows, which takes far fewer steps than a cold start."""
+        """Start from every unit in its cheapest territory.
+
+        A basis that is dual feasible (no column has a negative reduced cost), so the dual simplex
+        only has to restore the balance rows, which takes far fewer steps than a cold start.
+        """
         import highspy
 
         p = self.problem
@@ -386,7 +395,7 @@ class HighsAssignment:
             )
 
     def _extra_duals(self, duals: np.ndarray) -> np.ndarray:
-        """The constraints' rows' share of every pair's reduced cost, (n, k)."""
+        """Return the constraints' rows' share of every pair's reduced cost, (n, k)."""
         p = self.problem
         n, k, m = p.n, p.k, p.loads.shape[1]
         share = np.zeros((n, k))
@@ -399,8 +408,10 @@ class HighsAssignment:
         return share
 
     def exact_bounds(self) -> None:
-        """The model's exact bounds, as a lower bound needs: no margin inside the ranges,
-        and the constraint rows at their real bound (no reserve)."""
+        """Return the model's exact bounds, as a lower bound needs.
+
+        No margin inside the ranges, and the constraint rows at their real bound (no reserve).
+        """
         self.set_margin(0.0)
         self._give_up_reserve()
 
@@ -421,9 +432,11 @@ class HighsAssignment:
         time_limit: float | None = None,
         allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float] | None:
-        """Optimal fractional assignment for these costs, (x (n, k), objective); None when
-        the model has no solution (balance cannot hold) or time ran out. ``allowed``: the
-        pairs the constraints permit for these costs' centers (default: as before)."""
+        """Optimal fractional assignment for these costs, (x (n, k), objective).
+
+        None when the model has no solution (balance cannot hold) or time ran out. ``allowed``: the
+        pairs the constraints permit for these costs' centers (default: as before).
+        """
         p = self.problem
         n, k = p.n, p.k
         start = time.perf_counter()
@@ -514,10 +527,12 @@ def assignment_mip(
     time_limit: float | None,
     mip_gap: float,
 ) -> Any:
-    """HiGHS holding the 0/1 assignment over the pairs (``units[p]``, ``terrs[p]``), the
-    other units fixed at their territory in ``fixed`` (labels, -1 for the units in the
-    model), built by :func:`geoterr.design.assignment.assignment_rows`. Columns are the
-    pairs, in order; costs are scaled as for the LP."""
+    """Return HiGHS holding the 0/1 assignment over the pairs (``units[p]``, ``terrs[p]``).
+
+    The other units are fixed at their territory in ``fixed`` (labels, -1 for the units in the
+    model); built by :func:`geoterr.design.assignment.assignment_rows`. Columns are the pairs, in
+    order; costs are scaled as for the LP.
+    """
     model = assignment_rows(problem, costs, units, terrs, integer=True, fixed=fixed)
     model.cost = model.cost * cost_factor(model.cost)
     return to_highs(model, _new_highs(time_limit, mip_gap=mip_gap))
@@ -531,9 +546,10 @@ def solve_small_mip(
     fixed: np.ndarray,
     time_limit: float | None,
 ) -> np.ndarray | None:
-    """Best 0/1 assignment of ``units`` (positions) among the ``allowed`` (len(units), k)
-    territories, the other units fixed at their territory in ``fixed`` (labels, -1 for
-    ``units``).
+    """Return the best 0/1 assignment of ``units`` (positions) among ``allowed`` territories.
+
+    ``allowed`` is (len(units), k); the other units are fixed at their territory in ``fixed``
+    (labels, -1 for ``units``).
 
     Returns the territory of each of ``units``, or None when no assignment keeps the ranges.
     """

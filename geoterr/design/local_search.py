@@ -52,6 +52,7 @@ class Search:
     moves: int = 0
 
     def __post_init__(self) -> None:
+        """Derive the labels' sizes, edges, loads and constraint rows."""
         p = self.problem
         self.labels = self.labels.astype(np.int64).copy()
         self.src, self.dst = p.edges
@@ -68,17 +69,18 @@ class Search:
         """Violation, in shares of the mean, of ``loads`` (..., m) against ``rows``' ranges."""
         over = np.maximum(loads - self.problem.upper[rows], 0)
         under = np.maximum(self.problem.lower[rows] - loads, 0)
-        return ((over + under) / self.scale).sum(axis=-1)
+        return np.asarray(((over + under) / self.scale).sum(axis=-1))
 
     def violation(self) -> np.ndarray:
         """Per-territory violation of the ranges, in shares of the mean, shape (k,)."""
         return self._viol_rows(self.loads, np.arange(self.problem.k))
 
     def members(self, j: int) -> np.ndarray:
+        """Return the units of territory ``j``."""
         return np.flatnonzero(self.labels == j)
 
     def is_cut(self, u: int) -> bool:
-        """Would moving ``u`` out split its territory, or empty it?
+        """Tell whether moving ``u`` out would split its territory, or empty it.
 
         Exact: a walk inside the territory (without ``u``) from one of its neighbours there
         must reach all the others. In a planar graph they nearly always meet within a few
@@ -113,14 +115,16 @@ class Search:
         return np.array([row.coef(units, targets) - row.coef(units, origin) for row in self.rows])
 
     def _spends(self, units: np.ndarray, origin: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """What each move spends of the constraint rows, in shares of their bounds, floored
-        at a small positive amount (moves that spend nothing, or give back, come first)."""
+        """Return what each move spends of the constraint rows, in shares of their bounds.
+
+        Floored at a small positive amount (moves that spend nothing, or give back, come first).
+        """
         bounds = np.array([max(abs(row.upper), 1e-12) for row in self.rows])
         spend = (self._deltas(units, origin, targets) / bounds[:, None]).sum(axis=0)
-        return np.maximum(spend, 1e-6)
+        return np.asarray(np.maximum(spend, 1e-6))
 
     def allowed(self, u: int, b: int) -> bool:
-        """May ``u`` move to ``b``: a pair the constraints permit, every row kept?"""
+        """Tell whether ``u`` may move to ``b``: a pair the constraints permit, every row kept."""
         assert self.permit is not None
         if not self.rows or not self.permit[u, b]:
             return bool(self.permit[u, b])
@@ -130,6 +134,7 @@ class Search:
         return bool(np.all((delta <= 0) | (self.totals + delta <= uppers + EPS)))
 
     def move(self, u: int, b: int) -> None:
+        """Move unit ``u`` to territory ``b``, updating loads, sizes and row totals."""
         a = int(self.labels[u])
         if self.rows:
             self.totals = (
@@ -155,6 +160,7 @@ class Search:
         return pairs // k, pairs % k
 
     def territory_graph(self) -> nx.Graph:
+        """Return the graph of territories that share a border."""
         la = self.labels[self.src]
         lb = self.labels[self.dst]
         g = nx.Graph()
@@ -311,9 +317,12 @@ class Search:
         return False
 
     def refund(self, max_passes: int = 10) -> int:
-        """Move units back to their current territory (a realignment) wherever both
-        territories stay inside their ranges and connected: the same promises for less
-        change. The units that spend most go back first. Returns how many went back."""
+        """Move units back to their current territory (a realignment) where the plan allows.
+
+        A unit goes back wherever both territories stay inside their ranges and connected: the same
+        promises for less change. The units that spend most go back first. Returns how many went
+        back.
+        """
         p = self.problem
         total = 0
         for _ in range(max_passes):

@@ -125,17 +125,17 @@ class LPResult:
 
 
 def is_highs(solver: pulp.LpSolver) -> bool:
-    """True for PuLP's HiGHS (highspy) solver: geoterr then talks to HiGHS directly."""
+    """Return True for PuLP's HiGHS (highspy) solver: geoterr then talks to HiGHS directly."""
     return isinstance(solver, pulp.HiGHS)
 
 
 def lp_engine(problem: Problem, solver: pulp.LpSolver) -> HighsAssignment | None:
-    """The array-built HiGHS model for ``problem`` when the solver is HiGHS, else None."""
+    """Return the array-built HiGHS model for ``problem`` when the solver is HiGHS, else None."""
     return HighsAssignment(problem) if is_highs(solver) else None
 
 
 def engine_timed_out(engine: HighsAssignment | None) -> bool:
-    """Whether the last LP solve of ``engine`` stopped at its time limit."""
+    """Tell whether the last LP solve of ``engine`` stopped at its time limit."""
     return engine is not None and engine.status == "Time limit reached"
 
 
@@ -148,8 +148,10 @@ def _seconds_left(solver: pulp.LpSolver, deadline: float | None) -> float | None
 
 
 def solve_pulp(prob: pulp.LpProblem, solver: pulp.LpSolver) -> None:
-    """``prob.solve(solver)``, a failing solver turned into a :class:`SolverError` that says
-    what to try (a missing binary, a crash, unreadable output)."""
+    """Run ``prob.solve(solver)``, turning a failing solver into a :class:`SolverError`.
+
+    The error says what to try (a missing binary, a crash, unreadable output).
+    """
     try:
         prob.solve(solver)
     except (pulp.PulpSolverError, OSError) as exc:
@@ -163,8 +165,10 @@ def solve_pulp(prob: pulp.LpProblem, solver: pulp.LpSolver) -> None:
 
 
 def _timed(solver: pulp.LpSolver, deadline: float | None) -> pulp.LpSolver:
-    """A copy of ``solver`` whose time limit ends at ``deadline`` (PuLP solvers take one
-    limit per solve; the design's limit is for the whole design)."""
+    """Return a copy of ``solver`` whose time limit ends at ``deadline``.
+
+    PuLP solvers take one limit per solve; the design's limit is for the whole design.
+    """
     left = _seconds_left(solver, deadline)
     if left is None or not hasattr(solver, "timeLimit"):
         return solver
@@ -237,9 +241,12 @@ def _solve(
     fixed: np.ndarray | None = None,
     reserve: bool = False,
 ) -> LPResult | None:
-    """Build the model over the pairs in ``mask`` (:mod:`geoterr.design.assignment`) and
-    solve it with PuLP; units with a territory in ``fixed`` (labels, -1: in the model) stay
-    there. With ``reserve``, the constraints' rows use their LP bound."""
+    """Build the model over the pairs in ``mask`` and solve it with PuLP.
+
+    The rows come from :mod:`geoterr.design.assignment`; units with a territory in ``fixed``
+    (labels, -1: in the model) stay there. With ``reserve``, the constraints' rows use their LP
+    bound.
+    """
     start = time.perf_counter()
     units, terrs = np.nonzero(mask)
     rows = assignment_rows(
@@ -274,7 +281,7 @@ def round_assignment(
     search restores balance.
     """
     x = lp.x
-    labels = np.argmax(x, axis=1)
+    labels: np.ndarray = np.argmax(x, axis=1)
     frac = np.flatnonzero(x.max(axis=1) < 1 - FRACTIONAL)
     if len(frac) == 0:
         return labels

@@ -23,7 +23,7 @@ from geoterr._errors import format_number as _n
 from geoterr.design.constraints import MaxDistance
 from geoterr.design.problem import Bound, make_problem, parse_balance
 from geoterr.design.promises import broken_promises
-from geoterr.plan import Plan, build_plan, territory_name
+from geoterr.plan import Outcome, Plan, build_plan, territory_name
 from geoterr.units import Units
 
 __all__ = ["allocate_territories", "design_parts", "subset_units"]
@@ -33,7 +33,7 @@ WHOLE_PLAN_OPTIONS = ("centers", "capacity", "current", "max_moved", "keep_terri
 
 
 def subset_units(units: Units, ids: list[Hashable]) -> Units:
-    """The units ``ids`` (and their customers) as a Units of their own."""
+    """Return the units ``ids`` (and their customers) as a Units of their own."""
     gdf = units.gdf.loc[ids]
     trace = units.customer_unit[units.customer_unit.isin(set(ids))]
     customers = None if units.customers is None else units.customers.loc[trace.index]
@@ -199,10 +199,12 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
         names=names,
         center_units=center_units or None,
         params=params,
-        problems=problems,
-        objective=objective,
-        lower_bound=bound,
-        seconds=time.perf_counter() - start,
+        outcome=Outcome(
+            problems=problems,
+            objective=objective,
+            lower_bound=bound,
+            seconds=time.perf_counter() - start,
+        ),
     )
     if plan.problems:
         warnings.warn(
@@ -214,7 +216,10 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
 
 
 def _as_tolerance(bound: Bound) -> float:
-    """A relative tolerance for a bound; ``(low, high)`` means +-(high - low) / (high + low)."""
+    """Return a relative tolerance for a bound.
+
+    ``(low, high)`` means +-(high - low) / (high + low).
+    """
     if isinstance(bound, tuple):
         low, high = bound
         return (high - low) / (high + low) if high + low > 0 else 0.0
@@ -261,8 +266,11 @@ def _rename(note: str, rank_of: np.ndarray, names: list[str]) -> str:
 
 
 def _merged_params(subs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The parts' ``plan.params`` as one: what they share from the first part, counts
-    summed over the parts, and the time limit reached if any part reached it."""
+    """Return the parts' ``plan.params`` as one.
+
+    What they share from the first part, counts summed over the parts, and the time limit reached if
+    any part reached it.
+    """
     merged = dict(subs[0])
     for key in ("rounds", "locked_units"):
         merged[key] = sum(int(s.get(key) or 0) for s in subs)

@@ -35,7 +35,7 @@ from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.columns import column_plan
 from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
-from geoterr.design.contiguity import contiguous_assignment, roots_of
+from geoterr.design.contiguity import FreeScope, contiguous_assignment, roots_of
 from geoterr.design.diagnose import thin_graph_note
 from geoterr.design.exact import solve_exact
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
@@ -49,10 +49,10 @@ from geoterr.design.model import (
 )
 from geoterr.design.problem import Bound, Problem, make_problem, parse_balance
 from geoterr.design.promises import broken_promises, plan_score, trouble, violation
-from geoterr.design.realign import before_by_customer, setup_realignment
+from geoterr.design.realign import RealignRequest, before_by_customer, setup_realignment
 from geoterr.design.regions import partition_search
 from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
-from geoterr.plan import Plan, build_plan, territory_name
+from geoterr.plan import Outcome, Plan, build_plan, territory_name
 from geoterr.units import COUNT, Units
 
 __all__ = ["Options", "finish", "progress", "run_rounds", "set_up", "to_plan"]
@@ -149,9 +149,11 @@ class Final:
 
 @contextmanager
 def progress(verbose: bool) -> Iterator[None]:
-    """With ``verbose``, progress lines on stderr for this design only: the package
-    logger's level (and a handler, when nothing else shows its records) are restored
-    afterwards."""
+    """With ``verbose``, progress lines on stderr for this design only.
+
+    The package logger's level (and a handler, when nothing else shows its records) are restored
+    afterwards.
+    """
     if not verbose:
         yield
         return
@@ -211,7 +213,7 @@ def set_up(units: Units, n_territories: int, options: Options) -> Setup:
 
 
 def _problem(units: Units, k: int, tolerances: dict[str, Bound], options: Options) -> Problem:
-    """The arrays of the problem, with the user's own constraints."""
+    """Return the arrays of the problem, with the user's own constraints."""
     from geoterr.design.constraints import MaxDistance
 
     problem = make_problem(
@@ -229,8 +231,10 @@ def _problem(units: Units, k: int, tolerances: dict[str, Bound], options: Option
 def _start_centers(
     problem: Problem, units: Units, options: Options
 ) -> tuple[np.ndarray, list[str] | None]:
-    """Fixed centers with their names, or the start: k-means snapped to units with a cost
-    matrix, else the centers of a balanced recursive bisection."""
+    """Return fixed centers with their names, or the start.
+
+    K-means snapped to units with a cost matrix, else the centers of a balanced recursive bisection.
+    """
     if options.centers is not None:
         return fixed_centers(options.centers, units, problem)
     if problem.cost_matrix is not None:
@@ -246,8 +250,11 @@ def _realignment(
     fixed_names: list[str] | None,
     options: Options,
 ) -> tuple[Problem, list[str] | None, np.ndarray, dict[str, Any]]:
-    """With ``current``: a copy of the problem with the current plan, the budget and the
-    kept territories, and the centers of the current territories."""
+    """Set up a realignment when ``current`` is given.
+
+    Returns a copy of the problem with the current plan, the budget and the kept territories,
+    and the centers of the current territories.
+    """
     if options.current is None:
         if (
             options.max_moved is not None
@@ -268,11 +275,13 @@ def _realignment(
         units,
         centers,
         fixed_names,
-        current=options.current,
-        max_moved=options.max_moved,
-        move_penalty=options.move_penalty,
-        keep=options.keep_territories,
-        enclaves=options.enclaves,
+        RealignRequest(
+            current=options.current,
+            max_moved=options.max_moved,
+            move_penalty=options.move_penalty,
+            keep=options.keep_territories,
+            enclaves=options.enclaves,
+        ),
     )
     return problem, names, centers, realign
 
@@ -344,8 +353,10 @@ def run_rounds(setup: Setup) -> Rounds:
 
 
 def _assign(setup: Setup, centers: np.ndarray, best: Rounds | None) -> np.ndarray | None:
-    """One round's plan for these centers: the LP, its rounding, the repairs. None when
-    the LP has no solution after a first plan (the rounds end); before one, the reason."""
+    """One round's plan for these centers: the LP, its rounding, the repairs.
+
+    None when the LP has no solution after a first plan (the rounds end); before one, the reason.
+    """
     problem, clock = setup.problem, setup.clock
     costs = problem.costs(centers)
     allowed = allowed_pairs(problem, centers)
@@ -372,8 +383,10 @@ def _assign(setup: Setup, centers: np.ndarray, best: Rounds | None) -> np.ndarra
 def _keep_best(
     best: Rounds | None, score: Score, labels: np.ndarray, centers: np.ndarray, stale: int
 ) -> tuple[Rounds, int]:
-    """The better of the best plan so far and this round's, and the count of rounds in a
-    row that improved it by less than STALE_GAIN."""
+    """Return the better of the best plan so far and this round's, and the stale count.
+
+    The count is of rounds in a row that improved the best plan by less than STALE_GAIN.
+    """
     if best is not None and not score < best.score:
         return best, stale + 1
     gain = (
@@ -392,8 +405,10 @@ def _share_used(setup: Setup, share: float) -> bool:
 
 
 def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
-    """Centers from the territories LP, a plan from the tree model; returned when better
-    than the rounds' best (the rounds go on from its centers)."""
+    """Centers from the territories LP, a plan from the tree model.
+
+    Returned when better than the rounds' best (the rounds go on from its centers).
+    """
     elapsed = setup.clock.elapsed()
     seconds = min(st.COLUMN_SECONDS, max(st.COLUMN_MIN_SECONDS, st.COLUMN_FACTOR * elapsed))
     if setup.clock.limit is not None:
@@ -454,9 +469,11 @@ def _lp_refusal(setup: Setup, costs: np.ndarray) -> str:
 def _repair(
     setup: Setup, labels: np.ndarray, costs: np.ndarray, centers: np.ndarray, *, final: bool
 ) -> np.ndarray:
-    """Local search to contiguity and balance; then, for small instances (every round) or a
-    plan still broken in the final round, the exact contiguous assignment to the same
-    centers (cuts where violated)."""
+    """Local search to contiguity and balance.
+
+    Then, for small instances (every round) or a plan still broken in the final round, the exact
+    contiguous assignment to the same centers (cuts where violated).
+    """
     problem = setup.problem
     allowed = allowed_pairs(problem, centers)
     search = Search(problem, labels, costs, permit=allowed)
@@ -479,16 +496,20 @@ def _repair(
         roots_of(problem, labels, centers),
         timed,
         deadline=deadline,
-        max_vars=st.FREE_VARS if final else st.ROUND_FREE_VARS,
-        focus=trouble(problem, labels) if broken else None,
-        allowed=allowed,
+        scope=FreeScope(
+            max_vars=st.FREE_VARS if final else st.ROUND_FREE_VARS,
+            focus=trouble(problem, labels) if broken else None,
+            allowed=allowed,
+        ),
     )
     return labels if exact is None else exact
 
 
 def _repair_deadline(setup: Setup, *, whole: bool) -> float | None:
-    """Only a broken small plan in the final round may use all the time left; any other
-    exact repair gets a short budget of its own (REPAIR_SECONDS)."""
+    """Only a broken small plan in the final round may use all the time left.
+
+    Any other exact repair gets a short budget of its own (REPAIR_SECONDS).
+    """
     deadline = setup.clock.deadline
     if whole:
         return deadline
@@ -498,9 +519,12 @@ def _repair_deadline(setup: Setup, *, whole: bool) -> float | None:
 
 
 def _prove_no_partition(setup: Setup, steps: int, seconds: float) -> bool | None:
-    """Raise :class:`InfeasibleError` when a small instance provably has no split into
-    contiguous territories within the loosest ranges (:func:`partition_search`); otherwise
-    say whether a split was found (None: not searched, or not to the end)."""
+    """Raise when a small instance provably has no contiguous split within the ranges.
+
+    Raises :class:`InfeasibleError` when :func:`partition_search` proves that no split into
+    contiguous territories fits the loosest ranges; otherwise says whether a split was found (None:
+    not searched, or not to the end).
+    """
     problem = setup.problem
     if not setup.strategy.partition:
         return None
@@ -541,8 +565,11 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
 
 
 def _budget_candidate(setup: Setup, rounds: Rounds) -> Rounds:
-    """Under a move budget, the better of the rounds' best plan and a plan grown from the
-    current territories that spends the budget only on balance (:mod:`geoterr.design.budget`)."""
+    """Return the better of the rounds' best plan and the budget start, under a move budget.
+
+    The budget start is a plan grown from the current territories that spends the budget only on
+    balance (:mod:`geoterr.design.budget`).
+    """
     problem = setup.problem
     labels, _ = budget_start(problem, problem.costs(rounds.centers))
     centers = (
@@ -558,7 +585,7 @@ def _budget_candidate(setup: Setup, rounds: Rounds) -> Rounds:
 
 
 def _lower_bound(setup: Setup, costs: np.ndarray, centers: np.ndarray) -> float | None:
-    """The LP optimum for the final centers: a bound for any plan with these centers."""
+    """Return the LP optimum for the final centers: a bound for any plan with these centers."""
     if setup.clock.out():
         return None
     if setup.engine is not None:
@@ -571,8 +598,10 @@ def _lower_bound(setup: Setup, costs: np.ndarray, centers: np.ndarray) -> float 
 
 
 def _exact(setup: Setup, final: Final) -> None:
-    """The exact model with the time left: a better plan, a bound for every plan, or a
-    proof that none exists (raised)."""
+    """Return the exact model with the time left.
+
+    A better plan, a bound for every plan, or a proof that none exists (raised).
+    """
     problem = setup.problem
     exact = solve_exact(problem, final.labels, final.centers, max(setup.clock.left(3600.0), 1.0))
     log.info(
@@ -581,7 +610,8 @@ def _exact(setup: Setup, final: Final) -> None:
         exact.rounds,
     )
     if exact.infeasible:
-        raise InfeasibleError(f"No contiguous, balanced plan exists: {exact.infeasible}.")
+        msg = f"No contiguous, balanced plan exists: {exact.infeasible}."
+        raise InfeasibleError(msg)
     if (
         exact.labels is not None
         and exact.centers is not None
@@ -597,8 +627,10 @@ def _exact(setup: Setup, final: Final) -> None:
 
 # ------------------------------------------------------------------------------ the plan
 def west_to_east(problem: Problem, final: Final) -> tuple[Problem, Final]:
-    """Territories numbered from west to east, so that plans read naturally on the map: a
-    renumbered copy of the problem and of the plan."""
+    """Territories numbered from west to east, so that plans read naturally on the map.
+
+    A renumbered copy of the problem and of the plan.
+    """
     order = np.argsort(problem.center_xy(final.centers)[:, 0], kind="stable")
     rank = np.empty(problem.k, dtype=np.int64)
     rank[order] = np.arange(problem.k)
@@ -651,10 +683,9 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
             else None
         ),
         params=_params(setup, problem, rounds, final),
-        problems=problems,
-        objective=objective,
-        lower_bound=lower_bound,
-        seconds=seconds,
+        outcome=Outcome(
+            problems=problems, objective=objective, lower_bound=lower_bound, seconds=seconds
+        ),
     )
     if setup.options.current is not None and plan.customers is not None:
         plan.customers["territory_before"] = before_by_customer(setup.options.current, setup.units)
@@ -669,7 +700,7 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
 
 
 def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dict[str, Any]:
-    """What ``plan.params`` records of the design."""
+    """Return what ``plan.params`` records of the design."""
     options = setup.options
     params: dict[str, Any] = {
         "n_territories": problem.k,

@@ -220,6 +220,7 @@ class Problem:
     _adjacency: list[list[int]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        """Fill the optional arrays left empty with their defaults (no locks, no plan)."""
         if len(self.locked) != len(self.ids):
             self.locked = np.full(len(self.ids), -1, dtype=np.int64)
         if len(self.closed) != self.k:
@@ -232,13 +233,16 @@ class Problem:
 
     @property
     def n(self) -> int:
+        """Return the number of units."""
         return len(self.ids)
 
     def in_user_units(self, values: np.ndarray, m: int | None = None) -> np.ndarray:
-        """Loads, targets or ranges back in the user's units: measure ``m``, or every
-        measure along the last axis."""
+        """Return loads, targets or ranges back in the user's units.
+
+        Measure ``m``, or every measure along the last axis.
+        """
         scale = self.scale if m is None else self.scale[m]
-        return np.asarray(values, dtype=float) / scale
+        return np.asarray(np.asarray(values, dtype=float) / scale)
 
     @property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
@@ -261,14 +265,16 @@ class Problem:
         """Distance (km, or the cost matrix's unit) of every unit to every center, (n, k)."""
         if self.cost_matrix is not None:
             return self.cost_matrix[:, centers.astype(np.int64)]
-        return np.linalg.norm(self.xy[:, None, :] - centers[None, :, :], axis=2) / 1000.0
+        return np.asarray(
+            np.linalg.norm(self.xy[:, None, :] - centers[None, :, :], axis=2) / 1000.0
+        )
 
     def costs(self, centers: np.ndarray) -> np.ndarray:
         """Objective cost of giving each unit to each center, shape (n, k)."""
         d = self.distances(centers)
         if self.inertia:
             d = d * d
-        costs = self.weight[:, None] * d
+        costs: np.ndarray = self.weight[:, None] * d
         if self.move_penalty > 0:
             has = self.current >= 0
             costs[has] += (self.move_penalty * self.weight[has])[:, None]
@@ -276,9 +282,11 @@ class Problem:
         return costs
 
     def allowed(self, units: np.ndarray | None = None) -> np.ndarray:
-        """(len(units), k) territories each unit may join before the centers are known
-        (pins, kept territories: :func:`geoterr.design.constraints.allowed_pairs`); all
-        units when ``units`` is None."""
+        """Return the territories each unit may join before the centers are known.
+
+        A (len(units), k) mask of the pins and kept territories
+        (:func:`geoterr.design.constraints.allowed_pairs`); all units when ``units`` is None.
+        """
         from geoterr.design.constraints import allowed_pairs
 
         return allowed_pairs(self, None, units)
@@ -300,7 +308,7 @@ class Problem:
             d = self.cost_matrix[np.arange(self.n), centers.astype(np.int64)[labels]]
         else:
             d = np.linalg.norm(self.xy - centers[labels], axis=1) / 1000.0
-        costs = self.weight * (d * d if self.inertia else d)
+        costs: np.ndarray = self.weight * (d * d if self.inertia else d)
         if self.move_penalty > 0:
             moved = (self.current >= 0) & (labels != self.current)
             costs[moved] += self.move_penalty * self.weight[moved]
@@ -366,7 +374,7 @@ MAX_COST = 1e100
 def _float_matrix(costs: object) -> np.ndarray:
     try:
         if isinstance(costs, pd.DataFrame):
-            return costs.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+            return np.asarray(costs.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float))
         return np.asarray(costs, dtype=float)
     except (TypeError, ValueError):
         msg = "`costs` must hold numbers (a unit x unit matrix of distances or times)."
@@ -503,7 +511,7 @@ SAFE_TARGETS = (1e-3, 1e9)
 
 
 def measure_scale(target: np.ndarray) -> np.ndarray:
-    """What to multiply each measure by (1, or 1 / its mean target outside SAFE_TARGETS).
+    """Return what to multiply each measure by (1, or 1 / its mean target outside SAFE_TARGETS).
 
     Examples
     --------
@@ -518,9 +526,9 @@ def measure_scale(target: np.ndarray) -> np.ndarray:
 
 
 def _checked_loads(units: Units, names: list[str]) -> np.ndarray:
-    """The balanced measures of every unit, refused when not finite or negative."""
+    """Return the balanced measures of every unit, refused when not finite or negative."""
     try:
-        loads = units.gdf[names].to_numpy(dtype=float)
+        loads: np.ndarray = units.gdf[names].to_numpy(dtype=float)
     except (TypeError, ValueError):
         text = [n for n in names if not pd.api.types.is_numeric_dtype(units.gdf[n])]
         msg = (
@@ -556,7 +564,7 @@ def _checked_loads(units: Units, names: list[str]) -> np.ndarray:
 
 
 def _heavy_units(
-    units: Units, names: list[str], loads: np.ndarray, upper: np.ndarray, balance: dict
+    units: Units, names: list[str], loads: np.ndarray, upper: np.ndarray, balance: dict[str, Bound]
 ) -> list[str]:
     reasons = []
     for m, name in enumerate(names):
@@ -594,7 +602,7 @@ def _heavy_units(
 def components_of(
     nodes: np.ndarray, neighbours: list[np.ndarray], member: np.ndarray
 ) -> list[np.ndarray]:
-    """Connected components of the units ``nodes`` (``member`` marks them), by BFS."""
+    """Return connected components of the units ``nodes`` (``member`` marks them), by BFS."""
     seen = np.zeros(len(member), dtype=bool)
     parts = []
     for start in nodes:
@@ -615,7 +623,7 @@ def components_of(
 
 
 def graph_of_problem(problem: Problem) -> nx.Graph:
-    """The unit graph on integer positions (networkx)."""
+    """Return the unit graph on integer positions (networkx)."""
     graph = nx.Graph()
     graph.add_nodes_from(range(problem.n))
     src, dst = problem.edges
@@ -625,8 +633,11 @@ def graph_of_problem(problem: Problem) -> nx.Graph:
 
 
 def territory_pieces(problem: Problem, labels: np.ndarray) -> np.ndarray:
-    """Piece id of every unit: units share a piece when a path inside their territory joins
-    them (one call for all territories, on the sparse unit graph). Shape (n,)."""
+    """Piece id of every unit.
+
+    Units share a piece when a path inside their territory joins them (one call for all territories,
+    on the sparse unit graph). Shape (n,).
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 

@@ -1,6 +1,9 @@
-"""The promises of a plan: how badly a unit -> territory assignment breaks them, in numbers
-(to compare plans) and in words (for the user). Each promise is a constraint of
-:mod:`geoterr.design.constraints`; this module sums them up."""
+"""The promises of a plan.
+
+How badly a unit -> territory assignment breaks them, in numbers (to compare plans) and in words
+(for the user). Each promise is a constraint of :mod:`geoterr.design.constraints`; this module sums
+them up.
+"""
 
 from __future__ import annotations
 

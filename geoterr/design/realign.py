@@ -10,6 +10,7 @@ every part of the optimizer keeps. ``keep_territories`` leaves whole territories
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from geoterr.design.problem import Problem, components_of
 from geoterr.units import COUNT, Units
 
 __all__ = [
+    "RealignRequest",
     "Realignment",
     "before_by_customer",
     "move_budget",
@@ -104,7 +106,7 @@ def read_current(
 def move_budget(
     max_moved: float | None, units: Units, primary: str
 ) -> tuple[np.ndarray, float, str]:
-    """What moving each unit spends, the budget, and the budget in words.
+    """Return what moving each unit spends, the budget, and the budget in words.
 
     ``max_moved`` is a whole number of customers, or a share in (0, 1) of the first balanced
     measure (the workload that may change hands).
@@ -130,8 +132,11 @@ def move_budget(
 
 
 def territory_names_for(current: Realignment, k: int, given: Sequence[str] | None) -> list[str]:
-    """The plan's territory names: the centers' names when given (the current names must be
-    among them), otherwise the current names plus new ones up to ``k``."""
+    """Return the plan's territory names.
+
+    The centers' names when given (the current names must be among them), otherwise the current
+    names plus new ones up to ``k``.
+    """
     if given is not None:
         unknown = [t for t in current.names if t not in given]
         if unknown:
@@ -152,21 +157,46 @@ def territory_names_for(current: Realignment, k: int, given: Sequence[str] | Non
     return current.names + extra
 
 
+@dataclass(frozen=True)
+class RealignRequest:
+    """What the caller asked of a realignment (the keywords of :func:`geoterr.design`).
+
+    Attributes
+    ----------
+    current : str, Series or mapping
+        The current plan (see ``design(current=...)``).
+    max_moved : float, optional
+        The move budget.
+    move_penalty : float
+        The price per unit of weight moved.
+    keep : sequence of str, optional
+        Current territories kept as they are.
+    enclaves : str
+        What to do with units enclosed by kept territories: "raise" or "join".
+    """
+
+    current: Any
+    max_moved: float | None
+    move_penalty: float
+    keep: Sequence[str] | None
+    enclaves: str = "raise"
+
+
 def setup_realignment(
     problem: Problem,
     units: Units,
     centers: np.ndarray,
     fixed_names: list[str] | None,
-    *,
-    current: Any,
-    max_moved: float | None,
-    move_penalty: float,
-    keep: Sequence[str] | None,
-    enclaves: str = "raise",
+    request: RealignRequest,
 ) -> tuple[list[str], np.ndarray, dict[str, Any]]:
-    """Set up a realignment on ``problem``: current labels, budget, penalty, kept
-    territories; start the centers from the current territories. Returns the territory
-    names, the centers and what goes into ``plan.params``."""
+    """Set up a realignment on ``problem`` and start the centers from the current plan.
+
+    Sets the current labels, the move budget, the penalty and the kept territories on
+    ``problem``. Returns the territory names, the centers and what goes into
+    ``plan.params``.
+    """
+    current, max_moved, move_penalty = request.current, request.max_moved, request.move_penalty
+    keep, enclaves = request.keep, request.enclaves
     now = read_current(current, units)
     names = territory_names_for(now, problem.k, fixed_names)
     index = {name: j for j, name in enumerate(names)}
@@ -237,6 +267,7 @@ def before_by_customer(current: Any, units: Units) -> pd.Series:
     """Each customer's current territory (as text; missing for new customers)."""
     assert units.customers is not None
     index = units.customers.index
+    before: pd.Series
     if isinstance(current, str):
         before = units.customers[current]
     else:
@@ -254,12 +285,13 @@ ENCLAVE_POLICIES = ("raise", "join")
 
 
 def settle_enclaves(problem: Problem, names: list[str], policy: str = "raise") -> list[str]:
-    """Check, before any solve, that the units outside kept territories can still form
-    whole territories, and join enclaves to the kept territory around them if asked.
+    r"""Check that the units outside kept territories can still form whole territories.
+
+    The check runs before any solve; enclaves join the kept territory around them if asked.
 
     Kept territories take no new units, so the other units fall into groups cut off from one
     another by the kept ones: each group must hold whole territories by itself, some number
-    :math:`q \\ge 1` of them with :math:`q L \\le W \\le q U` on every measure (:math:`W` the
+    :math:`q \ge 1` of them with :math:`q L \le W \le q U` on every measure (:math:`W` the
     group's load, :math:`[L, U]` the loosest range). A group too light for even one territory
     (typically a few units of another territory enclosed by a kept one) can only join the
     kept territory around it or stay cut off from its own.
@@ -339,7 +371,7 @@ def _enclave_text(
     up: np.ndarray,
     hosts: np.ndarray,
 ) -> str:
-    """A group of units cut off by kept territories, in words and numbers."""
+    """Return a group of units cut off by kept territories, in words and numbers."""
     owners = sorted({names[c] for c in problem.current[group].tolist() if c >= 0})
     kept = " and ".join(names[h] for h in hosts.tolist()) or "none"
     held = ", ".join(f"{m} {_n(load[i])}" for i, m in enumerate(problem.names))
@@ -370,8 +402,10 @@ def _enclave_text(
 def _enclave_host(
     problem: Problem, group: np.ndarray, load: np.ndarray, around: np.ndarray
 ) -> int | None:
-    """The kept territory an enclave may join: the one it touches most that stays inside
-    its range with the enclave's load (None if none does)."""
+    """Return the kept territory an enclave may join.
+
+    The one it touches most that stays inside its range with the enclave's load (None if none does).
+    """
     hosts, touches = np.unique(problem.locked[around], return_counts=True)
     for h in hosts[np.argsort(-touches, kind="stable")].tolist():
         total = problem.loads[problem.locked == h].sum(axis=0) + load

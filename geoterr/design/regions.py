@@ -74,9 +74,11 @@ class _Groups:
         return bool(np.all(load >= self.low - 1e-9))
 
     def around(self, v: int, allowed: set[int]) -> Iterator[tuple[list[int], np.ndarray]]:
-        """Every group inside ``allowed`` holding ``v`` whose loads are at most ``up``
-        (those within the range and, when searched for, the others), heaviest candidates
-        first; raises :class:`_OutOfSteps` past the step budget."""
+        """Yield every group inside ``allowed`` holding ``v`` whose loads are at most ``up``.
+
+        Those within the range and, when searched for, the others; heaviest candidates first. Raises
+        :class:`_OutOfSteps` past the step budget.
+        """
         if np.any(self.loads[v] > self.up):
             return
         frontier = {u for u in self.adj[v] if u in allowed}
@@ -122,9 +124,11 @@ class _Groups:
     def _can_reach(
         self, members: list[int], load: np.ndarray, ruled: set[int], allowed: set[int]
     ) -> bool:
-        """Whether the units reachable from ``members`` avoiding ``ruled`` could bring every
-        load up to ``low``: a walk that stops as soon as they could, or after ``REACH``
-        units (then they might)."""
+        """Tell whether the units reachable from ``members`` could bring every load up to ``low``.
+
+        The walk avoids ``ruled`` and stops as soon as they could, or after ``REACH`` units (then
+        they might).
+        """
         seen = set(members) | ruled
         stack = list(members)
         walked: list[int] = []
@@ -213,7 +217,7 @@ def partition_search(
     max_units: int = PARTITION_UNITS,
     seconds: float = SECONDS,
 ) -> tuple[bool | None, int]:
-    """Whether the units split into ``k`` connected groups that fit the range.
+    """Tell whether the units split into ``k`` connected groups that fit the range.
 
     Returns
     -------
@@ -234,7 +238,7 @@ def partition_search(
 
 
 def _count_range(groups: _Groups, load: np.ndarray) -> tuple[int, int]:
-    """The fewest and most territories a piece with these loads could hold."""
+    """Return the fewest and most territories a piece with these loads could hold."""
     most, least = math.inf, 0
     for m in range(len(load)):
         least = max(least, math.ceil(load[m] / groups.up[m] - 1e-12))
@@ -268,8 +272,7 @@ def _counts(
     limit: int,
     memo: dict[tuple[frozenset[int], int], set[int]],
 ) -> set[int]:
-    """The numbers of territories (at most ``limit``) that the connected ``piece`` splits
-    into."""
+    """Return the numbers of territories (at most ``limit``) the connected ``piece`` splits into."""
     load = groups.loads[list(piece)].sum(axis=0)
     least, most = _count_range(groups, load)
     most = min(most, limit)

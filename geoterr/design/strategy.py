@@ -1,5 +1,6 @@
-"""Which steps a design takes, by instance size, solver, constraints and time: every
-threshold of the optimizer in one place, with the reason for it.
+"""Which steps a design takes, by instance size, solver, constraints and time.
+
+Every threshold of the optimizer in one place, with the reason for it.
 
 :func:`choose` reads a :class:`~geoterr.design.problem.Problem` and the user's options and
 returns a :class:`Strategy`; the pipeline (:mod:`geoterr.design.pipeline`) only follows it.
@@ -87,12 +88,12 @@ class Strategy:
 
 
 def exact_every_round(problem: Problem) -> bool:
-    """Does every round end with the exact contiguous step? See EXACT_VARS."""
-    return problem.n * problem.k * max(problem.loads.shape[1], 1) <= EXACT_VARS
+    """Tell whether every round ends with the exact contiguous step (see EXACT_VARS)."""
+    return bool(problem.n * problem.k * max(problem.loads.shape[1], 1) <= EXACT_VARS)
 
 
 def choose(problem: Problem, *, fixed_centers: bool, solver: Any, max_iter: int) -> Strategy:
-    """The steps for this problem (see :class:`Strategy` and the thresholds above)."""
+    """Return the steps for this problem (see :class:`Strategy` and the thresholds above)."""
     can_prove = (
         not fixed_centers
         and exact_applies(problem)

@@ -51,8 +51,11 @@ GAP = 1e-6
 
 @dataclass(frozen=True)
 class TreePlan:
-    """A plan of the tree model: territory of each unit, center unit of each territory, and
-    whether it is optimal for the model (those candidate centers and trees)."""
+    """A plan of the tree model.
+
+    Territory of each unit, center unit of each territory, and whether it is optimal for the model
+    (those candidate centers and trees).
+    """
 
     labels: np.ndarray
     centers: np.ndarray
@@ -60,8 +63,11 @@ class TreePlan:
 
 
 def _reachable(problem: Problem, center: int, order: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Units that reach ``center`` through ever-closer neighbours within the upper bounds
-    (``order``: units from the center outwards, ``rank``: each unit's place in it)."""
+    """Return the units that reach ``center`` through ever-closer neighbours.
+
+    Within the upper bounds; ``order`` lists units from the center outwards, ``rank`` gives each
+    unit's place in it.
+    """
     n = problem.n
     upper = problem.upper[0]
     path = np.full((n, problem.loads.shape[1]), np.inf)
@@ -72,7 +78,7 @@ def _reachable(problem: Problem, center: int, order: np.ndarray, rank: np.ndarra
         closer = [v for v in problem.adjacency[i] if rank[v] < rank[i]]
         if closer:
             path[i] = problem.loads[i] + path[closer].min(axis=0)
-    return np.all(path <= upper + 1e-9, axis=1)
+    return np.asarray(np.all(path <= upper + 1e-9, axis=1))
 
 
 def _closer_order(distance: np.ndarray, center: int) -> np.ndarray:

@@ -29,7 +29,10 @@ _raw = False
 
 
 def csv_safety_on() -> bool:
-    """Whether exports neutralise formulas (off with ``GEOTERR_RAW_CSV=1`` or :func:`raw_csv`)."""
+    """Tell whether exports neutralise formulas.
+
+    Off with ``GEOTERR_RAW_CSV=1`` or :func:`raw_csv`.
+    """
     return not (_raw or os.environ.get("GEOTERR_RAW_CSV", "") not in ("", "0"))
 
 
@@ -52,7 +55,7 @@ def raw_csv() -> Iterator[None]:
 
 
 def escape_text(value: Any) -> Any:
-    """One cell made safe: text a spreadsheet would run gets a leading apostrophe.
+    r"""One cell made safe: text a spreadsheet would run gets a leading apostrophe.
 
     Text that already starts with apostrophes before such a character gets one more, so that
     :func:`restore_text` can always undo the change.
@@ -60,7 +63,7 @@ def escape_text(value: Any) -> Any:
     Examples
     --------
     >>> escape_text('=HYPERLINK("http://x")'), escape_text("A-12"), escape_text(-3)
-    ('\\'=HYPERLINK("http://x")', 'A-12', -3)
+    ('\'=HYPERLINK("http://x")', 'A-12', -3)
     """
     if not isinstance(value, str):
         return value
@@ -96,13 +99,15 @@ def _map_text(frame: pd.DataFrame, fn: Any) -> pd.DataFrame:
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells (and text index) are safe in a spreadsheet."""
+    """Return a copy of ``frame`` whose text cells (and text index) are safe in a spreadsheet."""
     return _map_text(frame, escape_text)
 
 
 def restore(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` read from a geoterr CSV, with the apostrophes of
-    :func:`neutralise` taken off again."""
+    """Return a copy of ``frame`` read from a geoterr CSV, with the apostrophes taken off.
+
+    The apostrophes are those :func:`neutralise` put in.
+    """
     return _map_text(frame, restore_text)
 
 

@@ -78,12 +78,12 @@ TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz", ".tsv", ".tsv.gz", ".txt.gz")
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
 
 
-def _read_table(
-    source: Any, layer: str | None, encoding: str | None = None
-) -> tuple[pd.DataFrame, str | None]:
-    """The table of ``source`` and, for text files, the encoding it was read with."""
-    if isinstance(source, pd.DataFrame):  # GeoDataFrame included
-        return source.copy(), None
+def _checked_file(source: Any, encoding: str | None) -> tuple[Path, str]:
+    """Return the path of a customers file and its suffix, refused when it cannot be read.
+
+    Refuses a source that is not a path, a missing or empty file, and ``encoding`` for a file
+    that is not text.
+    """
     if not isinstance(source, str | Path):
         msg = (
             f"`customers` must be a file path, a DataFrame or a GeoDataFrame, "
@@ -104,24 +104,39 @@ def _read_table(
             "leave it out for this file."
         )
         raise InputError(msg)
-    if path.is_file() and suffix in (*TEXT_SUFFIXES, *EXCEL_SUFFIXES):
-        with path.open("rb") as handle:
-            workbook = is_workbook(handle.read(4))
-        if workbook:
-            if suffix in TEXT_SUFFIXES:
-                warnings.warn(
-                    f"`customers` file {path.name!r} is an Excel workbook (.xlsx) named "
-                    f"{suffix}; reading it as a workbook.",
-                    GeoterrWarning,
-                    stacklevel=4,
-                )
-            return _infer_numeric(_drop_empty_rows(read_workbook(path, layer))), None
-        if suffix in EXCEL_SUFFIXES:
-            msg = (
-                f"`customers` file {str(path)!r} is named {suffix} but is not an Excel "
-                "workbook; save it again from Excel, or name it after its real type."
+    return path, suffix
+
+
+def _is_workbook_file(path: Path, suffix: str) -> bool:
+    """Tell whether a text or Excel file is an Excel workbook, whatever its name says.
+
+    A workbook named like a text file is read as a workbook, with a warning; a file named
+    like a workbook that is not one is refused.
+    """
+    if not (path.is_file() and suffix in (*TEXT_SUFFIXES, *EXCEL_SUFFIXES)):
+        return False
+    with path.open("rb") as handle:
+        workbook = is_workbook(handle.read(4))
+    if workbook:
+        if suffix in TEXT_SUFFIXES:
+            warnings.warn(
+                f"`customers` file {path.name!r} is an Excel workbook (.xlsx) named "
+                f"{suffix}; reading it as a workbook.",
+                GeoterrWarning,
+                stacklevel=5,
             )
-            raise InputError(msg)
+        return True
+    if suffix in EXCEL_SUFFIXES:
+        msg = (
+            f"`customers` file {str(path)!r} is named {suffix} but is not an Excel "
+            "workbook; save it again from Excel, or name it after its real type."
+        )
+        raise InputError(msg)
+    return False
+
+
+def _check_not_workbook_kinds(path: Path, suffix: str, layer: str | None) -> None:
+    """Refuse a ``layer`` for a text file, and an old Excel .xls workbook."""
     if suffix in TEXT_SUFFIXES and layer is not None:
         msg = (
             f"`layer` ({layer!r}) picks a layer of a GeoPackage or a sheet of an .xlsx "
@@ -134,6 +149,18 @@ def _read_table(
             "or CSV (File > Save As) and read that."
         )
         raise InputError(msg)
+
+
+def _read_table(
+    source: Any, layer: str | None, encoding: str | None = None
+) -> tuple[pd.DataFrame, str | None]:
+    """Return the table of ``source`` and, for text files, the encoding it was read with."""
+    if isinstance(source, pd.DataFrame):  # GeoDataFrame included
+        return source.copy(), None
+    path, suffix = _checked_file(source, encoding)
+    if _is_workbook_file(path, suffix):
+        return _infer_numeric(_drop_empty_rows(read_workbook(path, layer))), None
+    _check_not_workbook_kinds(path, suffix, layer)
     try:
         if suffix in TEXT_SUFFIXES:
             sep = "\t" if suffix.startswith(".tsv") else None
@@ -311,7 +338,7 @@ ID_FIX = (
 )
 
 
-def read_customers(
+def read_customers(  # noqa: PLR0913 (public API: every option is a documented keyword)
     customers: str | Path | pd.DataFrame,
     *,
     id_col: str | None = None,

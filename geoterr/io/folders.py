@@ -110,8 +110,11 @@ def check_path_arg(path: Any, name: str = "path") -> Path:
 
 
 def _is_plan(folder: Path) -> bool:
-    """Whether ``folder`` holds a marker file geoterr wrote (:data:`MARKERS`): ``plan.json``
-    as a JSON object with ``geoterr_version``, or a layered plan's or an export's JSON object."""
+    """Tell whether ``folder`` holds a marker file geoterr wrote (:data:`MARKERS`).
+
+    ``plan.json`` as a JSON object with ``geoterr_version``, or a layered plan's or an export's JSON
+    object.
+    """
     for marker in MARKERS:
         meta = folder / marker
         try:
@@ -127,8 +130,10 @@ def _is_plan(folder: Path) -> bool:
 
 
 def _layer_plans(entry: Path) -> bool:
-    """Whether ``entry`` is a layered plan's ``layers/`` folder: plan folders of geoterr's files
-    only."""
+    """Tell whether ``entry`` is a layered plan's ``layers/`` folder.
+
+    Plan folders of geoterr's files only.
+    """
     if entry.name != "layers" or entry.is_symlink() or not entry.is_dir():
         return False
     return all(
@@ -141,8 +146,10 @@ _STAGED = re.compile(r"^\.(.+?)\.(?:\d+\.)?[a-z0-9_]{8}\.tmp$")
 
 
 def _geoterr_file(name: str) -> bool:
-    """A name geoterr writes into a plan folder, or the temporary file of one (``geoterr map``
-    killed while replacing ``map.html``)."""
+    """Tell whether a name is one geoterr writes into a plan folder, or its temporary file.
+
+    The temporary file is left when ``geoterr map`` is killed while replacing ``map.html``.
+    """
     staged = _STAGED.match(name)
     return name in GEOTERR_FILES or (staged is not None and staged.group(1) in GEOTERR_FILES)
 
@@ -159,7 +166,7 @@ def _foreign_entries(folder: Path) -> list[str]:
 
 
 def _writable_parent(target: Path, name: str) -> None:
-    """The nearest existing folder above ``target`` must be a writable folder."""
+    """Refuse a ``target`` whose nearest existing parent folder is not a writable folder."""
     label = _label(name)
     parent = target.parent
     while not parent.exists():
@@ -315,7 +322,7 @@ def _alive(pid: int) -> bool:
 
 
 def _ours(entry: Path) -> bool:
-    """A leftover geoterr may remove: a folder of geoterr's files only, or a lone file."""
+    """Return a leftover geoterr may remove: a folder of geoterr's files only, or a lone file."""
     info = entry.lstat()
     if stat.S_ISREG(info.st_mode):
         return True
@@ -325,7 +332,7 @@ def _ours(entry: Path) -> bool:
 
 
 def interrupted_save(target: Path) -> Path | None:
-    """The earlier plan an interrupted replace left aside (``.NAME.*.old``), if any."""
+    """Return the earlier plan an interrupted replace left aside (``.NAME.*.old``), if any."""
     pattern = _leftover_pattern(target)
     if not target.parent.is_dir():
         return None
@@ -366,7 +373,7 @@ def clean_leftovers(target: Path) -> None:
 
 
 def make_work_folder(target: Path) -> Path:
-    """A new hidden work folder next to ``target``."""
+    """Return a new hidden work folder next to ``target``."""
     return Path(tempfile.mkdtemp(prefix=_work_name(target), suffix=".tmp", dir=target.parent))
 
 

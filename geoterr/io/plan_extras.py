@@ -22,8 +22,10 @@ EXTRA_FILES = ("roster.csv", "regions.geojson")
 
 
 def save_extras(plan: Any, folder: Path) -> None:
-    """Write ``roster.csv`` and ``regions.geojson`` into the (temporary) plan folder; the map
-    draws them through :meth:`geoterr.Plan.map`."""
+    """Write ``roster.csv`` and ``regions.geojson`` into the (temporary) plan folder.
+
+    The map draws them through :meth:`geoterr.Plan.map`.
+    """
     roster = getattr(plan, "roster", None)
     regions = getattr(plan, "regions", None)
     if roster is not None:

@@ -202,9 +202,10 @@ def _csv(path: Path, **options: Any) -> pd.DataFrame:
         with warnings.catch_warnings():
             # rows longer than the header: pandas would drop cells (or make them the index)
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
+            table: pd.DataFrame = pd.read_csv(
                 path, encoding="utf-8", encoding_errors="strict", index_col=False, **options
             )
+            return table
     except pd.errors.ParserWarning:
         raise _bad(path, "has rows with more cells than its header") from None
     except pd.errors.EmptyDataError:

@@ -187,8 +187,10 @@ def _check_save_args(plan: Any, options: dict[str, Any]) -> None:
 
 
 def _meta(plan: Plan, coordinates: list[str]) -> dict[str, Any]:
-    """plan.json: what made the plan and what it promises; nothing that changes between
-    identical runs (no clock, no timings)."""
+    """plan.json: what made the plan and what it promises.
+
+    Nothing that changes between identical runs (no clock, no timings).
+    """
     return {
         "geoterr_version": __version__,
         "format_version": FORMAT_VERSION,
@@ -214,7 +216,14 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _write_files(
-    plan: Plan, work: Path, *, tiles: Any, before: Any, reps: Any, timings: bool, map: bool
+    plan: Plan,
+    work: Path,
+    *,
+    tiles: Any,
+    before: Any,
+    reps: Any,
+    timings: bool,
+    map: bool,  # noqa: A002 (the name of save_plan's public keyword)
 ) -> None:
     if plan.customers is not None:
         table, coordinates = _customer_table(plan)
@@ -240,11 +249,11 @@ def _write_files(
             side_by_side.save(str(work / "before_after.html"))
 
 
-def save_plan(
+def save_plan(  # noqa: PLR0913 (public API: every option is a documented keyword)
     plan: Plan,
     path: str | os.PathLike[str],
     *,
-    map: bool = True,
+    map: bool = True,  # noqa: A002 (public keyword: draw the map)
     tiles: str | None = None,
     before: Any = None,
     reps: Any = None,
@@ -408,7 +417,8 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         seconds=_seconds(folder, meta),
         units=None,
     )
-    return load_extras(folder, plan)
+    loaded: Plan = load_extras(folder, plan)
+    return loaded
 
 
 def _check_counts(
@@ -431,7 +441,10 @@ def _check_counts(
 
 
 def _seconds(folder: Path, meta: dict[str, Any]) -> float:
-    """The design time: timings.json when saved with ``timings=True`` (older plans: plan.json)."""
+    """Return the design time.
+
+    From timings.json when saved with ``timings=True`` (older plans: plan.json).
+    """
     if (folder / "timings.json").exists() or (folder / "timings.json").is_symlink():
         timing = strict_json(plan_file(folder, "timings.json", limit=1_000_000))
         seconds = timing.get("seconds") if isinstance(timing, dict) else None

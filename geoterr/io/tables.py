@@ -28,7 +28,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def is_workbook(raw: bytes) -> bool:
-    """Whether ``raw`` (the start of a file) is an Office Open XML workbook (a zip file)."""
+    """Tell whether ``raw`` (the start of a file) is an Office Open XML workbook (a zip file)."""
     return raw[:4] == b"PK\x03\x04"
 
 

@@ -47,7 +47,7 @@ def _path(geom: Any) -> Path:
     return Path(np.concatenate(vertices), np.concatenate(codes))
 
 
-def plot_plan(
+def plot_plan(  # noqa: PLR0913 (public API: every option is a documented keyword)
     plan: Plan,
     ax: Axes | None = None,
     *,
@@ -213,7 +213,7 @@ def plot_plan(
 
 
 def _status_line(plan: Plan) -> str:
-    """A violated plan's status for the figure: the count and the first broken promises."""
+    """Return a violated plan's status for the figure: the count and the first broken promises."""
     n = len(plan.problems)
     head = f"Status: {plan.status}, {n} broken promise{'s' if n != 1 else ''}"
     shown = [_text(p) for p in plan.problems[:2]]
@@ -222,9 +222,11 @@ def _status_line(plan: Plan) -> str:
 
 
 class LabelPlacer(Artist):
-    """Places the territory labels when the figure is drawn, at its final size: smallest
-    territory first, each at its point, else shifted (staying inside its territory), else
-    hidden; the legend still names every territory."""
+    """Places the territory labels when the figure is drawn, at its final size.
+
+    Smallest territory first, each at its point, else shifted (staying inside its territory), else
+    hidden; the legend still names every territory.
+    """
 
     def __init__(self, texts: list[tuple[Any, Any]]) -> None:
         super().__init__()

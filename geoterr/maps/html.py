@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from geoterr._errors import InputError
 from geoterr.maps.outlines import geojson_of, outlines_near
 from geoterr.maps.payload import (
     PALETTE,
+    PayloadOptions,
     moved_customers,
     plan_payload,
     plan_status,
@@ -47,7 +49,7 @@ OVERLAYS = (
 )
 
 
-def plan_map(
+def plan_map(  # noqa: PLR0913 (public API: every option is a documented keyword)
     plan: Plan,
     *,
     tiles: str | None = None,
@@ -61,7 +63,7 @@ def plan_map(
     outlines: bool | None = None,
     **map_options: Any,
 ) -> folium.Map:
-    """An interactive map of a plan, as one self-contained HTML page.
+    """Return an interactive map of a plan, as one self-contained HTML page.
 
     Land, coasts, country and US state borders (shipped with geoterr, no network) under
     territories in colour-blind-safe colours, with labels placed so that none overlaps
@@ -151,7 +153,7 @@ def plan_map(
         popup_columns=popup_columns,
         simplify=simplify,
         title=title,
-        outlines=tiles is None if outlines is None else outlines,
+        frame=Frame(outlines=tiles is None if outlines is None else outlines),
     )
     folium.LayerControl(collapsed=True).add_to(m)
     page_title(m.get_root(), title or f"Territory plan: {len(plan.territories)} territories")  # type: ignore[arg-type]
@@ -189,6 +191,22 @@ def _map_of(plan: Plan, *, tiles: str | None, **map_options: Any) -> StandaloneM
     return m
 
 
+@dataclass(frozen=True)
+class Frame:
+    """How a plan's map sits on its page.
+
+    Attributes
+    ----------
+    fullscreen_page : bool
+        The map fills a page of its own (a side of a before | after page).
+    outlines : bool
+        Draw the land, country and state outlines under the territories.
+    """
+
+    fullscreen_page: bool = False
+    outlines: bool = True
+
+
 def _draw(
     m: folium.Map,
     plan: Plan,
@@ -196,12 +214,18 @@ def _draw(
     tiles: str | None,
     before: Any,
     reps: Any,
-    fullscreen_page: bool = False,
     colours: dict[str, str] | None = None,
     after: Plan | None = None,
-    outlines: bool = True,
+    frame: Frame | None = None,
     **options: Any,
 ) -> PlanLayers:
+    """Draw ``plan`` on ``m``: its data for the page script and one layer per overlay.
+
+    ``options`` are the :class:`~geoterr.maps.payload.PayloadOptions`; ``frame`` says how
+    the map sits on its page (default: ``Frame()``).
+    """
+    frame = Frame() if frame is None else frame
+    fullscreen_page, outlines = frame.fullscreen_page, frame.outlines
     from geoterr.maps.leaflet import PlanLayer, PlanLayers
 
     geography = None
@@ -215,7 +239,7 @@ def _draw(
         before=None if before is False else moved_customers(plan, before),
         after=None if after is None else moved_customers(plan, after),
         reps=None if reps is None else rep_table(reps),
-        **options,
+        options=PayloadOptions(**options),
     )
     data["tiles"] = tiles is not None
     data["fullscreen_page"] = fullscreen_page
@@ -236,7 +260,7 @@ def _draw(
 
 
 def _size_text(part: Any) -> str:
-    """A part of folium's parsed size, ``(50.0, "%")`` -> ``"50"``, ``"%"``."""
+    """Return a part of folium's parsed size, ``(50.0, "%")`` -> ``"50"``, ``"%"``."""
     if isinstance(part, float) and math.isfinite(part) and part.is_integer():
         return str(int(part))
     return str(part)
@@ -252,7 +276,7 @@ def before_after_map(
     titles: tuple[str, str] = ("Before", "After"),
     outlines: bool | None = None,
 ) -> Figure:
-    """The old and the new plan side by side, in one page with two synchronised maps.
+    """Return the old and the new plan side by side, in one page with two synchronised maps.
 
     Panning or zooming one map moves the other; a territory has the same colour on both.
     Each side shows its plan's status: a banner above the map of a plan that broke a
@@ -305,9 +329,10 @@ def before_after_map(
             reps=reps,
             customers=customers,
             title=title,
-            fullscreen_page=True,
             colours=colours,
-            outlines=tiles is None if outlines is None else outlines,
+            frame=Frame(
+                fullscreen_page=True, outlines=tiles is None if outlines is None else outlines
+            ),
         )
         folium.LayerControl(collapsed=True).add_to(m)
         maps.append(m)

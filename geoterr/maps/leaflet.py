@@ -46,7 +46,7 @@ def _asset(name: str) -> str:
 
 
 def _image(name: str) -> str:
-    """A vendored Leaflet image as a data URI."""
+    """Return a vendored Leaflet image as a data URI."""
     data = (resources.files("geoterr.maps._assets") / "images" / name).read_bytes()
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
@@ -102,7 +102,7 @@ class PlanLayers(MacroElement):
     )
 
     def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "GeoterrPlan"
         self.data = script_json(data)
 
@@ -133,7 +133,7 @@ class SyncViews(MacroElement):
     )
 
     def __init__(self, a: folium.Map, b: folium.Map) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.a, self.b = a, b
 
 
@@ -163,5 +163,5 @@ def number_elements(root: Element) -> None:
 
 
 def page_title(figure: Figure, text: str) -> None:
-    """The page's title (browser tab, bookmarks), HTML-escaped."""
+    """Return the page's title (browser tab, bookmarks), HTML-escaped."""
     figure.header.add_child(Element(f"<title>{html.escape(text)}</title>"), name="title")

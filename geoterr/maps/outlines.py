@@ -27,8 +27,10 @@ KINDS = ("world", "land", "coast", "country", "state")
 
 @lru_cache(maxsize=1)
 def _outlines() -> dict[str, np.ndarray]:
-    """The shipped outlines by kind (``land`` polygons, ``country`` and ``state`` lines,
-    ``world`` the coarse land), read once per process."""
+    """Return the shipped outlines by kind, read once per process.
+
+    ``land`` polygons, ``country`` and ``state`` lines, ``world`` the coarse land.
+    """
     path = resources.files("geoterr.maps._assets") / "outlines.geojson"
     text = path.read_text(encoding="utf-8")
     kinds = np.asarray([f["properties"]["kind"] for f in json.loads(text)["features"]])
@@ -43,8 +45,10 @@ def _outlines() -> dict[str, np.ndarray]:
 
 
 def window(bounds: tuple[float, float, float, float], margin: float = 1.0) -> Any:
-    """The box around ``bounds`` (lon/lat) widened by ``margin`` times its size on each
-    side (at least 2 degrees), within the world."""
+    """Return the box around ``bounds`` (lon/lat) widened by ``margin`` times its size.
+
+    Widened on each side (at least 2 degrees), within the world.
+    """
     x0, y0, x1, y1 = bounds
     dx = max((x1 - x0) * margin, 2.0)
     dy = max((y1 - y0) * margin, 2.0)

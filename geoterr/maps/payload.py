@@ -1,8 +1,8 @@
-"""What a map shows, as plain data: territories, customers, moved customers, reps, centers.
+r"""What a map shows, as plain data: territories, customers, moved customers, reps, centers.
 
 The map page draws this data with its own script (``geoterr/maps/_assets/geoterr-map.js``), which
 puts every piece of user text on the page as text (``textContent``), never as HTML. The data
-goes into the page as JSON with ``<``, ``>`` and ``&`` written as ``\\u`` escapes, so no name
+goes into the page as JSON with ``<``, ``>`` and ``&`` written as ``\u`` escapes, so no name
 can close the script block it sits in. Customers travel as columns (integer coordinates, a
 territory index, category codes), which keeps a 100,000-customer map small.
 """
@@ -13,6 +13,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PALETTE",
+    "PayloadOptions",
     "moved_customers",
     "plan_payload",
     "plan_status",
@@ -71,15 +73,15 @@ COORDINATE_SCALE = 100_000  # customers' degrees are sent as integers of 1e-5 de
 
 
 def script_json(value: Any) -> str:
-    """``value`` as JSON that is safe inside an HTML ``<script>`` block.
+    r"""``value`` as JSON that is safe inside an HTML ``<script>`` block.
 
-    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e`` and ``\\u0026`` (so ``</script>``
+    ``<``, ``>`` and ``&`` become ``\u003c``, ``\u003e`` and ``\u0026`` (so ``</script>``
     and ``<!--`` cannot appear), as do the line separators U+2028 and U+2029.
 
     Examples
     --------
     >>> script_json({"name": "</script><!--"})
-    '{"name":"\\\\u003c/script\\\\u003e\\\\u003c!--"}'
+    '{"name":"\\u003c/script\\u003e\\u003c!--"}'
     """
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     for raw, escaped in (
@@ -94,7 +96,7 @@ def script_json(value: Any) -> str:
 
 
 def territory_colours(plan: Plan, keep: dict[str, str] | None = None) -> dict[str, str]:
-    """A colour of :data:`PALETTE` per territory; neighbours differ where possible.
+    """Return a colour of :data:`PALETTE` per territory; neighbours differ where possible.
 
     Territories are coloured greedily, most neighbours first, each with the least used
     colour no neighbour has, so up to ``len(PALETTE)`` territories all get different colours.
@@ -122,14 +124,16 @@ def territory_colours(plan: Plan, keep: dict[str, str] | None = None) -> dict[st
 
 
 def label(column: str) -> str:
-    """A column name as people read it: ``annual_revenue`` -> ``Annual revenue``."""
+    """Return a column name as people read it: ``annual_revenue`` -> ``Annual revenue``."""
     text = str(column).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
 
 def fmt(value: Any) -> str:
-    """A number with thousands separators (2 decimals below 100), text as it is, ``-`` if
-    missing."""
+    """Format a number with thousands separators (2 decimals below 100).
+
+    Text stays as it is, and a missing value is ``-``.
+    """
     if value is None or (isinstance(value, float | np.floating) and not math.isfinite(value)):
         return "-"
     if isinstance(value, bool | np.bool_):
@@ -143,7 +147,7 @@ def fmt(value: Any) -> str:
 
 
 def pct(value: Any) -> str:
-    """A signed percentage, ``-`` if missing."""
+    """Return a signed percentage, ``-`` if missing."""
     if value is None or not math.isfinite(float(value)):
         return "-"
     return f"{float(value):+.1%}"
@@ -194,11 +198,12 @@ def moved_customers(plan: Plan, before: Any = None) -> pd.Series | None:
             msg = "`before` is a plan without customers; it cannot show who moved."
             raise InputError(msg)
         series = before.customers["territory"].reindex(customers.index)
-    return (
+    text: pd.Series = (
         series.astype(object)
         .where(series.notna(), None)
         .map(lambda v: None if v is None else str(v))
     )
+    return text
 
 
 def _first_column(table: pd.DataFrame, options: Sequence[str]) -> str | None:
@@ -403,6 +408,31 @@ def _customer_data(
     }
 
 
+@dataclass(frozen=True)
+class PayloadOptions:
+    """What a plan's page draws besides its territories (see :func:`geoterr.plan_map`).
+
+    Attributes
+    ----------
+    rep_column : str, optional
+        A customers column naming each territory's rep.
+    customers : bool
+        Draw the customers.
+    popup_columns : sequence of str, optional
+        Customer columns shown in their popups.
+    simplify : float, optional
+        Tolerance in degrees for the territory outlines (default: 1/4000 of the extent).
+    title : str, optional
+        The page title.
+    """
+
+    rep_column: str | None = None
+    customers: bool = True
+    popup_columns: Sequence[str] | None = None
+    simplify: float | None = None
+    title: str | None = None
+
+
 def plan_payload(
     plan: Plan,
     *,
@@ -410,12 +440,8 @@ def plan_payload(
     before: pd.Series | None = None,
     after: pd.Series | None = None,
     reps: pd.DataFrame | None = None,
-    rep_column: str | None = None,
-    customers: bool = True,
-    popup_columns: Sequence[str] | None = None,
-    simplify: float | None = None,
-    title: str | None = None,
     land: Any = None,
+    options: PayloadOptions | None = None,
 ) -> dict[str, Any]:
     """Everything the page script needs to draw ``plan``, as JSON-ready data.
 
@@ -426,8 +452,12 @@ def plan_payload(
     every vertex). ``land`` (a polygon geometry, see :func:`geoterr.maps.outlines.outlines_near`)
     clips the territories' drawn outlines to the land, so that they follow the coast instead
     of reaching into the sea (the plan's own polygons are unchanged); a territory with no
-    land in it is drawn as it is.
+    land in it is drawn as it is. ``options`` says what else to draw (default:
+    ``PayloadOptions()``).
     """
+    options = PayloadOptions() if options is None else options
+    rep_column, customers = options.rep_column, options.customers
+    popup_columns, simplify, title = options.popup_columns, options.simplify, options.title
     table = plan.territories
     names = [str(n) for n in table.index]
     index_of = {n: j for j, n in enumerate(names)}
@@ -530,8 +560,11 @@ def _tolerance(value: Any) -> str:
 
 
 def territories_outside(plan: Plan) -> set[str]:
-    """Territories whose deviation from the mean of a balanced measure exceeds its
-    tolerance, or that are not contiguous."""
+    """Return the territories outside a tolerance, or not contiguous.
+
+    Those whose deviation from the mean of a balanced measure exceeds its tolerance, or that are not
+    contiguous.
+    """
     out: set[str] = set()
     table = plan.territories
     for measure, tolerance in (plan.params.get("balance") or {}).items():
@@ -545,8 +578,10 @@ def territories_outside(plan: Plan) -> set[str]:
 
 
 def plan_status(plan: Plan) -> dict[str, Any]:
-    """The plan's status for the page: ``status``, ``problems`` (each broken promise in
-    words) and ``summary``, one sentence of what the plan keeps or breaks.
+    """Return the plan's status for the page.
+
+    ``status``, ``problems`` (each broken promise in words) and ``summary``, one sentence of what
+    the plan keeps or breaks.
 
     Examples
     --------

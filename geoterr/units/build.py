@@ -99,12 +99,13 @@ class Units:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
+        """Return the number of units."""
         return len(self.gdf)
 
     @property
     def xy(self) -> np.ndarray:
         """Unit locations in metres, shape (n, 2), in the order of ``gdf``."""
-        return self.gdf[["x", "y"]].to_numpy(dtype=float)
+        return np.asarray(self.gdf[["x", "y"]].to_numpy(dtype=float))
 
     @property
     def parts(self) -> list[set[Hashable]]:
@@ -115,7 +116,7 @@ class Units:
 def measure_columns(
     table: pd.DataFrame, measures: Sequence[str] | None, skip: Iterable[str] = ()
 ) -> list[str]:
-    """The numeric columns to sum per unit: the ones named, or every complete one."""
+    """Return the numeric columns to sum per unit: the ones named, or every complete one."""
     if measures is not None:
         if isinstance(measures, str):
             measures = [measures]
@@ -141,8 +142,10 @@ def measure_columns(
 
 
 def _warn_left_out(table: pd.DataFrame, candidates: Sequence[Hashable]) -> None:
-    """Warn about numeric columns that are not measures only because some values are negative
-    (a typo in one row would otherwise make ``design`` say the measure does not exist)."""
+    """Warn about numeric columns that are not measures only because of negative values.
+
+    A typo in one row would otherwise make ``design`` say the measure does not exist.
+    """
     notes = []
     for column in candidates:
         values = table[column]
@@ -262,7 +265,7 @@ def _user_crs(crs: Any) -> CRS:
 
 
 def _complete_nonnegative(values: pd.Series) -> bool:
-    """A column that can be balanced: no gaps, nothing negative."""
+    """Return a column that can be balanced: no gaps, nothing negative."""
     return bool(values.notna().all() and (values >= 0).all())
 
 
@@ -328,7 +331,8 @@ def check_max_load(
         else:
             caps.append((name, float(cap)))
     if problems:
-        raise InputError(f"`max_load` has problems: {'; '.join(problems)}.")
+        msg = f"`max_load` has problems: {'; '.join(problems)}."
+        raise InputError(msg)
     return caps
 
 
@@ -356,7 +360,7 @@ def warn_distortion(shapes: gpd.GeoSeries, crs: CRS) -> None:
 def _caps(
     max_load: Mapping[str, float] | str | None, values: Mapping[str, pd.Series], n: int
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The customers' loads (n, m) and the caps (m,) of ``max_load``."""
+    """Return the customers' loads (n, m) and the caps (m,) of ``max_load``."""
     caps = check_max_load(max_load, values)
     if not caps:
         return None, None
@@ -424,11 +428,12 @@ def check_aggregate(
         else:
             spec[str(name)] = (column, how)
     if problems:
-        raise InputError(f"`aggregate` has problems: {'; '.join(problems)}.")
+        msg = f"`aggregate` has problems: {'; '.join(problems)}."
+        raise InputError(msg)
     return spec
 
 
-def build_units(
+def build_units(  # noqa: PLR0913 (public API: every option is a documented keyword)
     customers: gpd.GeoDataFrame | None,
     method: Method = "voronoi",
     *,

@@ -49,7 +49,8 @@ def delaunay_edges(xy: np.ndarray) -> np.ndarray:
         return np.empty((0, 2), dtype=np.int64)
     try:
         if n < 3:
-            raise QhullError("too few points")
+            msg = "too few points"
+            raise QhullError(msg)
         tri = Delaunay(xy)
     except QhullError:
         # Collinear or too few points: chain them along their main direction.
@@ -152,7 +153,7 @@ def graph_from_edges(
 
 
 def graph_from_pairs(ids: Sequence[Hashable] | np.ndarray, pairs: np.ndarray) -> nx.Graph:
-    """A graph on ``ids`` with an edge for each index pair (fast for large graphs)."""
+    """Return a graph on ``ids`` with an edge for each index pair (fast for large graphs)."""
     graph = nx.Graph()
     names = np.asarray(ids, dtype=object)
     graph.add_nodes_from(names.tolist())

@@ -117,7 +117,7 @@ def land_cells(
     rings: int,
     boundary: shapely.Geometry | None = None,
 ) -> tuple[np.ndarray, str]:
-    """The empty cells of the land at ``resolution``, and where the land came from.
+    """Return the empty cells of the land at ``resolution``, and where the land came from.
 
     Parameters
     ----------
@@ -171,7 +171,7 @@ def land_cells(
 
 
 def projected_region_cells(region: shapely.Geometry, crs: CRS, resolution: int) -> np.ndarray:
-    """The cells whose centers lie in a region given in a projected CRS (sorted).
+    """Return the cells whose centers lie in a region given in a projected CRS (sorted).
 
     Rings are taken to degrees vertex by vertex with longitudes kept continuous, and pieces
     beyond the antimeridian are shifted back, so regions across it stay whole.

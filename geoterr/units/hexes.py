@@ -53,11 +53,11 @@ def distinct(cells: np.ndarray) -> np.ndarray:
     ordered = np.sort(np.asarray(cells, dtype=np.uint64))
     if len(ordered) < 2:
         return ordered
-    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
+    return np.asarray(ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])])
 
 
 def check_resolution(resolution: Any) -> int:
-    """The resolution as an int, or an error naming the argument."""
+    """Return the resolution as an int, or an error naming the argument."""
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer):
         msg = f"`resolution` must be a whole number from 0 to 15, got {resolution!r}."
         raise InputError(msg)
@@ -68,7 +68,7 @@ def check_resolution(resolution: Any) -> int:
 
 
 def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, resolution: int) -> np.ndarray:
-    """The H3 cell (uint64) holding each point, at ``resolution``."""
+    """Return the H3 cell (uint64) holding each point, at ``resolution``."""
     convert = h3.latlng_to_cell
     return np.fromiter(
         (convert(a, b, resolution) for a, b in zip(lat.tolist(), lng.tolist(), strict=True)),
@@ -83,7 +83,7 @@ def cell_names(cells: np.ndarray) -> np.ndarray:
 
 
 def check_target(n_units: Any) -> int:
-    """The wanted number of units as an int, or an error naming the argument."""
+    """Return the wanted number of units as an int, or an error naming the argument."""
     if isinstance(n_units, bool) or not isinstance(n_units, int | np.integer) or n_units < 1:
         msg = f"`n_units` must be a positive whole number, got {n_units!r}."
         raise InputError(msg)
@@ -91,13 +91,13 @@ def check_target(n_units: Any) -> int:
 
 
 def choose_resolution(lat: np.ndarray, lng: np.ndarray, n_units: int) -> int:
-    """The resolution whose number of occupied cells is nearest ``n_units`` (in ratio)."""
+    """Return the resolution whose number of occupied cells is nearest ``n_units`` (in ratio)."""
     n_units = check_target(n_units)
     return resolution_for(np.unique(latlng_to_cells(lat, lng, FINEST_CHOICE)), n_units)
 
 
 def resolution_for(fine: np.ndarray, n_units: int) -> int:
-    """The resolution for ``n_units`` from the distinct occupied cells at ``FINEST_CHOICE``.
+    """Return the resolution for ``n_units`` from the distinct occupied cells at ``FINEST_CHOICE``.
 
     Coarser cells are the parents of the distinct fine cells, so each resolution costs only
     its distinct cells.
@@ -115,8 +115,10 @@ def resolution_for(fine: np.ndarray, n_units: int) -> int:
 
 
 def auto_caps(caps: np.ndarray, sums: np.ndarray) -> np.ndarray:
-    """The caps with every NaN (``max_load="auto"``) set to ``AUTO_SPLIT`` times the mean of
-    that measure over the occupied cells; ``sums`` has one row per occupied cell.
+    """Return the caps with every NaN (``max_load="auto"``) set to a multiple of the mean.
+
+    The multiple is ``AUTO_SPLIT`` times the mean of that measure over the occupied cells; ``sums``
+    has one row per occupied cell.
 
     Examples
     --------
@@ -183,7 +185,7 @@ def split_heavy(
 
 
 def heavy_cells(cells: np.ndarray, table: pd.DataFrame, caps: np.ndarray) -> np.ndarray:
-    """The cells to split: over a cap, with customers at more than one spot, not the finest.
+    """Return the cells to split: over a cap, with customers at more than one spot, not the finest.
 
     ``table`` has, per cell (in the order of ``cells``), ``load0``... (the capped measures'
     sums) and the ``lat_min``, ``lat_max``, ``lng_min``, ``lng_max`` of its customers. A
@@ -193,13 +195,15 @@ def heavy_cells(cells: np.ndarray, table: pd.DataFrame, caps: np.ndarray) -> np.
     spread = (table["lat_min"] != table["lat_max"]) | (table["lng_min"] != table["lng_max"])
     finest = np.array([h3.get_resolution(int(c)) for c in cells]) >= MAX_RESOLUTION
     over = np.any(totals > caps, axis=1) & spread.to_numpy() & ~finest
-    return cells[over]
+    return np.asarray(cells[over])
 
 
 def descend(cells: np.ndarray, lat: np.ndarray, lng: np.ndarray, split: set[int]) -> np.ndarray:
-    """Move each customer out of split cells, down to the child holding it, until its cell is
-    not split. The result depends only on the customer and the split cells, so every path
-    (in memory, or partition by partition) places a customer in the same cell."""
+    """Move each customer out of split cells, down to the child holding it.
+
+    Until its cell is not split. The result depends only on the customer and the split cells, so
+    every path (in memory, or partition by partition) places a customer in the same cell.
+    """
     cells = np.array(cells, dtype=np.uint64)
     if not split:
         return cells
@@ -227,7 +231,7 @@ def to_resolution(cells: np.ndarray, resolution: int) -> np.ndarray:
 
 
 def child_cells(cells: np.ndarray) -> np.ndarray:
-    """The children (one resolution finer) of every cell, sorted and distinct."""
+    """Return the children (one resolution finer) of every cell, sorted and distinct."""
     if len(cells) == 0:
         return np.empty(0, dtype=np.uint64)
     parts = [
@@ -238,8 +242,11 @@ def child_cells(cells: np.ndarray) -> np.ndarray:
 
 
 def _child_holding(cell: int, lat: float, lng: float) -> int:
-    """The child of ``cell`` holding a point (H3 children do not tile their parent exactly:
-    a point near the edge can lie in another parent's child; then the nearest child)."""
+    """Return the child of ``cell`` holding a point.
+
+    H3 children do not tile their parent exactly: a point near the edge can lie in another parent's
+    child; then the nearest child.
+    """
     res = h3.get_resolution(cell) + 1
     child = int(h3.latlng_to_cell(lat, lng, res))
     if h3.cell_to_parent(child, res - 1) == cell:
@@ -258,7 +265,7 @@ def _disk(cells: np.ndarray, rings: int) -> np.ndarray:
 
 
 def close_gaps(occupied: np.ndarray, rings: int, known: np.ndarray | None = None) -> np.ndarray:
-    """The empty cells in gaps of the occupied cells at most ``2 * rings`` cells wide.
+    """Return the empty cells in gaps of the occupied cells at most ``2 * rings`` cells wide.
 
     A morphological closing on the hexagon grid: grow the occupied set by ``rings`` rings,
     then keep the grown cells whose whole ``rings``-disk lies in the grown set. The empty cells
@@ -292,7 +299,7 @@ def close_gaps(occupied: np.ndarray, rings: int, known: np.ndarray | None = None
 
 
 def cells_in_region(region_lonlat: shapely.Geometry, resolution: int) -> np.ndarray:
-    """The cells whose centers lie inside a polygon given in WGS 84 degrees (sorted)."""
+    """Return the cells whose centers lie inside a polygon given in WGS 84 degrees (sorted)."""
     polys = shapely.get_parts(region_lonlat)
     found: list[np.ndarray] = []
     for poly in polys:

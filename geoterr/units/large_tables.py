@@ -65,7 +65,7 @@ def _dask() -> Any:
 
 
 def _read(source: Any, columns: list[str], blocksize: str | int | None) -> Any:
-    """A dask DataFrame of the columns needed, from files or an existing frame."""
+    """Return a dask DataFrame of the columns needed, from files or an existing frame."""
     _, dd = _dask()
     if isinstance(source, dd.DataFrame):
         frame = source
@@ -88,8 +88,10 @@ def _read(source: Any, columns: list[str], blocksize: str | int | None) -> Any:
 
 
 def _mark(part: pd.DataFrame, lat: str, lon: str, measures: list[str]) -> pd.DataFrame:
-    """The partition with numeric coordinates and a flag column per check (``_bad0`` for the
-    location, ``_bad1``... for the measures): True where the row fails it."""
+    """Return the partition with numeric coordinates and a flag column per check.
+
+    ``_bad0`` for the location, ``_bad1``... for the measures: True where the row fails it.
+    """
     y = pd.to_numeric(part[lat], errors="coerce")
     x = pd.to_numeric(part[lon], errors="coerce")
     flags = {"_bad0": ~(y.between(-90, 90) & x.between(-180, 180))}
@@ -136,7 +138,7 @@ DEFAULT_NAMES = {"lat": "latitude", "lon": "longitude", "id_col": None}
 def _coordinate_names(
     given: dict[str, str | None], old: dict[str, str | None]
 ) -> tuple[str, str, str | None]:
-    """The coordinate and id columns, taking the old keywords with a DeprecationWarning."""
+    """Return the coordinate and id columns, taking the old keywords with a DeprecationWarning."""
     names = dict(given)
     used = [key for key, value in old.items() if value is not None]
     for key in used:
@@ -159,7 +161,7 @@ def _coordinate_names(
     return str(names["lat"]), str(names["lon"]), names["id_col"]
 
 
-def units_from_files(
+def units_from_files(  # noqa: PLR0913 (public API: every option is a documented keyword)
     source: Any,
     method: str = "hex",
     *,
@@ -364,7 +366,7 @@ def units_from_files(
 def _place(
     part: pd.DataFrame, lat: str, lon: str, resolution: int, split: frozenset[int]
 ) -> pd.DataFrame:
-    """The partition with each customer's unit cell (below the split cells)."""
+    """Return the partition with each customer's unit cell (below the split cells)."""
     y, x = part[lat].to_numpy(dtype=float), part[lon].to_numpy(dtype=float)
     return part.assign(unit=descend(latlng_to_cells(y, x, resolution), y, x, set(split)))
 
@@ -372,7 +374,7 @@ def _place(
 def _split_cells(
     dask: Any, frame: Any, lat: str, lon: str, resolution: int, caps: list[tuple[str, float]]
 ) -> set[int]:
-    """The cells to split for ``max_load``: one pass over the data per level of splitting."""
+    """Return the cells to split for ``max_load``: one pass over the data per level of splitting."""
     split: set[int] = set()
     limits = np.array([c for _, c in caps])
     while True:
@@ -406,8 +408,10 @@ def _cells(part: pd.DataFrame, lat: str, lon: str, resolution: int) -> np.ndarra
 
 
 def _unit_names(part: pd.DataFrame, names: pd.Index | None, dtype: Any) -> pd.DataFrame:
-    """The partition with each customer's unit as the id :class:`Units` uses: the H3 name of
-    its cell (``names`` None), or the id of its polygon (``names[position]``)."""
+    """Return the partition with each customer's unit as the id :class:`Units` uses.
+
+    The H3 name of its cell (``names`` None), or the id of its polygon (``names[position]``).
+    """
     if names is None:
         unit = [h3.int_to_str(int(cell)) for cell in part["unit"].to_numpy()]
     else:

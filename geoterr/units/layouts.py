@@ -162,8 +162,11 @@ def hex_layout_for(
     loads: np.ndarray | None = None,
     caps: np.ndarray | None = None,
 ) -> Layout:
-    """Hexagon units for customer points (see :func:`hex_layout`); with ``caps``, cells that
-    hold more than ``caps`` of the customers' ``loads`` (n, m) are split into children."""
+    """Hexagon units for customer points (see :func:`hex_layout`).
+
+    With ``caps``, cells that hold more than ``caps`` of the customers' ``loads`` (n, m) are split
+    into children.
+    """
     lat, lng = _lat_lng(points)
     if resolution is None:
         resolution = choose_resolution(lat, lng, DEFAULT_HEX_UNITS if n_units is None else n_units)

@@ -82,7 +82,7 @@ def prepare_polygons(polygons: object, id_column: Hashable | None, crs: CRS) -> 
 def join_customers(
     points: gpd.GeoSeries, polygons: gpd.GeoSeries, outside: Outside = "raise"
 ) -> np.ndarray:
-    """The position (in ``polygons``) of the polygon each customer lies in.
+    """Return the position (in ``polygons``) of the polygon each customer lies in.
 
     A customer on a shared border joins the first polygon in table order. Customers outside
     every polygon are an error naming them, or (``outside="nearest"``) join the nearest one.

@@ -40,7 +40,7 @@ def local_crs(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> CRS:
 def crs_for_extent(
     bounds: tuple[float, float, float, float], mean_sin: float, mean_cos: float
 ) -> CRS:
-    """The projection of :func:`local_crs` from summaries of the data.
+    """Return the projection of :func:`local_crs` from summaries of the data.
 
     Parameters
     ----------
@@ -62,7 +62,7 @@ def crs_for_extent(
 
 
 def laea_distortion(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> float:
-    """The largest scale error of a :func:`local_crs` projection at the given points.
+    """Return the largest scale error of a :func:`local_crs` projection at the given points.
 
     In a Lambert azimuthal equal-area projection a point at angular distance ``c`` from the
     center is stretched by ``1 / cos(c / 2)`` along the circles around the center (and shrunk
@@ -158,7 +158,10 @@ def to_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _lonlat_shape(shape: Any, to_deg: Any) -> Any:
-    """A projected (multi)polygon in lon/lat degrees, cut at the antimeridian (None: give up)."""
+    """Return a projected (multi)polygon in lon/lat degrees, cut at the antimeridian.
+
+    None when it cannot be cut.
+    """
     import shapely
 
     if not isinstance(shape, shapely.Polygon | shapely.MultiPolygon):
@@ -197,8 +200,10 @@ def _lonlat_shape(shape: Any, to_deg: Any) -> Any:
 
 
 def _ring_lonlat(ring: Any, to_deg: Any) -> Any:
-    """One projected ring as a polygon in unwrapped lon/lat; a ring round a pole is closed
-    along the pole (the polar cap it bounds)."""
+    """One projected ring as a polygon in unwrapped lon/lat.
+
+    A ring round a pole is closed along the pole (the polar cap it bounds).
+    """
     import shapely
 
     xy = np.asarray(ring.coords)

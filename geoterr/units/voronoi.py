@@ -20,7 +20,7 @@ __all__ = ["boundary_region", "voronoi_cells"]
 
 
 def boundary_region(xy: np.ndarray, boundary: Any, crs: CRS) -> shapely.Geometry:
-    """The area cells may fill, in ``crs``.
+    """Return the area cells may fill, in ``crs``.
 
     Parameters
     ----------

@@ -48,8 +48,11 @@ __all__ = [
 
 
 def active(problem: Problem) -> list[Constraint]:
-    """The constraints of ``problem``: contiguity and balance always, locks and the budget
-    when the problem has them, then the user's own (``problem.rules``)."""
+    """Return the constraints of ``problem``.
+
+    Contiguity and balance always, locks and the budget when the problem has them, then the user's
+    own (``problem.rules``).
+    """
     found: list[Constraint] = [Connected(), Balance()]
     if np.any(problem.locked >= 0):
         found.append(LockedUnits())
@@ -63,9 +66,11 @@ def active(problem: Problem) -> list[Constraint]:
 def allowed_pairs(
     problem: Problem, centers: np.ndarray | None, rows: np.ndarray | None = None
 ) -> np.ndarray:
-    """(len(rows), len(centers)) unit -> center pairs every constraint permits (all units
-    when ``rows`` is None) for the given centers (None: not known yet, k columns). The
-    exact model asks with every unit as a candidate center."""
+    """Return the unit -> center pairs every constraint permits for the given centers.
+
+    The result is (len(rows), len(centers)) (all units when ``rows`` is None); centers None means
+    not known yet (k columns). The exact model asks with every unit as a candidate center.
+    """
     width = problem.k if centers is None else len(centers)
     allowed = np.ones((problem.n, width), dtype=bool)
     for constraint in active(problem):
@@ -76,22 +81,24 @@ def allowed_pairs(
 
 
 def penalties(problem: Problem, centers: np.ndarray) -> np.ndarray | None:
-    """(n, k) extra costs of the pairs the constraints would forbid for these centers, for
-    a round whose centers cannot keep them (None: none)."""
+    """Return the extra costs of the pairs the constraints would forbid for these centers.
+
+    An (n, k) array, for a round whose centers cannot keep them (None: none).
+    """
     found = [c.penalty(problem, centers) for c in active(problem)]
     costs = [f for f in found if f is not None]
     return np.sum(costs, axis=0) if costs else None
 
 
 def recentered(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """The round's new centers as every constraint would have them (in order)."""
+    """Return the round's new centers as every constraint would have them (in order)."""
     for constraint in active(problem):
         centers = constraint.recenter(problem, labels, centers)
     return centers
 
 
 def pair_rows(problem: Problem) -> list[PairRow]:
-    """The linear rows of every constraint over the pair variables."""
+    """Return the linear rows of every constraint over the pair variables."""
     return [row for constraint in active(problem) for row in constraint.rows(problem)]
 
 
@@ -122,5 +129,5 @@ def unsupported(problem: Problem, model: str) -> list[str]:
 
 
 def supports(problem: Problem, model: str) -> bool:
-    """Does ``model`` honour every constraint of ``problem``?"""
+    """Tell whether ``model`` honours every constraint of ``problem``."""
     return not unsupported(problem, model)

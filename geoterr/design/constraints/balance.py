@@ -29,7 +29,7 @@ def slack(problem: Problem) -> np.ndarray:
 def out_of_range(problem: Problem, loads: np.ndarray) -> np.ndarray:
     """(k, m) whether each territory's total of each measure breaks its range."""
     eps = slack(problem)
-    return (loads > problem.upper + eps) | (loads < problem.lower - eps)
+    return np.asarray((loads > problem.upper + eps) | (loads < problem.lower - eps))
 
 
 class Balance(Constraint):

@@ -64,7 +64,7 @@ class PairRow:
     lp_upper: float
 
     def total(self, labels: np.ndarray) -> float:
-        """The row's left-hand side for a complete assignment ``labels``."""
+        """Return the row's left-hand side for a complete assignment ``labels``."""
         units = np.arange(len(labels))
         return float(self.coef(units, labels).sum())
 
@@ -86,18 +86,25 @@ class Constraint:
         return None
 
     def check(self, problem: Problem, centers: np.ndarray | None) -> None:
-        """Before any solve: raise :class:`geoterr.InfeasibleError` when the constraint
-        provably cannot hold (``centers``: the fixed centers, or None when they are free)."""
+        """Raise :class:`geoterr.InfeasibleError` before any solve when the constraint cannot hold.
+
+        Raised only when the constraint provably cannot hold (``centers``: the fixed centers,
+        or None when they are free).
+        """
 
     def penalty(self, problem: Problem, centers: np.ndarray) -> np.ndarray | None:
-        """(n, k) extra cost of the pairs this constraint would forbid, for a round whose
-        centers cannot keep it: the LP then leans towards the pairs it permits while the
-        centers move (None: no such cost)."""
+        """Return the extra cost of the pairs this constraint would forbid.
+
+        An (n, k) array for a round whose centers cannot keep the constraint: the LP then leans
+        towards the pairs it permits while the centers move (None: no such cost).
+        """
         return None
 
     def recenter(self, problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
-        """Centers moved so that the territories ``labels`` can keep the constraint (after
-        the usual move to each territory's best point); the default keeps them."""
+        """Move the centers so that the territories ``labels`` can keep the constraint.
+
+        Called after the usual move to each territory's best point; the default keeps them.
+        """
         return centers
 
     def rows(self, problem: Problem) -> list[PairRow]:
@@ -119,5 +126,5 @@ class Constraint:
         return []
 
     def params(self) -> dict[str, object]:
-        """What the plan records of this constraint in ``plan.params``."""
+        """Return what the plan records of this constraint in ``plan.params``."""
         return {}

@@ -62,8 +62,11 @@ class MaxDistance(Constraint):
         return distances <= self.limit * (1 + REL_EPS)
 
     def allowed(self, problem: Problem, centers: np.ndarray | None) -> np.ndarray | None:
-        """Pairs within the limit; a unit with no center within it keeps its nearest one
-        (so the models still run, and the plan reports the unit)."""
+        """Return the pairs within the limit.
+
+        A unit with no center within it keeps its nearest one (so the models still run, and the plan
+        reports the unit).
+        """
         if centers is None:
             return None
         distances = problem.distances(centers)
@@ -78,10 +81,12 @@ class MaxDistance(Constraint):
         return PENALTY * problem.weight[:, None] * over
 
     def recenter(self, problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
-        """Each territory whose center leaves a unit beyond the limit gets the center
-        nearest to its usual one that keeps all its units within it, when there is one: a
-        unit with a cost matrix; otherwise a point moved towards its farthest units (the
-        Badoiu-Clarkson steps towards the smallest enclosing circle)."""
+        """Move each center that leaves a unit of its territory beyond the limit.
+
+        The territory gets the center nearest to its usual one that keeps all its units within the
+        limit, when there is one: a unit with a cost matrix; otherwise a point moved towards its
+        farthest units (the Badoiu-Clarkson steps towards the smallest enclosing circle).
+        """
         moved = centers.copy()
         for j in range(problem.k):
             members = np.flatnonzero(labels == j)
@@ -125,7 +130,7 @@ class MaxDistance(Constraint):
 
     def _assigned(self, problem: Problem, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
         distances = problem.distances(centers)
-        return distances[np.arange(problem.n), labels]
+        return np.asarray(distances[np.arange(problem.n), labels])
 
     def excess(self, problem: Problem, labels: np.ndarray, centers: np.ndarray | None) -> float:
         """Each unit's distance beyond the limit, in shares of the limit, summed."""
@@ -141,7 +146,7 @@ class MaxDistance(Constraint):
         centers: np.ndarray | None,
         names: list[str],
     ) -> list[str]:
-        """The units beyond the limit, the farthest one, and the limit this plan keeps."""
+        """Return the units beyond the limit, the farthest one, and the limit this plan keeps."""
         if centers is None:
             return []
         distance = self._assigned(problem, labels, centers)
@@ -158,5 +163,5 @@ class MaxDistance(Constraint):
         ]
 
     def params(self) -> dict[str, object]:
-        """The limit, as given."""
+        """Return the limit, as given."""
         return {"max_distance": self.limit}

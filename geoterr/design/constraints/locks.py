@@ -1,5 +1,6 @@
-"""Locks: units pinned to a territory (``locked=``) and territories kept as they are
-(``keep_territories=``).
+"""Locks: units pinned to a territory and territories kept as they are.
+
+Units pinned to a territory (``locked=``) and territories kept as they are (``keep_territories=``).
 
 ``problem.locked`` (n,) holds each pinned unit's territory (-1: free) and ``problem.closed``
 (k,) the kept territories, which no unit joins except their own pinned ones.
@@ -24,7 +25,7 @@ class LockedUnits(Constraint):
     models = MODELS - {"exact", "tree", "columns"}
 
     def allowed(self, problem: Problem, centers: np.ndarray | None) -> np.ndarray | None:
-        """A pinned unit may join its own territory only."""
+        """Return the allowed pairs: a pinned unit may join its own territory only."""
         pins = problem.locked
         pinned = np.flatnonzero(pins >= 0)
         allowed = np.ones((problem.n, problem.k), dtype=bool)
@@ -43,7 +44,7 @@ class LockedUnits(Constraint):
         centers: np.ndarray | None,
         names: list[str],
     ) -> list[str]:
-        """The pinned units that left, by id."""
+        """Return the pinned units that left, by id."""
         moved = np.flatnonzero((problem.locked >= 0) & (labels != problem.locked))
         if not len(moved):
             return []
@@ -77,7 +78,7 @@ class KeptTerritories(Constraint):
         centers: np.ndarray | None,
         names: list[str],
     ) -> list[str]:
-        """The units that joined a kept territory, by id."""
+        """Return the units that joined a kept territory, by id."""
         joined = np.flatnonzero(problem.closed[labels] & (problem.locked < 0))
         if not len(joined):
             return []

@@ -1,5 +1,6 @@
-"""The realignment budget (``max_moved=``): at most so many customers, or such a share of
-the first measure, change territory.
+"""The realignment budget (``max_moved=``).
+
+At most so many customers, or such a share of the first measure, change territory.
 
 ``problem.current`` (n,) holds each unit's current territory (-1: new), ``problem.move_amount``
 what moving it spends and ``problem.budget`` the budget (inf: none). The budget is one linear
@@ -43,7 +44,7 @@ class MoveBudget(Constraint):
         return [PairRow(self.name, coef, budget, budget * LP_BUDGET_SHARE)]
 
     def excess(self, problem: Problem, labels: np.ndarray, centers: np.ndarray | None) -> float:
-        """The amount over the budget, in units of the mean amount a unit's move spends."""
+        """Return the amount over the budget, in units of the mean amount a unit's move spends."""
         over = max(problem.moved_amount(labels) - problem.budget, 0.0)
         return over / max(float(problem.move_amount.mean()), 1e-12)
 
@@ -54,7 +55,7 @@ class MoveBudget(Constraint):
         centers: np.ndarray | None,
         names: list[str],
     ) -> list[str]:
-        """The amount moved against the budget."""
+        """Return the amount moved against the budget."""
         moved = problem.moved_amount(labels)
         if moved <= problem.budget * (1 + REL_EPS) + REL_EPS:
             return []

@@ -42,7 +42,7 @@ COARSE_TOLERANCE = 0.1  # degrees, for the land far from a plan
 
 
 def decode_arcs(topology: dict[str, Any]) -> list[np.ndarray]:
-    """The topology's arcs as arrays of (lon, lat), undoing quantization and delta coding."""
+    """Return the topology's arcs as arrays of (lon, lat), undoing quantization and delta coding."""
     transform = topology.get("transform")
     arcs = []
     for arc in topology["arcs"]:
@@ -54,7 +54,7 @@ def decode_arcs(topology: dict[str, Any]) -> list[np.ndarray]:
 
 
 def _ring(arcs: list[np.ndarray], indices: Iterable[int]) -> np.ndarray:
-    """A ring stitched from arcs; a negative index ``~i`` is arc ``i`` reversed."""
+    """Return a ring stitched from arcs; a negative index ``~i`` is arc ``i`` reversed."""
     parts: list[np.ndarray] = []
     for i in indices:
         arc = arcs[i] if i >= 0 else arcs[~i][::-1]
@@ -67,7 +67,7 @@ def _polygon(arcs: list[np.ndarray], rings: list[list[int]]) -> Polygon:
 
 
 def decode_geometry(arcs: list[np.ndarray], geometry: dict[str, Any]) -> Any:
-    """A TopoJSON (multi)polygon as a shapely geometry (None for other types)."""
+    """Return a TopoJSON (multi)polygon as a shapely geometry (None for other types)."""
     if geometry["type"] == "Polygon":
         return _polygon(arcs, geometry["arcs"])
     if geometry["type"] == "MultiPolygon":
@@ -87,7 +87,7 @@ def _arc_users(geometries: list[dict[str, Any]]) -> Counter[int]:
 
 
 def shared_borders(topology: dict[str, Any], name: str) -> MultiLineString:
-    """The arcs that two geometries of ``topology["objects"][name]`` share, merged."""
+    """Return the arcs that two geometries of ``topology["objects"][name]`` share, merged."""
     arcs = decode_arcs(topology)
     users = _arc_users(topology["objects"][name]["geometries"])
     lines = [LineString(arcs[i]) for i, n in sorted(users.items()) if n >= 2]
@@ -114,7 +114,7 @@ def _rounded(geom: Any, tolerance: float, digits: int) -> Any:
 
 
 def build(world: Path, us: Path, *, tolerance: float, digits: int) -> dict[str, Any]:
-    """The outlines as a GeoJSON FeatureCollection (see the module docstring)."""
+    """Return the outlines as a GeoJSON FeatureCollection (see the module docstring)."""
     countries = json.loads((world / SOURCES["world"][2]).read_text(encoding="utf-8"))
     states = json.loads((us / SOURCES["us"][2]).read_text(encoding="utf-8"))
     coarse = json.loads((world / SOURCES["coarse"][2]).read_text(encoding="utf-8"))
