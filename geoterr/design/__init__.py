@@ -16,7 +16,7 @@ import pandas as pd
 
 from geoterr._errors import InputError
 from geoterr.design.checks import check_design_options
-from geoterr.design.parts import design_parts
+from geoterr.design.islands import design_parts
 from geoterr.design.pipeline import Options, finish, progress, run_rounds, set_up, to_plan
 from geoterr.design.problem import Bound
 from geoterr.plan import Plan
@@ -154,7 +154,7 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
     Notes
     -----
     Units built with ``islands="separate"`` whose graph is in several parts: each part gets
-    whole territories of its own, shared by weight (see :mod:`geoterr.design.parts`).
+    whole territories of its own, shared by weight (see :mod:`geoterr.design.islands`).
 
     Examples
     --------

@@ -36,7 +36,7 @@ from geoterr._errors import format_number as _n
 from geoterr.design.constraints import allowed_pairs
 from geoterr.design.local_search import Search
 from geoterr.design.problem import Problem
-from geoterr.design.promises import violation
+from geoterr.design.violations import violation
 
 __all__ = ["budget_advice", "budget_start", "least_moves", "working_budget", "worst_deviation"]
 

@@ -33,7 +33,6 @@ from geoterr._errors import format_number as _n
 from geoterr.design import strategy as st
 from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
-from geoterr.design.columns import column_plan
 from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
 from geoterr.design.contiguity import FreeScope, contiguous_assignment, roots_of
 from geoterr.design.diagnose import thin_graph_note
@@ -48,10 +47,11 @@ from geoterr.design.model import (
     solve_lp,
 )
 from geoterr.design.problem import Bound, Problem, make_problem, parse_balance
-from geoterr.design.promises import broken_promises, plan_score, trouble, violation
 from geoterr.design.realign import RealignRequest, before_by_customer, setup_realignment
-from geoterr.design.regions import partition_search
 from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
+from geoterr.design.split_search import partition_search
+from geoterr.design.territory_lp import column_plan
+from geoterr.design.violations import broken_promises, plan_score, trouble, violation
 from geoterr.plan import Outcome, Plan, build_plan, territory_name
 from geoterr.units import COUNT, Units
 

@@ -493,7 +493,7 @@ def make_problem(
         scale=scale,
     )
     from geoterr.design.diagnose import choke_point_reasons
-    from geoterr.design.regions import unplaceable_unit_reasons
+    from geoterr.design.split_search import unplaceable_unit_reasons
 
     reasons = choke_point_reasons(problem) or unplaceable_unit_reasons(problem)
     if reasons:

@@ -39,7 +39,7 @@ STALE_GAIN = 2e-4
 REPAIR_SECONDS = 10.0
 REPAIR_SHARE = 0.2
 # Steps and seconds of the exhaustive search for a split into contiguous territories
-# (design/regions.py): a short one before the first round proves most infeasible small
+# (design/split_search.py): a short one before the first round proves most infeasible small
 # instances at once; a longer one follows a first round that breaks a promise.
 QUICK_STEPS, QUICK_SECONDS = 3_000, 0.3
 PARTITION_STEPS, PARTITION_SECONDS = 30_000, 2.0

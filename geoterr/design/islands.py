@@ -22,7 +22,7 @@ from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, format_
 from geoterr._errors import format_number as _n
 from geoterr.design.constraints import MaxDistance
 from geoterr.design.problem import Bound, make_problem, parse_balance
-from geoterr.design.promises import broken_promises
+from geoterr.design.violations import broken_promises
 from geoterr.plan import Outcome, Plan, build_plan, territory_name
 from geoterr.units import Units
 

@@ -42,8 +42,8 @@ import numpy as np
 
 from geoterr.design.highs_model import _new_highs, run_highs
 from geoterr.design.problem import Problem
-from geoterr.design.promises import plan_score
 from geoterr.design.tree_model import TreePlan, tree_plan
+from geoterr.design.violations import plan_score
 
 __all__ = ["ColumnResult", "column_centers", "column_plan"]
 

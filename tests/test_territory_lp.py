@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 import geoterr as gt
-from geoterr.design.columns import _Territories, column_centers, column_plan
 from geoterr.design.problem import Problem, make_problem
-from geoterr.design.promises import broken_promises, plan_score
+from geoterr.design.territory_lp import _Territories, column_centers, column_plan
 from geoterr.design.tree_model import tree_plan
+from geoterr.design.violations import broken_promises, plan_score
 from geoterr.plan import build_plan, territory_name
 from geoterr.testing import assert_valid_plan
 

@@ -1,4 +1,4 @@
-"""Proofs by enumerating connected groups (geoterr.design.regions), checked by brute force."""
+"""Proofs by enumerating connected groups (geoterr.design.split_search), checked by brute force."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import geoterr as gt
 from geoterr.datasets import read_districting_instance
 from geoterr.design.problem import Problem
-from geoterr.design.regions import partition_search, unplaceable_unit_reasons
+from geoterr.design.split_search import partition_search, unplaceable_unit_reasons
 
 DATA = Path(__file__).parent / "data" / "hess"
 
