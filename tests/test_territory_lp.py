@@ -15,7 +15,7 @@ from geoterr.design.problem import Problem, make_problem
 from geoterr.design.territory_lp import _Territories, column_centers, column_plan
 from geoterr.design.tree_model import tree_plan
 from geoterr.design.violations import broken_promises, plan_score
-from geoterr.plan import build_plan, territory_name
+from geoterr.plan import Outcome, build_plan, territory_name
 from geoterr.testing import assert_valid_plan
 
 
@@ -103,10 +103,12 @@ def _check_plan(problem: Problem, labels: np.ndarray, centers: np.ndarray) -> No
             "n_territories": problem.k,
             "balance": dict(zip(problem.names, problem.bounds, strict=True)),
         },
-        problems=broken_promises(problem, labels, names, centers),
-        objective=plan_score(problem, labels, centers)[1],
-        lower_bound=None,
-        seconds=0.0,
+        outcome=Outcome(
+            problems=broken_promises(problem, labels, names, centers),
+            objective=plan_score(problem, labels, centers)[1],
+            lower_bound=None,
+            seconds=0.0,
+        ),
     )
     assert_valid_plan(plan, feasible=True)
 
