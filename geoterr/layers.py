@@ -310,7 +310,21 @@ def _key_account_map(plan: LayeredPlan) -> Any:
 
 
 def load_layers(path: str | os.PathLike[str]) -> LayeredPlan:
-    """Read a folder written by :meth:`LayeredPlan.save`."""
+    """Read a folder written by :meth:`LayeredPlan.save`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geoterr as gt
+    >>> customers = gt.read_customers(gt.sample_path())
+    >>> layered = gt.design_layers(
+    ...     customers, segment="segment", n_territories=6, measures=["workload"],
+    ...     balance={"workload": 0.10},
+    ... )
+    >>> back = gt.load_layers(layered.save(tempfile.mkdtemp() + "/layers", map=False))
+    >>> sorted(back.layers) == sorted(layered.layers)
+    True
+    """
     from geoterr.io.csv_safety import restore
     from geoterr.io.customers import _infer_numeric
     from geoterr.io.plans import load_plan

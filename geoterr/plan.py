@@ -71,6 +71,14 @@ class Plan:
     regions : GeoDataFrame or None
         The levels above the territories (:func:`geoterr.design_regions`): one row per
         region with its level, parent, manager, measures and polygon.
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> plan = gt.design(units, 4, balance={"workload": 0.05})
+    >>> plan.status, sorted(plan.territories.index)
+    ('feasible', ['T01', 'T02', 'T03', 'T04'])
     """
 
     assignment: pd.Series

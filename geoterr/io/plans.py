@@ -302,6 +302,18 @@ def save_plan(  # noqa: PLR0913 (public API: every option is a documented keywor
     InputError
         For a target that cannot be used (see :func:`geoterr.io.folders.check_target`) or
         wrong options; nothing is written then.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> plan = gt.design(units, 4, balance={"workload": 0.05})
+    >>> folder = gt.save_plan(plan, tempfile.mkdtemp() + "/plan", map=False)
+    >>> sorted(p.name for p in folder.iterdir())[:3]
+    ['assignments.csv', 'plan.json', 'summary.csv']
+    >>> gt.load_plan(folder).assignment.equals(plan.assignment)
+    True
     """
     options = {
         "map": map,

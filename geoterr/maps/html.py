@@ -302,6 +302,16 @@ def before_after_map(
     branca.element.Figure
         ``.save("before_after.html")`` writes the page; it is as self-contained as
         :func:`plan_map`'s.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> before = gt.design(units, 4, balance={"workload": 0.10})
+    >>> after = gt.design(units, 5, balance={"workload": 0.10})
+    >>> page = gt.before_after_map(before, after, titles=("4 reps", "5 reps"))
+    >>> page.save(tempfile.mkdtemp() + "/before_after.html")
     """
     _check_plan(before, "before")
     _check_plan(after, "after")

@@ -85,6 +85,13 @@ class Units:
         :func:`geoterr.design` give each part of the graph its own territories).
     settings : dict
         How the units were built (hex resolution, number of empty units, contiguity ...).
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+    >>> len(units) == len(units.gdf), units.graph.number_of_nodes() == len(units)
+    (True, True)
     """
 
     gdf: gpd.GeoDataFrame

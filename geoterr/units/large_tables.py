@@ -229,6 +229,17 @@ def units_from_files(  # noqa: PLR0913 (public API: every option is a documented
     ------
     InputError
         Bad arguments or bad rows (with the count and ids of bad rows over all partitions).
+
+    Examples
+    --------
+    >>> import geoterr as gt
+    >>> units = gt.units_from_files(
+    ...     gt.sample_path(), "hex", measures=["workload"], id_col="account_id", n_units=300
+    ... )
+    >>> int(units.gdf["workload"].sum()) == int(
+    ...     gt.read_customers(gt.sample_path())["workload"].sum()
+    ... )
+    True
     """
     latitude, longitude, id_column = _coordinate_names(
         {"lat": lat, "lon": lon, "id_col": id_col},
