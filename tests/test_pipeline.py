@@ -92,3 +92,19 @@ def test_locks_are_allowed_pairs(small: gt.Units) -> None:
     mask = allowed_pairs(setup.problem, None)
     assert mask[0].sum() == 1 and mask[1:].all()
     assert unsupported(setup.problem, "exact") == ["locked"]
+
+
+def test_a_refused_budget_says_the_least_tolerance_it_could_keep() -> None:
+    import re
+
+    frame = make_customers(150, seed=11)
+    frame["current"] = np.where(frame["longitude"] < -98.6, "West", "East")
+    units = gt.build_units(gt.read_customers(frame, measures=["workload"]), measures=["workload"])
+    with pytest.raises(gt.InfeasibleError) as caught:
+        gt.design(units, 2, balance={"workload": 0.02}, current="current", max_moved=1)
+    found = re.search(r"a tolerance of ([0-9.]+) % is the least that could work", str(caught.value))
+    assert found, str(caught.value)
+    least = float(found.group(1)) / 100
+    # The bound is a bound: a tolerance below it is refused the same way.
+    with pytest.raises(gt.InfeasibleError, match="within max_moved"):
+        gt.design(units, 2, balance={"workload": 0.9 * least}, current="current", max_moved=1)

@@ -165,6 +165,49 @@ def least_moves(problem: Problem) -> float | None:
     return float(out.fun) if out.status == 0 else None
 
 
+def least_tolerance(problem: Problem) -> float | None:
+    r"""Return the least tolerance any plan within the budget can keep (without contiguity).
+
+    One LP: minimise :math:`\tau` over the assignment relaxation with the budget row and
+    :math:`|\sum_i a_{im} x_{ij} - T_{jm}| \le \tau T_{jm}` for every territory and every
+    measure balanced by a tolerance (measures with absolute bounds keep their ranges). No
+    plan within the budget, contiguous or not, keeps a tolerance below it. None when the
+    relaxation is too large, has no solution, or no measure is balanced by a tolerance.
+    """
+    relative = [m for m, b in enumerate(problem.bounds) if not isinstance(b, tuple)]
+    if problem.n * problem.k > LP_PAIRS or not relative or not np.isfinite(problem.budget):
+        return None
+    rows, cols = _pairs(problem)
+    assign, loads, spend = _relaxation_rows(problem, rows, cols)
+    k = problem.k
+    target = problem.target.T.ravel()  # measure-major, as the load rows
+    is_relative = np.repeat(np.isin(np.arange(problem.loads.shape[1]), relative), k)
+    tau = np.where(is_relative, -target, 0.0)[:, None]
+    upper = np.where(is_relative, target, problem.upper.T.ravel())
+    lower = np.where(is_relative, target, problem.lower.T.ravel())
+    a_ub = sp.vstack(
+        [
+            sp.hstack([loads, sp.csr_matrix(tau)]),
+            sp.hstack([-loads, sp.csr_matrix(tau)]),
+            sp.hstack([sp.csr_matrix(spend[None, :]), sp.csr_matrix((1, 1))]),
+        ]
+    ).tocsr()
+    b_ub = np.concatenate([upper, -lower, [problem.budget]])
+    cost = np.zeros(len(rows) + 1)
+    cost[-1] = 1.0
+    out = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=sp.hstack([assign, sp.csr_matrix((problem.n, 1))]).tocsr(),
+        b_eq=np.ones(problem.n),
+        bounds=[(0, 1)] * len(rows) + [(0, None)],
+        method="highs",
+        options={"time_limit": LP_SECONDS},
+    )
+    return float(out.x[-1]) if out.status == 0 else None
+
+
 def worst_deviation(problem: Problem, labels: np.ndarray) -> float:
     """Return the largest relative deviation of any territory's load from its target."""
     loads = problem.loads_of(labels)
@@ -204,6 +247,14 @@ def budget_advice(
     if least is not None:
         parts.append(
             f"no plan can move less than {amount(least)} (a linear bound without contiguity)"
+        )
+    # When the LP refused the budget: the tolerance it could keep instead.
+    tightest = least_tolerance(problem) if labels is None else None
+    if tightest is not None and tightest > 0:
+        parts.append(
+            f"within max_moved ({meaning}) no plan keeps the balanced measures closer than "
+            f"+-{tightest:.1%} to their targets (the same bound): a tolerance of "
+            f"{np.ceil(1000 * tightest) / 10:g} % is the least that could work"
         )
     if not parts:
         parts.append("the search from the current plan found no plan keeping every promise")
