@@ -309,10 +309,16 @@ def run_rounds(setup: Setup) -> Rounds:
     best: Rounds | None = None
     stale, swapping, columns = 0, False, strategy.columns
     count = 0
+    last: tuple[np.ndarray, np.ndarray] | None = None  # a round's centers and its plan
     for count in range(1, strategy.max_iter + 1):
-        labels = _assign(setup, centers, best)
-        if labels is None:
-            break
+        if last is not None and np.array_equal(last[0], centers):
+            labels = last[1].copy()  # the same centers give the same round: not solved again
+        else:
+            given = centers.copy()
+            planned = _assign(setup, centers, best)
+            if planned is None:
+                break
+            labels, last = planned, (given, planned.copy())
         if setup.fixed_names is None:  # fixed centers never move
             centers = recentered(problem, labels, move_centers(problem, labels, centers))
         score = plan_score(problem, labels, centers)
