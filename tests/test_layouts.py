@@ -450,6 +450,10 @@ def test_islands_separate_gives_each_part_its_territories(counties: gpd.GeoDataF
     assert [p["territories"] for p in plan.params["parts"]][:2] == [8, 1] or sum(
         p["territories"] for p in plan.params["parts"]
     ) == 12
+    # the plan's params speak for every part, not the last one designed
+    parts = plan.params["parts"]
+    assert plan.params["rounds"] == sum(p["rounds"] for p in parts)
+    assert len(parts) > 1 and all(p["rounds"] >= 1 for p in parts)
     with pytest.raises(gt.InfeasibleError, match="5 separate parts"):
         gt.design(units, 4)
     # absolute bounds: the islands still become their own territories, named in the problems

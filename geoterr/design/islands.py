@@ -169,7 +169,14 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
                 scope = "plan centers"
         if not fits:
             notes.append(_misfit(part, int(count), load, whole.names, low, up, offset))
-        pieces.append({"units": len(part), "territories": int(count), "status": sub.status})
+        pieces.append(
+            {
+                "units": len(part),
+                "territories": int(count),
+                "status": sub.status,
+                "rounds": int(sub.params.get("rounds") or 0),
+            }
+        )
         offset += int(count)
 
     # Name territories from west to east over all parts.
