@@ -147,7 +147,7 @@ def test_thin_graph_note_names_the_cut_vertices() -> None:
     assert thin_graph_note(problem) is None
     n = problem.n  # the same units linked as one path: every inner unit is a cut vertex
     path = [np.array([v for v in (i - 1, i + 1) if 0 <= v < n]) for i in range(n)]
-    thin = dataclasses.replace(problem, neighbours=path, _edges=None, _adjacency=None)
+    thin = dataclasses.replace(problem, neighbours=path)
     note = thin_graph_note(thin)
     assert note is not None
     assert "10 of 12 units (83%) are cut vertices" in note

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import deque
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -152,17 +153,34 @@ def least_moves(problem: Problem) -> float | None:
     assign, loads, spend = _relaxation_rows(problem, rows, cols)
     a_ub = sp.vstack([loads, -loads]).tocsr()
     b_ub = np.concatenate([problem.upper.T.ravel(), -problem.lower.T.ravel()])
+    out = _relaxation(spend, a_ub, b_ub, assign, [(0, 1)] * len(rows))
+    return None if out is None else float(out.fun)
+
+
+def _relaxation(
+    cost: np.ndarray,
+    a_ub: sp.csr_matrix,
+    b_ub: np.ndarray,
+    assign: sp.csr_matrix,
+    bounds: list[tuple[float, float | None]],
+) -> Any:
+    """Solve ``min cost x`` with ``a_ub x <= b_ub`` and every unit assigned once.
+
+    The assignment covers the first ``assign.shape[1]`` columns. Returns the solution, or None
+    when there is none in time.
+    """
+    extra = len(cost) - assign.shape[1]
     out = linprog(
-        spend,
+        cost,
         A_ub=a_ub,
         b_ub=b_ub,
-        A_eq=assign,
-        b_eq=np.ones(problem.n),
-        bounds=(0, 1),
+        A_eq=sp.hstack([assign, sp.csr_matrix((assign.shape[0], extra))]).tocsr(),
+        b_eq=np.ones(assign.shape[0]),
+        bounds=bounds,
         method="highs",
         options={"time_limit": LP_SECONDS},
     )
-    return float(out.fun) if out.status == 0 else None
+    return out if out.status == 0 else None
 
 
 def least_tolerance(problem: Problem) -> float | None:
@@ -195,17 +213,8 @@ def least_tolerance(problem: Problem) -> float | None:
     b_ub = np.concatenate([upper, -lower, [problem.budget]])
     cost = np.zeros(len(rows) + 1)
     cost[-1] = 1.0
-    out = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=sp.hstack([assign, sp.csr_matrix((problem.n, 1))]).tocsr(),
-        b_eq=np.ones(problem.n),
-        bounds=[(0, 1)] * len(rows) + [(0, None)],
-        method="highs",
-        options={"time_limit": LP_SECONDS},
-    )
-    return float(out.x[-1]) if out.status == 0 else None
+    out = _relaxation(cost, a_ub, b_ub, assign, [(0, 1)] * len(rows) + [(0, None)])
+    return None if out is None else float(out.x[-1])
 
 
 def worst_deviation(problem: Problem, labels: np.ndarray) -> float:

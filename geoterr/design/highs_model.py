@@ -272,6 +272,7 @@ class HighsAssignment:
         # constraint row (the realignment budget...), first at its LP bound: a reserve kept
         # for the rounding and the contiguity repairs, given up when balance needs it.
         self.extra = pair_rows(problem)
+        self._extra_coef: list[np.ndarray] | None = None  # (n, k) per row, when first priced
         self.extra_at_lp = bool(self.extra)
         lower = np.concatenate(
             [np.ones(n), problem.lower.ravel(), np.full(len(self.extra), -np.inf)]
@@ -398,13 +399,14 @@ class HighsAssignment:
         """Return the constraints' rows' share of every pair's reduced cost, (n, k)."""
         p = self.problem
         n, k, m = p.n, p.k, p.loads.shape[1]
+        if self._extra_coef is None:  # every pair's coefficient, once: the rows never change
+            units, terrs = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+            self._extra_coef = [row.coef(units, terrs).reshape(n, k) for row in self.extra]
         share = np.zeros((n, k))
-        units = np.repeat(np.arange(n), k)
-        terrs = np.tile(np.arange(k), n)
-        for r, row in enumerate(self.extra):
+        for r, coef in enumerate(self._extra_coef):
             dual = duals[n + k * m + r]
             if dual != 0:
-                share += dual * row.coef(units, terrs).reshape(n, k)
+                share += dual * coef
         return share
 
     def exact_bounds(self) -> None:

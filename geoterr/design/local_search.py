@@ -49,6 +49,7 @@ class Search:
     sizes: np.ndarray = field(init=False)
     rows: list[PairRow] = field(init=False)
     totals: np.ndarray = field(init=False)
+    uppers: np.ndarray = field(init=False)
     moves: int = 0
 
     def __post_init__(self) -> None:
@@ -61,6 +62,7 @@ class Search:
             self.permit = allowed_pairs(p, None)
         self.rows = pair_rows(p)
         self.totals = np.array([row.total(self.labels) for row in self.rows])
+        self.uppers = np.array([row.upper for row in self.rows])
         self.loads = p.loads_of(self.labels)
         self.scale = np.maximum((p.lower + p.upper)[0] / 2, 1e-12)
 
@@ -130,8 +132,7 @@ class Search:
             return bool(self.permit[u, b])
         one, to, origin = np.array([u]), np.array([b]), self.labels[[u]]
         delta = self._deltas(one, origin, to)[:, 0]
-        uppers = np.array([row.upper for row in self.rows])
-        return bool(np.all((delta <= 0) | (self.totals + delta <= uppers + EPS)))
+        return bool(np.all((delta <= 0) | (self.totals + delta <= self.uppers + EPS)))
 
     def move(self, u: int, b: int) -> None:
         """Move unit ``u`` to territory ``b``, updating loads, sizes and row totals."""

@@ -216,8 +216,10 @@ class Problem:
     # The user's own constraints beyond balance, locks and budget (e.g. max_distance), as
     # geoterr.design.constraints objects.
     rules: tuple[Any, ...] = ()
-    _edges: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
-    _adjacency: list[list[int]] | None = field(default=None, repr=False)
+    # Caches of the graph in other forms: not arguments, so dataclasses.replace (new
+    # neighbours, say) starts them afresh.
+    _edges: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, init=False)
+    _adjacency: list[list[int]] | None = field(default=None, repr=False, init=False)
 
     def __post_init__(self) -> None:
         """Fill the optional arrays left empty with their defaults (no locks, no plan)."""
