@@ -123,3 +123,37 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "Traceback" not in result.stderr
     assert "designing 12 territories" in result.stderr  # progress messages
     return out
+
+
+MAP_DRAWN = "(window.geoterrMaps || []).length > 0"
+
+
+def map_frames(
+    page: object, count: int, *, ready: str = MAP_DRAWN, timeout: float = 60.0
+) -> list[object]:
+    """Return the page's first ``count`` child frames once ``ready`` holds in each.
+
+    ``ready`` is a JavaScript expression (by default: the frame has drawn a geoterr map).
+    The frames are looked up afresh on every poll: Chromium may move a (sandboxed) frame into
+    another process while it loads, which leaves the frame first listed detached for good.
+    Fails with what the frames showed when they are not ready within ``timeout`` seconds.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while True:
+        frames = [f for f in page.frames[1:] if not f.is_detached()]  # type: ignore[attr-defined]
+        seen = []
+        for frame in frames[:count]:
+            try:
+                seen.append(str(bool(frame.evaluate(ready))))
+            except Exception as exc:  # a frame being replaced: poll again
+                seen.append(type(exc).__name__)
+        if len(frames) >= count and all(s == "True" for s in seen):
+            return frames[:count]
+        if time.monotonic() > deadline:
+            urls = [f.url for f in page.frames]  # type: ignore[attr-defined]
+            msg = f"{ready!r} not true in {count} frame(s) after {timeout:g} s: {urls}, {seen}"
+            raise AssertionError(msg)
+        page.wait_for_timeout(100)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_customers
+from conftest import make_customers, map_frames
 from hypothesis import given
 from hypothesis import strategies as st
 from test_maps import browser  # noqa: F401 - the headless Chromium fixture
@@ -312,13 +312,15 @@ def test_layered_map_in_browser(browser: Any, layered: gt.LayeredPlan, tmp_path:
 
     page.route("http*://**", block)
     page.goto(path.as_uri())
-    page.wait_for_timeout(1500)
+    frames = map_frames(
+        page, 4, ready="document.querySelector('.leaflet-control-layers-overlays label')"
+    )
     overlays = [
         f.evaluate(
             "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
             ".map(l => l.textContent.trim())"
         )
-        for f in page.frames[1:]
+        for f in frames
     ]
     page.check("input[value='3']")
     visible = page.evaluate("[...document.querySelectorAll('iframe')].map(f => f.style.visibility)")

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -329,6 +330,16 @@ def _wait_for(proc: subprocess.Popen[str], text: str) -> str:
     raise AssertionError(msg)
 
 
+def iter_until(stream: Any, text: str) -> Iterator[str]:
+    """Yield the lines of ``stream`` up to and including the first that holds ``text``."""
+    for line in stream:
+        yield line
+        if text in line:
+            return
+    msg = f"{text!r} never printed"
+    raise AssertionError(msg)
+
+
 def _seconds(line: str) -> float:
     return float(line.split(" after ")[1].split()[0])
 
@@ -400,9 +411,12 @@ def test_ctrl_c_during_a_cli_design(tmp_path: Path) -> None:
         str(tmp_path / "plan"),
     )
     _wait_for(proc, "solving")
-    time.sleep(8)
+    assert proc.stderr is not None
+    # Interrupt while the design runs (its rounds are reported on stderr), however fast it is.
+    first = "".join(iter_until(proc.stderr, "round 2:"))
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    err = first + err
     assert proc.returncode == 130, err
     assert "interrupted. Nothing was written." in err and "Traceback" not in err
     assert not (tmp_path / "plan").exists()

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_customers
+from conftest import make_customers, map_frames
 
 import geoterr as gt
 from geoterr.workbook import sheet_names, write_workbook
@@ -124,8 +124,7 @@ def test_report_opens_offline_and_user_text_is_inert(browser: Any, report: dict[
 
     page.route("**/*", route)
     page.goto(url)
-    frame = next(f for f in page.frames if f.url == "about:srcdoc")
-    frame.wait_for_function("window.geoterrMaps && window.geoterrMaps.length > 0")
+    frame = map_frames(page, 1)[0]
     page.wait_for_timeout(300)
     assert errors == [] and requests == []
     assert page.title() == f"Q4 review {INJECTIONS[1]}"
