@@ -185,12 +185,12 @@ def _map_html(plan: Plan, before: Any, reps: Any) -> str | None:
     except InputError as exc:
         log.warning("the map could not be drawn: %s", exc)
         return None
-    # In a frame the map may be laid out after its script ran: fit it again once loaded.
-    x0, y0, x1, y1 = (float(v) for v in plan.territories.total_bounds)
+    # In a frame the map may be laid out after its script ran: fit it again once loaded
+    # (each map fits itself as soon as it has a size; this covers a late layout).
     refit = (
         "<script>window.addEventListener('load', function () {"
-        "(window.geoterrMaps || []).forEach(function (g) { if (g && g.map) {"
-        f"g.map.invalidateSize(); g.map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]]); }} }}); }});"
+        "(window.geoterrMaps || []).forEach(function (g) { if (g && g.map && g.fit) {"
+        "g.map.invalidateSize(); g.fit(); } }); });"
         "</script>"
     )
     at = page.rfind("</body>")

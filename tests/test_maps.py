@@ -7,6 +7,7 @@ The browser tests open the saved HTML from the file system in headless Chromium 
 from __future__ import annotations
 
 import dataclasses
+import html
 import itertools
 import json
 import os
@@ -21,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_customers
+from conftest import make_customers, map_frames
 
 import geoterr as gt
 from geoterr.maps.payload import plan_payload, script_json, territory_colours
@@ -698,3 +699,44 @@ def test_map_of_something_that_is_not_a_plan_is_refused() -> None:
         gt.plan_map(frame)  # type: ignore[arg-type]
     with pytest.raises(gt.InputError, match="`before` must be a geoterr Plan"):
         gt.before_after_map(None, frame)  # type: ignore[arg-type]
+
+
+def test_map_in_a_frame_sized_late_fits_once_it_has_a_size(
+    browser: Any, two_plans: Any, tmp_path: Path
+) -> None:
+    """A map whose frame has no size when its script runs (a report's frame in another process,
+    a hidden tab) draws without errors and fits its territories once the frame is sized."""
+    _, after = two_plans
+    source = gt.plan_map(after).get_root().render()
+    host = tmp_path / "host.html"
+    host.write_text(
+        '<!DOCTYPE html><html><body style="margin:0"><iframe id="f" style="width:0;height:0;'
+        f'border:0" srcdoc="{html.escape(source, quote=True)}"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(host.as_uri())
+    frame = map_frames(page, 1)[0]
+    assert errors == []
+    page.evaluate(
+        "Object.assign(document.getElementById('f').style, {width: '900px', height: '600px'})"
+    )
+    frame.wait_for_function(  # type: ignore[attr-defined]
+        "(() => { const m = window.geoterrMaps[0].map; const s = m.getSize();"
+        " return window.innerWidth === 900 && s.x > 300 && s.y > 300; })()"
+    )
+    page.wait_for_timeout(200)
+    view = frame.evaluate(  # type: ignore[attr-defined]
+        "(() => { const m = window.geoterrMaps[0].map; const b = m.getBounds();"
+        " return [m.getZoom(), b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()"
+    )
+    page.close()
+    assert errors == []
+    zoom, west, south, east, north = view
+    x0, y0, x1, y1 = after.territories.total_bounds
+    assert zoom > 4  # fitted, not left at the placeholder view
+    assert west <= x0 and south <= y0 and east >= x1 and north >= y1  # every territory shown
+    # and not zoomed far out: the territories fill a good share of the view
+    assert (x1 - x0) / (east - west) > 0.3 or (y1 - y0) / (north - south) > 0.3

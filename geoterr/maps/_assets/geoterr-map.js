@@ -674,8 +674,30 @@
     handle.frame = page.frame;
     new FullscreenControl({ target: data.fullscreen_page ? document.documentElement : page.frame }).addTo(map);
     if (!data.tiles) L.DomUtil.addClass(map.getContainer(), "geoterr-no-tiles");
-    if (territories.getLayers().length) {
-      map.fitBounds(territories.getBounds(), { animate: false, padding: [8, 8] });
+    var bounds = territories.getLayers().length ? territories.getBounds() : null;
+    // Fit the territories; false while the map has no size yet (a frame not laid out).
+    handle.fit = function () {
+      var size = map.getSize();
+      if (!bounds || size.x <= 16 || size.y <= 16) return false;
+      map.fitBounds(bounds, { animate: false, padding: [8, 8] });
+      return true;
+    };
+    if (bounds && !handle.fit()) {
+      // A zero-size map cannot fit (Leaflet's zoom would be NaN): show the middle, then fit
+      // once the page gives the map its size.
+      map.setView(bounds.getCenter(), 4, { animate: false });
+      var observer = null;
+      var refit = function () {
+        map.invalidateSize(false);
+        if (!handle.fit()) return;
+        window.removeEventListener("resize", refit);
+        if (observer) observer.disconnect();
+      };
+      window.addEventListener("resize", refit);
+      if (window.ResizeObserver) {
+        observer = new window.ResizeObserver(refit);
+        observer.observe(map.getContainer());
+      }
     }
     handle.labelsShown = 0;
     var relabel = function () {
