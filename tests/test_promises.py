@@ -142,6 +142,21 @@ def test_sample_budget_300_reports_a_budget_that_works(sample_units: gt.Units) -
     )
     assert again.status == "feasible", again.problems
     assert_valid_plan(again, sample_units, balance=WORKLOAD)
+    # One customer short of that budget, the plan sends its least useful move home: within
+    # the budget, it misses the tolerance by at most one unit's workload.
+    short = quiet(
+        gt.design,
+        sample_units,
+        12,
+        balance=WORKLOAD,
+        current="current_territory",
+        max_moved=budget - 1,
+    )
+    assert_valid_plan(short, sample_units, balance=WORKLOAD)
+    assert short.params["moved_customers"] <= budget - 1
+    mean = sample_units.gdf["workload"].sum() / 12
+    slack = 0.05 + sample_units.gdf["workload"].max() / mean
+    assert np.abs(short.territories["workload"] / mean - 1).max() <= slack + 1e-9
 
 
 # --- case 3: kept territories and their enclaves ---------------------------------------------

@@ -78,8 +78,10 @@ def budget_start(
     From the current plan: detached pieces join a neighbour, border units move until every
     territory is inside its range (no limit), then every moved unit whose return keeps both
     territories in range and connected goes back (:meth:`Search.refund`). When that plan
-    spends more than the budget, the balance moves start again from the current plan
-    within the budget, by the most violation removed per customer (or load) spent. With
+    spends more than the budget, two plans within it compete: that plan with moved units sent
+    home until it fits (:meth:`Search.trim`, least violation per refund first), and the
+    balance moves again from the current plan within the budget, by the most violation
+    removed per customer (or load) spent; the one closer to the ranges is kept. With
     ``polish``, cheaper border moves follow within the budget. Returns (labels, violation).
     """
     free = dataclasses.replace(problem, budget=float("inf"))
@@ -94,10 +96,14 @@ def budget_start(
     search.refund()
     labels = search.labels
     if np.isfinite(problem.budget) and problem.moved_amount(labels) > problem.budget + 1e-9:
+        # Two plans within the budget: that plan with its least useful moves sent home, and
+        # the balance moves again from the current plan, by violation removed per spend.
+        search.trim(problem.budget)
+        trimmed = search.labels
         search = Search(problem, start, flat, per_spend=True)
         search.make_contiguous()
         search.restore_balance()
-        labels = search.labels
+        labels = min((trimmed, search.labels), key=lambda lab: violation(problem, lab, None))
     if polish:
         search = Search(problem, labels, costs)
         search.improve()

@@ -9,6 +9,9 @@ Three steps, each moving units across territory borders only:
    split its territory (a cut vertex) never moves.
 3. ``improve``: border units move to a neighbouring territory whose center is cheaper, when
    both stay inside their ranges and connected.
+
+Under a realignment budget, ``refund`` sends moved units home where the ranges still hold, and
+``trim`` sends them home until the plan is within the budget.
 """
 
 from __future__ import annotations
@@ -346,6 +349,44 @@ class Search:
             if back == 0:
                 break
         return total
+
+    def trim(self, budget: float) -> int:
+        """Move units back to their current territory until the plan spends at most ``budget``.
+
+        Each step sends back the moved unit whose return costs the least violation per customer
+        (or load) refunded, among those that touch their current territory and whose leaving
+        keeps their territory connected. From a plan that keeps the ranges with a little more
+        change than the budget allows, this gives a plan within the budget that breaks them by
+        as little as this search finds. Stops early when no moved unit can go back. Returns how
+        many went back.
+        """
+        p = self.problem
+        back = 0
+        while p.moved_amount(self.labels) > budget + EPS:
+            moved = np.flatnonzero((p.current >= 0) & (self.labels != p.current) & (p.locked < 0))
+            viol = self.violation()
+            origin, home = self.labels[moved], p.current[moved]
+            w = p.loads[moved]
+            worse = (
+                self._viol_rows(self.loads[origin] - w, origin)
+                + self._viol_rows(self.loads[home] + w, home)
+                - viol[origin]
+                - viol[home]
+            )
+            key = worse / np.maximum(p.move_amount[moved], EPS)
+            for idx in np.argsort(key, kind="stable"):
+                u, c = int(moved[idx]), int(home[idx])
+                if (
+                    np.any(self.labels[p.neighbours[u]] == c)
+                    and self.allowed(u, c)
+                    and not self.is_cut(u)
+                ):
+                    self.move(u, c)
+                    back += 1
+                    break
+            else:
+                return back
+        return back
 
     def improve(self, max_passes: int = 20) -> int:
         """Move border units to cheaper neighbouring territories while ranges hold."""
