@@ -505,3 +505,13 @@ def test_unwritable_output_folder(
     err = " ".join(capsys.readouterr().err.split())
     assert code == 1 and "the folder" in err and "locked' is not writable" in err
     assert "reading customers" not in err  # before any work
+
+
+@pytest.mark.parametrize("text", ['{"a": 1, "b": [1, 2', '{"a": 1, "b": "half a str', '{"a": '])
+def test_json_cut_off_anywhere_is_called_truncated(tmp_path: Path, text: str) -> None:
+    from geoterr.io.plan_readers import strict_json
+
+    path = tmp_path / "plan.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(gt.InputError, match="cut off"):
+        strict_json(path)

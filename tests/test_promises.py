@@ -96,9 +96,13 @@ def test_budget_too_small_for_any_plan_gives_the_numbers(striped_units: gt.Units
 
 @pytest.fixture(scope="module")
 def broken_plan(striped_units: gt.Units) -> gt.Plan:
-    """A realignment whose budget (30 customers) is too small for the tolerance."""
-    with pytest.warns(gt.GeoterrWarning, match="what would work"):
-        return gt.design(
+    """A realignment whose budget (30 customers) is too small for the tolerance.
+
+    The search uses its whole time limit before it returns the broken plan, and says both.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", gt.GeoterrWarning)
+        plan = gt.design(
             striped_units,
             4,
             balance=WORKLOAD,
@@ -106,6 +110,11 @@ def broken_plan(striped_units: gt.Units) -> gt.Plan:
             max_moved=30,
             time_limit=6,
         )
+    said = [str(w.message) for w in caught]
+    assert any("what would work" in text for text in said), said
+    assert any("design stopped by the time limit (6 s)" in text for text in said), said
+    assert plan.params["time_limit_reached"]
+    return plan
 
 
 @pytest.mark.slow

@@ -116,8 +116,13 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
         ``"highs"`` (default, HiGHS via highspy; CBC if highspy is missing), ``"cbc"``, any
         name ``pulp.getSolver`` knows, or a configured PuLP solver.
     time_limit : float or None
-        Seconds for the whole design. When it runs out, the best plan found so far is
-        returned with a warning.
+        Seconds for the whole design: a safety net. Every step stops by counts (rounds,
+        cut rounds, simplex iterations, search steps), so the same input and seed give the
+        same plan on any machine, however fast or loaded, unless a limit of seconds stopped
+        the work first. When the time limit runs out, the best plan found so far is returned
+        with a warning (``plan.params["time_limit_reached"]``); a step stopped by its own
+        safety net of seconds is recorded in ``plan.params["cut_short"]`` (true also when
+        the time limit ran out): only then may the plan differ on another machine.
     max_iter : int
         At most this many rounds of "assign, repair, move centers".
     random_state : int or None

@@ -113,6 +113,18 @@ class FreeScope:
     allowed: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Limits:
+    """When the cut rounds give up: counts, the same on every machine (seconds are not).
+
+    ``rounds``: at most this many rounds of cuts; ``work``: no new round once the solves'
+    simplex iterations times the model's columns pass it (HiGHS only; None: no such limit).
+    """
+
+    rounds: int = 500
+    work: int | None = None
+
+
 def contiguous_assignment(
     problem: Problem,
     costs: np.ndarray,
@@ -121,7 +133,7 @@ def contiguous_assignment(
     solver: pulp.LpSolver,
     *,
     deadline: float | None = None,
-    max_rounds: int = 500,
+    limits: Limits = Limits(),
     scope: FreeScope | None = None,
 ) -> np.ndarray | None:
     """Best balanced, contiguous assignment of the free units to the territories' roots.
@@ -138,8 +150,8 @@ def contiguous_assignment(
     solver : pulp.LpSolver
     deadline : float, optional
         ``time.perf_counter()`` value after which no new solve starts.
-    max_rounds : int
-        At most this many rounds of cuts.
+    limits : Limits
+        How many rounds of cuts, and how much work, before it gives up.
     scope : FreeScope, optional
         Which units the model may move and to which territories (default:
         ``FreeScope()``).
@@ -169,7 +181,7 @@ def contiguous_assignment(
     start = _incumbent(problem, labels, roots)
     given = _Inputs(problem, costs, free, pairs, np.where(is_free, -1, labels), roots)
     model: _Model = _HighsModel(given, start) if is_highs(solver) else _PulpModel(given, solver)
-    for round_ in range(1, max_rounds + 1):
+    for round_ in range(1, limits.rounds + 1):
         if deadline is not None and time.perf_counter() > deadline:
             return None
         chosen = model.solve(None if deadline is None else deadline - time.perf_counter())
@@ -182,6 +194,8 @@ def contiguous_assignment(
         log.debug("contiguous assignment round %d: %d cuts", round_, len(cuts))
         if not cuts:
             return new
+        if limits.work is not None and model.work > limits.work:
+            return None
         model.add_cuts(cuts)
     return None
 
@@ -245,7 +259,13 @@ class _Inputs:
 
 
 class _Model:
-    """The assignment MIP over the free units, re-solved as cuts arrive."""
+    """The assignment MIP over the free units, re-solved as cuts arrive.
+
+    ``work`` counts the simplex iterations of its solves so far times the model's columns (an
+    iteration costs about in proportion to them; 0 where the solver does not say).
+    """
+
+    work: int = 0
 
     def solve(self, seconds: float | None) -> list[tuple[int, int]] | None:
         raise NotImplementedError
@@ -283,7 +303,13 @@ class _HighsModel(_Model):
         if self.start is not None:
             offer_solution(self.h, self.start)
         run_highs(self.h)
-        if self.h.getInfo().primal_solution_status != 2:
+        info = self.h.getInfo()
+        self.work += int(info.simplex_iteration_count) * len(self.pairs)
+        log.debug(
+            "contiguous assignment MIP: %s, %d nodes, %d simplex iterations",
+            _status(self.h), info.mip_node_count, info.simplex_iteration_count,
+        )  # fmt: skip
+        if info.primal_solution_status != 2:
             log.debug("contiguous assignment: no solution (%s)", _status(self.h))
             return None
         values = np.asarray(self.h.getSolution().col_value)

@@ -282,4 +282,5 @@ def _merged_params(subs: list[dict[str, Any]]) -> dict[str, Any]:
     for key in ("rounds", "locked_units"):
         merged[key] = sum(int(s.get(key) or 0) for s in subs)
     merged["time_limit_reached"] = any(bool(s.get("time_limit_reached")) for s in subs)
+    merged["cut_short"] = any(bool(s.get("cut_short")) for s in subs)
     return merged

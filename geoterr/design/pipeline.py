@@ -34,7 +34,7 @@ from geoterr.design import strategy as st
 from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
-from geoterr.design.contiguity import FreeScope, contiguous_assignment, roots_of
+from geoterr.design.contiguity import FreeScope, Limits, contiguous_assignment, roots_of
 from geoterr.design.diagnose import thin_graph_note
 from geoterr.design.exact import solve_exact
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
@@ -91,6 +91,10 @@ class Clock:
 
     limit: float | None
     start: float = field(default_factory=time.perf_counter)
+    # Set when a step's safety net (its seconds) stopped it before its own rules did, or the
+    # time limit did: the plan then depends on the machine's speed, and says it was cut short.
+    cut: bool = False
+    timed_out: bool = False
 
     @property
     def deadline(self) -> float | None:
@@ -329,7 +333,7 @@ def run_rounds(setup: Setup) -> Rounds:
         if count == 1 and score[0] > 0 and split_exists is None:
             _prove_no_partition(setup, st.PARTITION_STEPS, st.PARTITION_SECONDS)
         best, stale = _keep_best(best, score, labels, centers, stale)
-        if columns and (stale >= 2 or _share_used(setup, st.HEURISTIC_SHARE)):
+        if columns and (stale >= 2 or count >= st.COLUMN_AFTER):
             columns = False
             found = _column_plan(setup, best)
             if found is not None:
@@ -347,7 +351,7 @@ def run_rounds(setup: Setup) -> Rounds:
             )  # fmt: skip
         elif stale >= 2:
             break
-        if _hand_over(setup, best):
+        if _hand_over(setup, best, count):
             break
         if setup.clock.out():
             best.timed_out = count < strategy.max_iter
@@ -405,26 +409,23 @@ def _keep_best(
     return kept, stale + 1 if gain < st.STALE_GAIN else 0
 
 
-def _share_used(setup: Setup, share: float) -> bool:
-    limit = setup.clock.limit
-    return limit is not None and setup.clock.elapsed() > share * limit
-
-
 def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
     """Centers from the territories LP, a plan from the tree model.
 
     Returned when better than the rounds' best (the rounds go on from its centers).
     """
-    elapsed = setup.clock.elapsed()
-    seconds = min(st.COLUMN_SECONDS, max(st.COLUMN_MIN_SECONDS, st.COLUMN_FACTOR * elapsed))
+    seconds = st.COLUMN_SECONDS
     if setup.clock.limit is not None:
-        seconds = min(seconds, st.COLUMN_SHARE * (setup.clock.limit - elapsed))
+        seconds = min(seconds, st.COLUMN_SHARE * setup.clock.left(seconds))
     found = column_plan(
         setup.problem,
         seconds,
         start=(best.labels, best.centers),
         random_state=setup.options.random_state,
+        max_rounds=st.COLUMN_ROUNDS,
     )
+    if found is not None and found.cut:
+        _cut(setup, "the territories LP and tree model")
     if found is None:
         return None
     score = plan_score(setup.problem, found.labels, found.centers)
@@ -434,9 +435,23 @@ def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
     return Rounds(score, found.labels, found.centers, timed_out=best.timed_out)
 
 
-def _hand_over(setup: Setup, best: Rounds) -> bool:
-    """Leave the time to the exact model once a broken plan has used its share."""
-    return setup.strategy.can_prove and best.score[0] > 0 and _share_used(setup, st.EXACT_HANDOVER)
+def _cut(setup: Setup, step: str) -> None:
+    """Record that ``step`` was stopped by seconds, not by its own rules.
+
+    By the design's time limit when it has run out (the plan then says so), else by the step's
+    own safety net.
+    """
+    if setup.clock.out():
+        log.info("%s stopped by the time limit", step)
+        setup.clock.timed_out = True
+        return
+    log.info("%s stopped by its safety net of seconds (%.1f s)", step, setup.clock.elapsed())
+    setup.clock.cut = True
+
+
+def _hand_over(setup: Setup, best: Rounds, count: int) -> bool:
+    """Leave the rest to the exact model once a broken plan has had its rounds."""
+    return setup.strategy.can_prove and best.score[0] > 0 and count >= st.EXACT_HANDOVER
 
 
 def _no_first_plan(setup: Setup) -> SolverError:
@@ -491,7 +506,8 @@ def _repair(
     small = setup.strategy.exact_every_round
     if not (small or (broken and final)):
         return labels
-    deadline = _repair_deadline(setup, whole=small and broken and final)
+    whole = small and broken and final
+    deadline = _repair_deadline(setup, whole=whole)
     timed = copy.copy(setup.solver)
     if deadline is not None and hasattr(timed, "timeLimit"):
         timed.timeLimit = max(1.0, deadline - time.perf_counter())
@@ -502,19 +518,23 @@ def _repair(
         roots_of(problem, labels, centers),
         timed,
         deadline=deadline,
+        limits=Limits() if whole else Limits(st.REPAIR_ROUNDS, st.REPAIR_WORK),
         scope=FreeScope(
             max_vars=st.FREE_VARS if final else st.ROUND_FREE_VARS,
             focus=trouble(problem, labels) if broken else None,
             allowed=allowed,
         ),
     )
+    if exact is None and deadline is not None and time.perf_counter() > deadline:
+        _cut(setup, "the exact contiguous repair")  # its safety net, not its rounds or work
     return labels if exact is None else exact
 
 
 def _repair_deadline(setup: Setup, *, whole: bool) -> float | None:
     """Only a broken small plan in the final round may use all the time left.
 
-    Any other exact repair gets a short budget of its own (REPAIR_SECONDS).
+    Any other exact repair stops after REPAIR_ROUNDS rounds of cuts, with a safety net of
+    its own (REPAIR_SECONDS, and REPAIR_SHARE of the time limit).
     """
     deadline = setup.clock.deadline
     if whole:
@@ -567,6 +587,7 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
         setup.options.prove or violation(problem, labels, centers) > 0
     ):
         _exact(setup, final)
+    final.timed_out = final.timed_out or setup.clock.timed_out
     return final
 
 
@@ -668,13 +689,18 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
     note = thin_graph_note(problem) if problems else None
     if note is not None:
         problems.append(note)
-    if final.timed_out:
+    if final.timed_out and setup.clock.limit is not None:
         warnings.warn(
             f"design stopped by the time limit ({setup.clock.limit:g} s) after "
             f"{rounds.count} rounds; the plan is the best found so far "
             "(plan.params['time_limit_reached'])",
             GeoterrWarning,
             stacklevel=3,
+        )
+    elif setup.clock.cut:
+        log.info(
+            "a step was stopped by its safety net of seconds before its own rules: this plan "
+            "may differ on a faster or less loaded machine (plan.params['cut_short'])"
         )
     seconds = setup.clock.elapsed()
     plan = build_plan(
@@ -721,6 +747,7 @@ def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dic
         "random_state": options.random_state,
         "rounds": rounds.count,
         "time_limit_reached": final.timed_out,
+        "cut_short": final.timed_out or setup.clock.cut,
         "locked_units": int((problem.locked >= 0).sum()),
         "lower_bound_scope": final.scope if final.lower_bound is not None else None,
         **setup.realign,

@@ -32,28 +32,41 @@ FREE_VARS = 25_000
 ROUND_FREE_VARS = 400
 # Rounds stop after two in a row improve the objective by less than this share.
 STALE_GAIN = 2e-4
-# The exact repair of a round, or of a plan that keeps its promises, gets at most this many
-# seconds (and 20 % of the time limit); only a broken small plan in the final round may use
-# all the time left (Nebraska's counties: the first round's centers admit no plan, and its
-# repair used all of 60 s).
-REPAIR_SECONDS = 10.0
-REPAIR_SHARE = 0.2
-# Steps and seconds of the exhaustive search for a split into contiguous territories
+# Every step stops by counts (rounds, cut rounds, search steps), so that the same input and
+# seed give the same plan on any machine, however fast or loaded. The seconds below are only
+# safety nets: a step they stop marks the plan as cut short by the time limit.
+#
+# The exact repair of a round, or of a plan that keeps its promises, runs at most
+# REPAIR_ROUNDS rounds of cuts and starts no new one once its simplex iterations times its
+# columns pass REPAIR_WORK (South Carolina's 46 counties into 7, 322 columns: the MIP's work
+# grows with every round of cuts, and 150,000 iterations are 11 rounds, about 10 s on a
+# 2026 laptop core), with
+# REPAIR_SECONDS (and REPAIR_SHARE of the time limit) as its safety net; only a broken small
+# plan in the final round may use all the time left (Nebraska's counties: the first round's
+# centers admit no plan).
+REPAIR_ROUNDS = 30
+REPAIR_WORK = 50_000_000
+REPAIR_SECONDS = 120.0
+REPAIR_SHARE = 0.5
+# Steps of the exhaustive search for a split into contiguous territories
 # (design/split_search.py): a short one before the first round proves most infeasible small
-# instances at once; a longer one follows a first round that breaks a promise.
-QUICK_STEPS, QUICK_SECONDS = 3_000, 0.3
-PARTITION_STEPS, PARTITION_SECONDS = 30_000, 2.0
+# instances at once; a longer one follows a first round that breaks a promise. A step takes
+# 20-40 us on a 2026 laptop core (South Carolina's 46 counties into 7: 22,844 steps, 0.6 s),
+# so the seconds, ten times that, are a safety net only.
+QUICK_STEPS, QUICK_SECONDS = 3_000, 3.0
+PARTITION_STEPS, PARTITION_SECONDS = 30_000, 20.0
 # With a cost matrix, the rounds give way to the territories LP and the tree model once
-# they stall or have used HEURISTIC_SHARE of the time; those get COLUMN_FACTOR times the
-# time so far (an instance the rounds find hard is worth more), within
-# [COLUMN_MIN_SECONDS, COLUMN_SECONDS] and at most COLUMN_SHARE of the time left.
-HEURISTIC_SHARE = 0.1
+# they stall (two rounds in a row) or after COLUMN_AFTER rounds; the column generation
+# stops by its own rules (stalled, or COLUMN_ROUNDS pricing rounds: Kansas's 105 counties
+# stall after 94, 7 s), with COLUMN_SECONDS and COLUMN_SHARE of the time left as its safety
+# net.
+COLUMN_AFTER = 4
+COLUMN_ROUNDS = 100
 COLUMN_SHARE = 0.8
-COLUMN_FACTOR = 4.0
-COLUMN_MIN_SECONDS, COLUMN_SECONDS = 30.0, 120.0
-# A plan that breaks a promise leaves the rounds after this share of the time limit when
-# the exact model can take over.
-EXACT_HANDOVER = 0.3
+COLUMN_SECONDS = 120.0
+# A plan that still breaks a promise after this many rounds leaves them for the exact model,
+# when it can take over.
+EXACT_HANDOVER = 4
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ is an estimate, not a lower bound on plans, and is used only to choose candidate
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ import numpy as np
 
 from geoterr.design.highs_model import _new_highs, run_highs
 from geoterr.design.problem import Problem
-from geoterr.design.tree_model import TreePlan, tree_plan
+from geoterr.design.tree_model import MAX_NODES, TreePlan, tree_plan
 from geoterr.design.violations import plan_score
 
 __all__ = ["ColumnResult", "column_centers", "column_plan"]
@@ -67,7 +68,7 @@ CHECKS = 6
 # Tolerance on the ranges (in units of each measure's upper bound) and on gains.
 TINY = 1e-12
 # Share of column_plan's time for the column generation (the tree model gets the rest).
-LP_SHARE = 0.4
+LP_SHARE = 0.7
 # The tree model first runs over the k + FIRST_EXTRA centers the LP uses most.
 FIRST_EXTRA = 5
 # Seconds for the best plan made of the generated territories.
@@ -95,6 +96,9 @@ class ColumnResult:
         territory's center unit), if they make one.
     pairs : ndarray (n, n) of bool
         Whether unit i is in some territory found with center j.
+    cut : bool
+        The seconds stopped the search before its own rules did (the result then depends on
+        the machine's speed).
     """
 
     value: float
@@ -104,6 +108,7 @@ class ColumnResult:
     rounds: int
     plan: tuple[np.ndarray, np.ndarray] | None
     pairs: np.ndarray
+    cut: bool = False
 
 
 class _Territories:
@@ -288,6 +293,7 @@ def column_centers(
     seconds: float,
     *,
     random_state: int | None = None,
+    max_rounds: int | None = None,
 ) -> ColumnResult:
     """Solve the territories LP by column generation and return the centers it uses.
 
@@ -299,9 +305,12 @@ def column_centers(
         A plan (territory per unit) whose territories start the LP; territories outside
         their ranges are left out. Without it, the LP starts from its slack columns.
     seconds : float
-        Time for the whole search.
+        Time for the whole search: a safety net (the search stops by its own rules: the LP
+        value stalled, a pass over the centers found nothing, or ``max_rounds``).
     random_state : int, optional
         Seed of the greedy growths' noise.
+    max_rounds : int, optional
+        At most this many LP solves.
     """
     import highspy
 
@@ -367,6 +376,7 @@ def column_centers(
     visit = rng.permutation(n)
     nxt = 0
     quiet = 0  # centers searched in a row, with the same duals, without a new territory
+    cut = False
     while True:
         rounds += 1
         run_highs(h)
@@ -376,7 +386,10 @@ def column_centers(
         dual = np.asarray(sol.row_dual)
         pi, mu = dual[:n], dual[n]
         history.append((searched, value))
-        if time.perf_counter() - start > seconds or quiet >= n or _stalled(history, n):
+        if time.perf_counter() - start > seconds:
+            cut = True
+            break
+        if quiet >= n or _stalled(history, n) or (max_rounds is not None and rounds >= max_rounds):
             break
         used = [sets[i] for i in np.flatnonzero(y > 1e-9)]
         added = 0
@@ -391,6 +404,7 @@ def column_centers(
             else:
                 quiet += 1
             if time.perf_counter() - start > seconds:
+                cut = True
                 break
         log.debug("territories LP round %d: %.6g, %d territories added", rounds, value, added)
         if added:
@@ -420,6 +434,7 @@ def column_centers(
         rounds=rounds,
         plan=plan,
         pairs=pairs,
+        cut=cut,
     )
 
 
@@ -456,6 +471,7 @@ def _integer_plan(
     slack = np.arange(first, dtype=np.int32)
     h.changeColsBounds(first, slack, np.zeros(first), np.zeros(first))
     h.setOptionValue("time_limit", seconds)
+    h.setOptionValue("mip_max_nodes", MAX_NODES)
     run_highs(h)
     if h.getInfo().primal_solution_status != 2:
         return None
@@ -473,6 +489,7 @@ def column_plan(
     *,
     start: tuple[np.ndarray, np.ndarray] | None = None,
     random_state: int | None = None,
+    max_rounds: int | None = None,
 ) -> TreePlan | None:
     """Return a plan from the centers the territories LP uses.
 
@@ -488,7 +505,9 @@ def column_plan(
     that some territory found around it holds (under half of all pairs on Alabama's counties,
     which makes the model two to three times faster). ``start`` (labels, centers), a plan
     to start from: its territories join the LP, its centers the candidates, and the tree
-    model gets it as a first solution when it fits.
+    model gets it as a first solution when it fits. ``max_rounds`` bounds the column
+    generation's LP solves; ``seconds`` is a safety net, and the plan's ``cut`` says when it
+    stopped a step (a tree model left short of optimal, a column generation stopped early).
     """
     begin = time.perf_counter()
     found = column_centers(
@@ -496,7 +515,9 @@ def column_plan(
         None if start is None else start[0],
         LP_SHARE * seconds,
         random_state=random_state,
+        max_rounds=max_rounds,
     )
+    cut = found.cut
     own = np.empty(0, dtype=np.int64) if start is None else start[1].astype(np.int64)
     best: TreePlan | None = None
     # the first solution offered: the better of the start and the LP's own plan (which
@@ -509,9 +530,11 @@ def column_plan(
             break
         left = seconds - (time.perf_counter() - begin)
         if left <= 0.5:
+            cut = True
             break
         share = left / 2 if tier == 0 and len(tiers[1]) > len(tiers[0]) else left
         plan = tree_plan(problem, np.union1d(centers, own), share, start=first, pairs=found.pairs)
+        cut = cut or (plan is not None and plan.cut)
         if plan is not None:
             best, first = plan, (plan.labels, plan.centers)
     left = seconds - (time.perf_counter() - begin)
@@ -520,4 +543,4 @@ def column_plan(
         best = tree_plan(problem, np.union1d(found.centers, own), left, start=first)
     if best is None and found.plan is not None:
         best = TreePlan(found.plan[0], found.plan[1], optimal=False)
-    return best
+    return None if best is None else dataclasses.replace(best, cut=cut)

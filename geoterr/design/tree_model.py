@@ -46,6 +46,10 @@ __all__ = ["TreePlan", "tree_plan"]
 
 log = logging.getLogger(__name__)
 
+# Branch-and-bound nodes of one solve: its stop by work, the same on every machine (its
+# seconds are a safety net).
+MAX_NODES = 2_000
+
 GAP = 1e-6
 
 
@@ -60,6 +64,8 @@ class TreePlan:
     labels: np.ndarray
     centers: np.ndarray
     optimal: bool
+    # stopped by its seconds (a safety net) rather than by MAX_NODES or optimality
+    cut: bool = False
 
 
 def _reachable(problem: Problem, center: int, order: np.ndarray, rank: np.ndarray) -> np.ndarray:
@@ -179,6 +185,7 @@ def tree_plan(
         _offer(h, var, cands, count, *start)
     left = seconds - (time.perf_counter() - begin)
     h.setOptionValue("time_limit", max(left, 0.5))
+    h.setOptionValue("mip_max_nodes", MAX_NODES)  # the stop that is the same on every machine
     run_highs(h)
     status = _status(h)
     info = h.getInfo()
@@ -200,7 +207,7 @@ def tree_plan(
     labels[units[x]] = territory[where[x]]
     if len(centers) != problem.k or np.any(labels < 0):
         return None
-    return TreePlan(labels, centers, status == "Optimal")
+    return TreePlan(labels, centers, status == "Optimal", cut=status == "Time limit reached")
 
 
 def _offer(

@@ -83,7 +83,8 @@ def strict_json(path: Path) -> Any:
         value = json.loads(text, parse_constant=lambda word: float("nan"))
     except json.JSONDecodeError as exc:
         what = f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        if exc.pos >= len(text.rstrip()):
+        # the parser reached the end of the text, or a string runs on to it
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             what = "ends too early: it was cut off (truncated)"
         raise _bad(path, what) from None
     except (ValueError, RecursionError) as exc:
