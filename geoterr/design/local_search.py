@@ -331,17 +331,15 @@ class Search:
         total = 0
         for _ in range(max_passes):
             back = 0
-            moved = np.flatnonzero((p.current >= 0) & (self.labels != p.current) & (p.locked < 0))
+            moved = self._moved_units()
             for u in moved[np.argsort(-p.move_amount[moved], kind="stable")].tolist():
                 a, b = int(self.labels[u]), int(p.current[u])
-                if not self.allowed(u, b) or not np.any(self.labels[p.neighbours[u]] == b):
-                    continue
                 w = p.loads[u]
                 if np.any(self.loads[a] - w < p.lower[a] - EPS) or np.any(
                     self.loads[b] + w > p.upper[b] + EPS
                 ):
                     continue
-                if self.is_cut(u):
+                if not self._can_go_home(u):
                     continue
                 self.move(u, b)
                 back += 1
@@ -363,7 +361,7 @@ class Search:
         p = self.problem
         back = 0
         while p.moved_amount(self.labels) > budget + EPS:
-            moved = np.flatnonzero((p.current >= 0) & (self.labels != p.current) & (p.locked < 0))
+            moved = self._moved_units()
             viol = self.violation()
             origin, home = self.labels[moved], p.current[moved]
             w = p.loads[moved]
@@ -375,18 +373,28 @@ class Search:
             )
             key = worse / np.maximum(p.move_amount[moved], EPS)
             for idx in np.argsort(key, kind="stable"):
-                u, c = int(moved[idx]), int(home[idx])
-                if (
-                    np.any(self.labels[p.neighbours[u]] == c)
-                    and self.allowed(u, c)
-                    and not self.is_cut(u)
-                ):
-                    self.move(u, c)
+                u = int(moved[idx])
+                if self._can_go_home(u):
+                    self.move(u, int(home[idx]))
                     back += 1
                     break
             else:
                 return back
         return back
+
+    def _moved_units(self) -> np.ndarray:
+        """Units away from their current territory that may go back (not pinned)."""
+        p = self.problem
+        return np.flatnonzero((p.current >= 0) & (self.labels != p.current) & (p.locked < 0))
+
+    def _can_go_home(self, u: int) -> bool:
+        """Tell whether ``u`` touches its current territory, may join it and may leave its own."""
+        home = int(self.problem.current[u])
+        return (
+            bool(np.any(self.labels[self.problem.neighbours[u]] == home))
+            and self.allowed(u, home)
+            and not self.is_cut(u)
+        )
 
     def improve(self, max_passes: int = 20) -> int:
         """Move border units to cheaper neighbouring territories while ranges hold."""

@@ -34,16 +34,15 @@ ROUND_FREE_VARS = 400
 STALE_GAIN = 2e-4
 # Every step stops by counts (rounds, cut rounds, search steps), so that the same input and
 # seed give the same plan on any machine, however fast or loaded. The seconds below are only
-# safety nets: a step they stop marks the plan as cut short by the time limit.
+# safety nets: a step they stop marks the plan as cut short (plan.params["cut_short"]).
 #
 # The exact repair of a round, or of a plan that keeps its promises, runs at most
 # REPAIR_ROUNDS rounds of cuts and starts no new one once its simplex iterations times its
 # columns pass REPAIR_WORK (South Carolina's 46 counties into 7, 322 columns: the MIP's work
-# grows with every round of cuts, and 150,000 iterations are 11 rounds, about 10 s on a
-# 2026 laptop core), with
-# REPAIR_SECONDS (and REPAIR_SHARE of the time limit) as its safety net; only a broken small
-# plan in the final round may use all the time left (Nebraska's counties: the first round's
-# centers admit no plan).
+# grows with every round of cuts, and 150,000 iterations x 322 columns are 11 rounds, about
+# 10 s on a 2026 laptop core), with REPAIR_SECONDS (and REPAIR_SHARE of the time limit) as
+# its safety net; only a broken small plan in the final round may use all the time left
+# (Nebraska's counties: the first round's centers admit no plan).
 REPAIR_ROUNDS = 30
 REPAIR_WORK = 50_000_000
 REPAIR_SECONDS = 120.0
