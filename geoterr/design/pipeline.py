@@ -8,8 +8,8 @@
 3. :func:`finish`: the plan grown from the current one under a move budget, the final
    repair, the bound for the final centers, and the exact model (optimum, bound for every
    plan, or proof);
-4. :func:`to_plan`: territories named from west to east, the broken promises in words, and
-   the :class:`~geoterr.Plan`.
+4. :func:`geoterr.design.plan_output.to_plan`: territories named from west to east, the
+   broken promises in words, and the :class:`~geoterr.Plan`.
 
 The choice of steps is made once, by :func:`geoterr.design.strategy.choose`.
 """
@@ -35,7 +35,6 @@ from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
 from geoterr.design.contiguity import FreeScope, Limits, contiguous_assignment, roots_of
-from geoterr.design.diagnose import thin_graph_note
 from geoterr.design.exact import solve_exact
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
 from geoterr.design.local_search import Search
@@ -47,15 +46,14 @@ from geoterr.design.model import (
     solve_lp,
 )
 from geoterr.design.problem import Bound, Problem, make_problem, parse_balance
-from geoterr.design.realign import RealignRequest, before_by_customer, setup_realignment
+from geoterr.design.realign import RealignRequest, setup_realignment
 from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
 from geoterr.design.split_search import partition_search
 from geoterr.design.territory_lp import column_plan
-from geoterr.design.violations import broken_promises, plan_score, trouble, violation
-from geoterr.plan import Outcome, Plan, build_plan, territory_name
-from geoterr.units import COUNT, Units
+from geoterr.design.violations import plan_score, trouble, violation
+from geoterr.units import Units
 
-__all__ = ["Options", "finish", "progress", "run_rounds", "set_up", "to_plan"]
+__all__ = ["Options", "finish", "progress", "run_rounds", "set_up"]
 
 log = logging.getLogger("geoterr.design")
 
@@ -91,10 +89,9 @@ class Clock:
 
     limit: float | None
     start: float = field(default_factory=time.perf_counter)
-    # Set when a step's safety net (its seconds) stopped it before its own rules did, or the
-    # time limit did: the plan then depends on the machine's speed, and says it was cut short.
+    # Set when seconds (a step's safety net, or the time limit) stopped a step before its own
+    # rules did: the plan then depends on the machine's speed, and says it was cut short.
     cut: bool = False
-    timed_out: bool = False
 
     @property
     def deadline(self) -> float | None:
@@ -424,10 +421,10 @@ def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
         random_state=setup.options.random_state,
         max_rounds=st.COLUMN_ROUNDS,
     )
-    if found is not None and found.cut:
-        _cut(setup, "the territories LP and tree model")
     if found is None:
         return None
+    if found.cut:
+        _cut(setup, "the territories LP and tree model")
     score = plan_score(setup.problem, found.labels, found.centers)
     log.info("territories LP and tree model: objective %.6g", score[1])
     if not score < best.score:
@@ -438,14 +435,13 @@ def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
 def _cut(setup: Setup, step: str) -> None:
     """Record that ``step`` was stopped by seconds, not by its own rules.
 
-    By the design's time limit when it has run out (the plan then says so), else by the step's
-    own safety net.
+    By the design's time limit when it has run out (at the end the plan then says it reached
+    it), else by the step's own safety net.
     """
     if setup.clock.out():
         log.info("%s stopped by the time limit", step)
-        setup.clock.timed_out = True
-        return
-    log.info("%s stopped by its safety net of seconds (%.1f s)", step, setup.clock.elapsed())
+    else:
+        log.info("%s stopped by its safety net of seconds (%.1f s)", step, setup.clock.elapsed())
     setup.clock.cut = True
 
 
@@ -587,7 +583,8 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
         setup.options.prove or violation(problem, labels, centers) > 0
     ):
         _exact(setup, final)
-    final.timed_out = final.timed_out or setup.clock.timed_out
+    # a step that seconds stopped once the time had run out: the time limit stopped it
+    final.timed_out = final.timed_out or (setup.clock.cut and setup.clock.out())
     return final
 
 
@@ -650,116 +647,6 @@ def _exact(setup: Setup, final: Final) -> None:
     if exact.bound is not None:
         final.lower_bound, final.scope = exact.bound, "all plans"
     final.timed_out = final.timed_out or not (exact.optimal or exact.infeasible)
-
-
-# ------------------------------------------------------------------------------ the plan
-def west_to_east(problem: Problem, final: Final) -> tuple[Problem, Final]:
-    """Territories numbered from west to east, so that plans read naturally on the map.
-
-    A renumbered copy of the problem and of the plan.
-    """
-    order = np.argsort(problem.center_xy(final.centers)[:, 0], kind="stable")
-    rank = np.empty(problem.k, dtype=np.int64)
-    rank[order] = np.arange(problem.k)
-    problem = copy.copy(problem)
-    problem.reorder(order)
-    final = dataclasses.replace(
-        final,
-        labels=rank[final.labels],
-        centers=final.centers[order],
-        costs=final.costs[:, order],
-    )
-    return problem, final
-
-
-def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
-    """Step 4: the Plan, its broken promises in words, and the warnings."""
-    problem = setup.problem
-    if setup.given_names is None:
-        problem, final = west_to_east(problem, final)
-    # Back in the user's units when the first measure was rescaled (problem.scale).
-    scale = float(problem.scale[0])
-    objective = float(final.costs[np.arange(problem.n), final.labels].sum()) / scale
-    lower_bound = None if final.lower_bound is None else final.lower_bound / scale
-    names = setup.given_names or [territory_name(j, problem.k) for j in range(problem.k)]
-    problems = broken_promises(problem, final.labels, names, final.centers)
-    if problems and np.isfinite(problem.budget):
-        meaning = setup.realign["max_moved_meaning"]
-        problems.append(budget_advice(problem, final.labels, final.costs, meaning))
-    note = thin_graph_note(problem) if problems else None
-    if note is not None:
-        problems.append(note)
-    if final.timed_out and setup.clock.limit is not None:
-        warnings.warn(
-            f"design stopped by the time limit ({setup.clock.limit:g} s) after "
-            f"{rounds.count} rounds; the plan is the best found so far "
-            "(plan.params['time_limit_reached'])",
-            GeoterrWarning,
-            stacklevel=3,
-        )
-    elif setup.clock.cut:
-        log.info(
-            "a step was stopped by its safety net of seconds before its own rules: this plan "
-            "may differ on a faster or less loaded machine (plan.params['cut_short'])"
-        )
-    seconds = setup.clock.elapsed()
-    plan = build_plan(
-        setup.units,
-        problem,
-        final.labels,
-        problem.center_xy(final.centers),
-        names=names,
-        center_units=(
-            [problem.ids[int(c)] for c in final.centers]
-            if problem.cost_matrix is not None
-            else None
-        ),
-        params=_params(setup, problem, rounds, final),
-        outcome=Outcome(
-            problems=problems, objective=objective, lower_bound=lower_bound, seconds=seconds
-        ),
-    )
-    if setup.options.current is not None and plan.customers is not None:
-        plan.customers["territory_before"] = before_by_customer(setup.options.current, setup.units)
-    if plan.problems:
-        warnings.warn(
-            "the plan does not keep every promise: " + "; ".join(plan.problems),
-            GeoterrWarning,
-            stacklevel=3,
-        )
-    log.info("done in %.1f s: status %s", seconds, plan.status)
-    return plan
-
-
-def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dict[str, Any]:
-    """Return what ``plan.params`` records of the design."""
-    options = setup.options
-    params: dict[str, Any] = {
-        "n_territories": problem.k,
-        "balance": setup.tolerances,
-        "capacity": None if options.capacity is None else [float(c) for c in options.capacity],
-        "fixed_centers": setup.fixed_names is not None,
-        "costs": "user matrix" if problem.cost_matrix is not None else "straight line",
-        "objective": options.objective,
-        "solver": getattr(setup.solver, "name", str(setup.solver)),
-        "time_limit": options.time_limit,
-        "max_iter": setup.strategy.max_iter,
-        "random_state": options.random_state,
-        "rounds": rounds.count,
-        "time_limit_reached": final.timed_out,
-        "cut_short": final.timed_out or setup.clock.cut,
-        "locked_units": int((problem.locked >= 0).sum()),
-        "lower_bound_scope": final.scope if final.lower_bound is not None else None,
-        **setup.realign,
-    }
-    for rule in problem.rules:
-        params.update(rule.params())
-    if options.current is not None:
-        moved = (problem.current >= 0) & (final.labels != problem.current)
-        params["moved_units"] = int(moved.sum())
-        params["moved_customers"] = int(setup.units.gdf[COUNT].to_numpy()[moved].sum())
-        params["moved_share"] = float(problem.loads[moved, 0].sum() / problem.loads[:, 0].sum())
-    return params
 
 
 def _describe(bound: Bound) -> str:
