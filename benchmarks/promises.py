@@ -23,24 +23,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
+from dtdp_data import ACTIVITIES, dtdp_units, find_dtdp
 
 import geoterr as gt
 from geoterr.cli import balance_default
 
 WORKLOAD = {"workload": 0.05}
-ACTIVITIES = ["workload", "n_customers", "demand"]
-
-
-def find_dtdp() -> Path | None:
-    """The shared DTDP folder: ``shared/data/dtdp`` next to a parent of this file."""
-    for parent in Path(__file__).resolve().parents:
-        folder = parent / "shared" / "data" / "dtdp"
-        if folder.is_dir():
-            return folder
-    return None
 
 
 def worst(plan: gt.Plan) -> str:
@@ -94,24 +84,6 @@ def with_islands(sample: pd.DataFrame) -> pd.DataFrame:
 
     extra = [place(60, 20.8, -156.9, 0.4, "HI"), place(40, 18.2, -66.4, 0.15, "PR")]
     return pd.concat([sample, *extra], ignore_index=True)
-
-
-def dtdp_units(path: Path) -> gt.Units:
-    """A DTDP graph as point units with its own edges (x, y taken as kilometres)."""
-    graph = nx.read_graphml(path)
-    df = pd.DataFrame(
-        [
-            {"id": node, "x": 1000.0 * float(a["x"]), "y": 1000.0 * float(a["y"])}
-            | {m: float(a[m]) for m in ACTIVITIES}
-            for node, a in graph.nodes(data=True)
-        ]
-    )
-    customers = gt.read_customers(
-        df, id_col="id", lat="y", lon="x", crs="EPSG:3857", measures=ACTIVITIES
-    )
-    return gt.build_units(
-        customers, "points", measures=ACTIVITIES, crs="EPSG:3857", adjacency=list(graph.edges())
-    )
 
 
 def budget_cases(units: gt.Units, limit: float) -> Iterator[dict[str, Any]]:

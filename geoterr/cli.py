@@ -174,7 +174,13 @@ def _design_options(p: argparse.ArgumentParser, default_balance: str | None = No
         help="separate parts of the unit graph: link them (default), give each its own "
         "territories, or stop",
     )
-    p.add_argument("--objective", choices=["distance", "inertia"], default="distance")
+    p.add_argument(
+        "--objective",
+        choices=["distance", "inertia", "diameter", "radius"],
+        default="distance",
+        help="the sum of distances (default) or of squared distances, or min-max: the "
+        "largest territory diameter or radius",
+    )
     p.add_argument("--solver", default="highs", help="highs (default) or cbc")
     p.add_argument("--time-limit", type=float, default=120.0, help="seconds (default 120)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -419,6 +425,12 @@ def status_line(plan: Plan, folder: Any) -> str:
     balanced = ", ".join(
         _bound_text(name, bound) for name, bound in (plan.params.get("balance") or {}).items()
     )
+    spread = plan.params.get("objective")
+    if plan.status == "feasible" and spread in ("diameter", "radius"):
+        return (
+            f"status: feasible (balanced: {balanced}); largest territory {spread}: "
+            f"{plan.objective:.6g}; plan in {folder}"
+        )
     if plan.status == "feasible":
         gap = f"{plan.gap:.2%}" if plan.gap is not None else "n/a"
         scope = plan.params.get("lower_bound_scope") or "plan centers"

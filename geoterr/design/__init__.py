@@ -16,6 +16,7 @@ import pandas as pd
 
 from geoterr._errors import InputError
 from geoterr.design.checks import check_design_options
+from geoterr.design.dispersion import OBJECTIVES, check_dispersion
 from geoterr.design.islands import design_parts
 from geoterr.design.pipeline import Options, finish, progress, run_rounds, set_up
 from geoterr.design.plan_output import to_plan
@@ -31,7 +32,7 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
     n_territories: int,
     *,
     balance: Mapping[str, Bound] | str | None = None,
-    objective: Literal["distance", "inertia"] = "distance",
+    objective: Literal["distance", "inertia", "diameter", "radius"] = "distance",
     centers: Any = None,
     capacity: Sequence[float] | None = None,
     costs: Any = None,
@@ -64,9 +65,18 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
         for every territory. The CLI's ``"workload:0.05,annual_revenue:10%"`` is accepted
         too. Default: the customer count within 5 %. The first measure also weighs the
         objective.
-    objective : {"distance", "inertia"}
+    objective : {"distance", "inertia", "diameter", "radius"}
         Minimise the sum of weight x distance to the territory center, or weight x squared
-        distance (rounder territories, less tolerance for outliers).
+        distance (rounder territories, less tolerance for outliers); or a min-max objective
+        (:mod:`geoterr.design.dispersion`): ``"diameter"``, the largest territory diameter
+        (the longest distance between two units of one territory), or ``"radius"``, the
+        largest distance from a unit to its territory's center (a unit of the territory, or
+        the rep's fixed center with ``centers``). Distances are straight lines (km) or the
+        ``costs`` matrix (shortest-path or drive-time distances). The min-max objectives
+        start from the ``"distance"`` plan and keep every promise; ``plan.objective`` is
+        then the largest diameter or radius and there is no lower bound. They do not
+        support ``max_moved``, ``move_penalty`` or ``islands="separate"`` with several
+        parts, and need at most 5,000 units (an n x n distance matrix).
     centers : DataFrame, GeoDataFrame, array or sequence, optional
         Fixed territory centers (rep home bases), one territory per center, never moved.
         Points as a GeoDataFrame, a DataFrame with latitude/longitude columns or an (k, 2)
@@ -171,6 +181,10 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
     ('feasible', 12)
     """
     _check_arguments(units, objective)
+    check_dispersion(
+        objective, len(units), max_moved=max_moved, move_penalty=move_penalty,
+        parts=len(units.parts) if units.islands == "separate" else 1,
+    )  # fmt: skip
     check_design_options(
         time_limit=time_limit,
         max_iter=max_iter,
@@ -210,6 +224,8 @@ def _check_arguments(units: Any, objective: Any) -> None:
     if not isinstance(units, Units):
         msg = f"`units` must come from geoterr.build_units, got {type(units).__name__}."
         raise InputError(msg)
-    if objective not in ("distance", "inertia"):
-        msg = f"`objective` must be 'distance' or 'inertia', got {objective!r}."
+    if objective not in ("distance", "inertia", *OBJECTIVES):
+        msg = (
+            f"`objective` must be 'distance', 'inertia', 'diameter' or 'radius', got {objective!r}."
+        )
         raise InputError(msg)

@@ -35,6 +35,7 @@ from geoterr.design.budget import budget_advice, budget_start
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
 from geoterr.design.contiguity import FreeScope, Limits, contiguous_assignment, roots_of
+from geoterr.design.dispersion import OBJECTIVES, disperse, make_spread, spreads
 from geoterr.design.exact import solve_exact
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
 from geoterr.design.local_search import Search
@@ -45,7 +46,7 @@ from geoterr.design.model import (
     round_assignment,
     solve_lp,
 )
-from geoterr.design.problem import Bound, Problem, make_problem, parse_balance
+from geoterr.design.problem import Bound, Problem, cost_matrix, make_problem, parse_balance
 from geoterr.design.realign import RealignRequest, setup_realignment
 from geoterr.design.seeds import bisection_centers, kmeans_centers, nearest_units
 from geoterr.design.split_search import partition_search
@@ -123,6 +124,9 @@ class Setup:
     fixed_names: list[str] | None
     given_names: list[str] | None
     realign: dict[str, Any]
+    # objective="diameter" or "radius" with `costs` the rounds do not use: the spread's
+    # distances (see _problem).
+    spread_costs: np.ndarray | None = None
 
 
 @dataclass
@@ -146,6 +150,10 @@ class Final:
     lower_bound: float | None
     scope: str
     timed_out: bool
+    # objective="diameter" or "radius": the plan's largest spread (plan.objective) and what
+    # the dispersion step did (plan.params["dispersion"]).
+    spread: float | None = None
+    dispersion: dict[str, Any] | None = None
 
 
 @contextmanager
@@ -180,6 +188,13 @@ def set_up(units: Units, n_territories: int, options: Options) -> Setup:
     clock = Clock(options.time_limit)
     tolerances = parse_balance(options.balance, units)
     problem = _problem(units, n_territories, tolerances, options)
+    spread_costs = None
+    if (
+        options.objective in OBJECTIVES
+        and options.costs is not None
+        and problem.cost_matrix is None
+    ):
+        spread_costs = cost_matrix(options.costs, units)
     solver = resolve_solver(options.solver, options.time_limit)
     log.info(
         "designing %d territories from %d units, balancing %s",
@@ -194,7 +209,11 @@ def set_up(units: Units, n_territories: int, options: Options) -> Setup:
     problem = _pinned(problem, units, centers, given_names, options)
     check_all(problem, centers if fixed_names is not None else None)
     strategy = st.choose(
-        problem, fixed_centers=fixed_names is not None, solver=solver, max_iter=options.max_iter
+        problem,
+        fixed_centers=fixed_names is not None,
+        solver=solver,
+        max_iter=options.max_iter,
+        min_max=options.objective in OBJECTIVES,
     )
     if options.prove and not strategy.can_prove:
         why = st.why_no_proof(problem, fixed_names is not None, solver)
@@ -209,7 +228,7 @@ def set_up(units: Units, n_territories: int, options: Options) -> Setup:
         engine.set_margin(LP_MARGIN)
     return Setup(
         units, problem, options, tolerances, solver, engine, strategy, clock,
-        centers, fixed_names, given_names, realign,
+        centers, fixed_names, given_names, realign, spread_costs,
     )  # fmt: skip
 
 
@@ -217,13 +236,19 @@ def _problem(units: Units, k: int, tolerances: dict[str, Bound], options: Option
     """Return the arrays of the problem, with the user's own constraints."""
     from geoterr.design.constraints import MaxDistance
 
+    # The min-max objectives start from the straight-line plan when the cost matrix only
+    # measures the spread (free centers, no max_distance): medoid rounds on a shortest-path
+    # matrix left 1 of the 21 delivery territory graphs outside its ranges.
+    spread_only = (
+        options.objective in OBJECTIVES and options.centers is None and options.max_distance is None
+    )
     problem = make_problem(
         units,
         k,
         tolerances,
         inertia=options.objective == "inertia",
         capacity=options.capacity,
-        costs=options.costs,
+        costs=None if spread_only else options.costs,
     )
     rules = () if options.max_distance is None else (MaxDistance(options.max_distance),)
     return dataclasses.replace(problem, rules=rules)
@@ -583,9 +608,36 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
         setup.options.prove or violation(problem, labels, centers) > 0
     ):
         _exact(setup, final)
+    if setup.options.objective in OBJECTIVES:
+        _disperse(setup, final)
     # a step that seconds stopped once the time had run out: the time limit stopped it
     final.timed_out = final.timed_out or (setup.clock.cut and setup.clock.out())
     return final
+
+
+def _disperse(setup: Setup, final: Final) -> None:
+    """Run the min-max step (:mod:`geoterr.design.dispersion`) from a plan that keeps its promises.
+
+    The plan's objective becomes its largest spread, with no bound (the LP's is for the sum).
+    """
+    problem, fixed = setup.problem, setup.fixed_names is not None
+    spread = make_spread(
+        problem, setup.options.objective, final.centers if fixed else None, setup.spread_costs
+    )
+    start = float(spreads(spread, final.labels, problem.k).max())
+    final.lower_bound, final.dispersion = None, {"start": start, "shakes": 0, "moves": 0}
+    if violation(problem, final.labels, final.centers) > 0:
+        final.spread = start  # the search keeps every range: it needs a plan inside them
+        return
+    found = disperse(
+        problem, final.labels, spread, allowed_pairs(problem, final.centers),
+        random_state=setup.options.random_state, deadline=setup.clock.deadline,
+    )  # fmt: skip
+    if found.cut:
+        _cut(setup, f"the {spread.name} search")
+    final.labels, final.spread = found.labels, found.value
+    final.costs = problem.costs(final.centers)
+    final.dispersion = {"start": start, "shakes": found.shakes, "moves": found.steps}
 
 
 def _budget_candidate(setup: Setup, rounds: Rounds) -> Rounds:

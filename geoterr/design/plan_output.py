@@ -57,6 +57,8 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
     # Back in the user's units when the first measure was rescaled (problem.scale).
     scale = float(problem.scale[0])
     objective = float(final.costs[np.arange(problem.n), final.labels].sum()) / scale
+    if final.spread is not None:  # objective="diameter" or "radius": the largest one
+        objective = final.spread
     lower_bound = None if final.lower_bound is None else final.lower_bound / scale
     names = setup.given_names or [territory_name(j, problem.k) for j in range(problem.k)]
     problems = broken_promises(problem, final.labels, names, final.centers)
@@ -116,7 +118,9 @@ def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dic
         "balance": setup.tolerances,
         "capacity": None if options.capacity is None else [float(c) for c in options.capacity],
         "fixed_centers": setup.fixed_names is not None,
-        "costs": "user matrix" if problem.cost_matrix is not None else "straight line",
+        "costs": "user matrix"
+        if problem.cost_matrix is not None or setup.spread_costs is not None
+        else "straight line",
         "objective": options.objective,
         "solver": getattr(setup.solver, "name", str(setup.solver)),
         "time_limit": options.time_limit,
@@ -129,6 +133,8 @@ def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dic
         "lower_bound_scope": final.scope if final.lower_bound is not None else None,
         **setup.realign,
     }
+    if final.dispersion is not None:
+        params["dispersion"] = final.dispersion
     for rule in problem.rules:
         params.update(rule.params())
     if options.current is not None:

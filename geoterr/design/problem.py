@@ -18,6 +18,7 @@ from geoterr.units import Units
 __all__ = [
     "Bound",
     "Problem",
+    "cost_matrix",
     "make_problem",
     "parse_balance",
     "parse_balance_text",
@@ -334,7 +335,8 @@ class Problem:
         self.closed = self.closed[order]
 
 
-def _cost_matrix(costs: object, units: Units) -> np.ndarray:
+def cost_matrix(costs: object, units: Units) -> np.ndarray:
+    """Return the ``costs`` argument checked, an (n, n) array in the order of the units."""
     ids = units.gdf.index
     if isinstance(costs, pd.DataFrame):
         missing = ids.difference(costs.index).union(ids.difference(costs.columns))
@@ -491,7 +493,7 @@ def make_problem(
         neighbours=neighbours,
         k=int(k),
         inertia=inertia,
-        cost_matrix=None if costs is None else _cost_matrix(costs, units),
+        cost_matrix=None if costs is None else cost_matrix(costs, units),
         scale=scale,
     )
     from geoterr.design.diagnose import choke_point_reasons

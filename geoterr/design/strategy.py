@@ -104,8 +104,15 @@ def exact_every_round(problem: Problem) -> bool:
     return bool(problem.n * problem.k * max(problem.loads.shape[1], 1) <= EXACT_VARS)
 
 
-def choose(problem: Problem, *, fixed_centers: bool, solver: Any, max_iter: int) -> Strategy:
-    """Return the steps for this problem (see :class:`Strategy` and the thresholds above)."""
+def choose(
+    problem: Problem, *, fixed_centers: bool, solver: Any, max_iter: int, min_max: bool = False
+) -> Strategy:
+    """Return the steps for this problem (see :class:`Strategy` and the thresholds above).
+
+    ``min_max`` (objective "diameter" or "radius"): the rounds only give the dispersion step
+    its start, a plan that keeps every promise, so the center swaps and the territories LP,
+    which refine the sum objective, are left out.
+    """
     can_prove = (
         not fixed_centers
         and exact_applies(problem)
@@ -121,12 +128,13 @@ def choose(problem: Problem, *, fixed_centers: bool, solver: Any, max_iter: int)
         and rounds > 1
         and not unsupported(problem, "columns")
         and not unsupported(problem, "tree")
+        and not min_max
     )
     return Strategy(
         max_iter=rounds,
         exact_every_round=exact_every_round(problem),
         columns=columns,
-        swaps=not fixed_centers and problem.cost_matrix is not None and small,
+        swaps=not fixed_centers and problem.cost_matrix is not None and small and not min_max,
         can_prove=can_prove,
         partition=not unsupported(problem, "partition"),
     )
@@ -146,3 +154,19 @@ def why_no_proof(problem: Problem, fixed_centers: bool, solver: Any) -> str:
     if ignored:
         return f"the exact model does not honour {', '.join(ignored)}"
     return "it does not handle `locked` units or `capacity`"
+
+
+# The min-max dispersion step (design/dispersion.py, objective="diameter" or "radius"): a
+# descent of at most DISPERSION_STEPS moves, then DISPERSION_SHAKES rounds of shaking (up to
+# DISPERSION_DEPTH random moves) and descent, ending earlier after DISPERSION_STALE shakes in
+# a row that find no better plan (DISPERSION_STALE_PER_UNIT per unit on small instances, whose
+# plans are few); each step tries at most DISPERSION_TRIES
+# candidates for contiguity. The unit-to-unit distances are one (n, n) matrix: up to
+# DISPERSION_MAX_UNITS units (5,000: 200 MB).
+DISPERSION_STEPS = 5_000
+DISPERSION_SHAKES = 600
+DISPERSION_DEPTH = 8
+DISPERSION_STALE = 300
+DISPERSION_STALE_PER_UNIT = 5
+DISPERSION_TRIES = 50
+DISPERSION_MAX_UNITS = 5_000
