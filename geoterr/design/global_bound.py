@@ -194,7 +194,7 @@ def global_bound(
     Parameters
     ----------
     problem : Problem
-        With a cost matrix (see :func:`bound_applies`).
+        With a cost matrix, centers that are units and the same ranges for every territory.
     start : list of (ndarray, int)
         Territories to start from (members as bool per unit, center unit), e.g. a plan's.
     seconds : float, optional

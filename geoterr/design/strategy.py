@@ -66,7 +66,7 @@ COLUMN_SECONDS = 120.0
 # A plan that still breaks a promise after this many rounds leaves them for the exact model,
 # when it can take over.
 EXACT_HANDOVER = 4
-# The bound for all plans (design/global_bound.py): up to BOUND_UNITS units, at most
+# The bound for all plans (design/global_bound.py, on the exact model's instances): at most
 # BOUND_ROUNDS LP rounds of one exact pricing per center, each pricing MIP with at most
 # BOUND_CUTS rounds of contiguity cuts and BOUND_NODES branch-and-bound nodes per solve (its
 # bound stays valid when one of them stops it), BOUND_SHARE of the time left as safety net.
@@ -74,7 +74,6 @@ EXACT_HANDOVER = 4
 # exact model alone proves the optimum within seconds (New Mexico's 33 counties, Maine's 16),
 # where the LP (Maine: 0.86 of the optimum) would only cost time.
 BOUND_MIN_UNITS = 50
-BOUND_UNITS = 1_000
 BOUND_ROUNDS = 60
 BOUND_CUTS = 30
 BOUND_NODES = 2_000
@@ -150,7 +149,6 @@ def choose(problem: Problem, *, fixed_centers: bool, solver: Any, max_iter: int)
             and not realigning
             and is_highs(solver)
             and exact_applies(problem)
-            and problem.n <= BOUND_UNITS
             and not unsupported(problem, "exact")
         ),
     )
