@@ -433,7 +433,7 @@ def status_line(plan: Plan, folder: Any) -> str:
         )
     if plan.status == "feasible":
         gap = f"{plan.gap:.2%}" if plan.gap is not None else "n/a"
-        scope = plan.params.get("lower_bound_scope") or "plan centers"
+        scope = plan.lower_bound_scope or "plan centers"
         return (
             f"status: feasible (balanced: {balanced}); objective gap to the LP bound "
             f"({scope}): {gap}; plan in {folder}"

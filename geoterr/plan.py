@@ -56,12 +56,15 @@ class Plan:
     objective : float or None
         Sum over units of weight x distance (km, or km^2 for inertia) to their center.
     lower_bound : float or None
-        No plan can cost less. Its scope is ``params["lower_bound_scope"]``: ``"plan
-        centers"`` (the LP relaxation's optimum for the plan's own centers: no assignment to
-        these centers costs less) or ``"all plans"`` (the exact model's bound, whatever the
-        centers; see ``design(prove=True)``).
+        No plan in its scope (``lower_bound_scope``) can cost less.
     seconds : float
         Wall-clock time of the design.
+    lower_bound_scope : str or None
+        What ``lower_bound`` holds for: ``"plan centers"`` (the LP relaxation's optimum for
+        the plan's own centers: no assignment to these centers costs less, other centers may)
+        or ``"all plans"`` (whatever the centers: the territories LP with exact pricing or
+        the exact model's bound, see ``design(prove=True)``); None without a bound.
+        ``params["lower_bound_scope"]`` holds the same (kept for older readers).
     units : Units or None
         The units (None for a plan read back with :func:`geoterr.load_plan`).
     roster : DataFrame or None
@@ -91,6 +94,7 @@ class Plan:
     objective: float | None
     lower_bound: float | None
     seconds: float
+    lower_bound_scope: str | None = None
     units: Units | None = field(default=None, repr=False, compare=False)
     roster: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     regions: gpd.GeoDataFrame | None = field(default=None, repr=False, compare=False)
@@ -101,6 +105,31 @@ class Plan:
         if self.objective is None or self.lower_bound is None or self.objective <= 0:
             return None
         return max(0.0, (self.objective - self.lower_bound) / self.objective)
+
+    @property
+    def certified(self) -> str | None:
+        """What :attr:`gap` certifies, in words (None without a gap).
+
+        Examples
+        --------
+        >>> import geoterr as gt
+        >>> units = gt.build_units(gt.read_customers(gt.sample_path()), measures=["workload"])
+        >>> plan = gt.design(units, 4, balance={"workload": 0.05})
+        >>> plan.certified.startswith("no assignment to these centers")
+        True
+        """
+        gap = self.gap
+        if gap is None or self.lower_bound is None:
+            return None
+        if self.lower_bound_scope == "all plans":
+            return (
+                f"no plan within the ranges costs less than {self.lower_bound:.6g}, whatever "
+                f"its centers: this plan is at most {gap:.2%} above the best possible"
+            )
+        return (
+            f"no assignment to these centers costs less than {self.lower_bound:.6g}: this plan "
+            f"is at most {gap:.2%} above the best with its centers (other centers may do better)"
+        )
 
     @property
     def id_column(self) -> str:
@@ -203,12 +232,15 @@ class Outcome:
         A bound no plan can beat, when one is known.
     seconds : float
         The design time.
+    lower_bound_scope : str, optional
+        What the bound holds for (see :attr:`Plan.lower_bound_scope`).
     """
 
     problems: list[str]
     objective: float | None
     lower_bound: float | None
     seconds: float
+    lower_bound_scope: str | None = None
 
 
 def build_plan(
@@ -278,6 +310,7 @@ def build_plan(
         objective=objective,
         lower_bound=lower_bound,
         seconds=seconds,
+        lower_bound_scope=None if lower_bound is None else outcome.lower_bound_scope,
         units=units,
     )
 

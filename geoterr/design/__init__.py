@@ -143,8 +143,10 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
         Small instances whose centers are units (``costs`` given, at most 200 units, no
         ``locked`` or ``capacity``) are also solved by the exact model
         (:mod:`geoterr.design.exact`) with the time left, which either improves the plan and
-        proves a lower bound for *every* plan (``plan.params["lower_bound_scope"]`` is then
-        ``"all plans"``) or proves that no plan exists. Without ``prove`` this only happens
+        proves a lower bound for *every* plan (``plan.lower_bound_scope`` is then
+        ``"all plans"``) or proves that no plan exists; from 50 units on the bound of
+        the territories LP with exact pricing (:mod:`geoterr.design.global_bound`) comes
+        first. Without ``prove`` this only happens
         when the plan found breaks a promise.
     verbose : bool
         Progress lines on stderr during this design (the ``geoterr`` logger at INFO, with

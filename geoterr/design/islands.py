@@ -165,7 +165,7 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
             bound = None
         else:
             bound += sub.lower_bound
-            if sub.params.get("lower_bound_scope") != "all plans":
+            if sub.lower_bound_scope != "all plans":
                 scope = "plan centers"
         if not fits:
             notes.append(_misfit(part, int(count), load, whole.names, low, up, offset))
@@ -211,6 +211,7 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
             objective=objective,
             lower_bound=bound,
             seconds=time.perf_counter() - start,
+            lower_bound_scope=scope,
         ),
     )
     if plan.problems:

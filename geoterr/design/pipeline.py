@@ -37,6 +37,7 @@ from geoterr.design.constraints import allowed_pairs, check_all, penalties, rece
 from geoterr.design.contiguity import FreeScope, Limits, contiguous_assignment, roots_of
 from geoterr.design.dispersion import OBJECTIVES, disperse, make_spread, spreads
 from geoterr.design.exact import solve_exact
+from geoterr.design.global_bound import global_bound, plan_columns
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
 from geoterr.design.local_search import Search
 from geoterr.design.model import (
@@ -604,6 +605,8 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
         labels, centers, costs, _lower_bound(setup, costs, centers), "plan centers", False
     )
     final.timed_out = rounds.timed_out
+    if setup.strategy.global_bound and setup.options.prove and problem.n >= st.BOUND_MIN_UNITS:
+        _global_bound(setup, final)
     if setup.strategy.can_prove and (
         setup.options.prove or violation(problem, labels, centers) > 0
     ):
@@ -673,6 +676,21 @@ def _lower_bound(setup: Setup, costs: np.ndarray, centers: np.ndarray) -> float 
     return lp.objective if lp is not None else None
 
 
+def _global_bound(setup: Setup, final: Final) -> None:
+    """Replace the bound for the plan's centers by one valid for all plans, when one is found."""
+    left = setup.clock.left(3600.0)
+    found = global_bound(
+        setup.problem, plan_columns(setup.problem, final.labels, final.centers),
+        st.BOUND_SHARE * left,
+    )  # fmt: skip
+    if found is None:
+        return
+    log.info("bound for all plans: %.6g after %d LP rounds", found.value, found.rounds)
+    if found.cut:
+        _cut(setup, "the bound for all plans")
+    final.lower_bound, final.scope = found.value, "all plans"
+
+
 def _exact(setup: Setup, final: Final) -> None:
     """Return the exact model with the time left.
 
@@ -696,7 +714,9 @@ def _exact(setup: Setup, final: Final) -> None:
     ):
         final.labels, final.centers = exact.labels, exact.centers
         final.costs = problem.costs(final.centers)
-    if exact.bound is not None:
+    if exact.bound is not None and not (
+        final.scope == "all plans" and (final.lower_bound or 0.0) >= exact.bound
+    ):
         final.lower_bound, final.scope = exact.bound, "all plans"
     final.timed_out = final.timed_out or not (exact.optimal or exact.infeasible)
 

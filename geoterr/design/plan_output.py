@@ -95,7 +95,11 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
         ),
         params=_params(setup, problem, rounds, final),
         outcome=Outcome(
-            problems=problems, objective=objective, lower_bound=lower_bound, seconds=seconds
+            problems=problems,
+            objective=objective,
+            lower_bound=lower_bound,
+            seconds=seconds,
+            lower_bound_scope=final.scope,
         ),
     )
     if setup.options.current is not None and plan.customers is not None:

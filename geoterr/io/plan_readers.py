@@ -161,6 +161,11 @@ def read_meta(folder: Path) -> dict[str, Any]:
     ]
     if "seconds" in meta and not _number(meta["seconds"]):
         wrong.append(f"seconds (expected a number, got {meta['seconds']!r:.40})")
+    scope = meta.get("lower_bound_scope")
+    if scope not in (None, "plan centers", "all plans"):
+        wrong.append(
+            f"lower_bound_scope (expected 'plan centers', 'all plans' or null, got {scope!r:.40})"
+        )
     if "crs" in meta and not (meta["crs"] is None or isinstance(meta["crs"], str)):
         wrong.append("crs (expected a text or null)")
     if wrong:

@@ -198,6 +198,7 @@ def _meta(plan: Plan, coordinates: list[str]) -> dict[str, Any]:
         "problems": list(plan.problems),
         "objective": plan.objective,
         "lower_bound": plan.lower_bound,
+        "lower_bound_scope": plan.lower_bound_scope,
         "gap": plan.gap,
         "params": plan.params,
         "id_column": plan.id_column,
@@ -427,6 +428,8 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         objective=meta["objective"],
         lower_bound=meta["lower_bound"],
         seconds=_seconds(folder, meta),
+        # files written before the field hold the scope only in params
+        lower_bound_scope=meta.get("lower_bound_scope", meta["params"].get("lower_bound_scope")),
         units=None,
     )
     loaded: Plan = load_extras(folder, plan)

@@ -605,6 +605,9 @@ def plan_status(plan: Plan) -> dict[str, Any]:
         summary = "Every customer in one territory, every territory contiguous" + (
             f", {kept}." if kept else "."
         )
+        certified = getattr(plan, "certified", None)
+        if certified:
+            summary += f" The objective's bound: {certified}."
     else:
         n = len(problems)
         broken = (
