@@ -6,7 +6,7 @@ Cases (issue 16 item 5, with its targets):
 
 ``cli100k``
     ``geoterr design`` on 100,000 customers around the sample's places
-    (``benchmarks/sample_customers.py``, as in issue 11 case 1) with the default units
+    (``hex_promises.us_customers``, issue 11 case 1's customers) with the default units
     (Voronoi), k=50 and the default balance (workload +-5 %), end to end: reading, units,
     design, writing the plan folder (no map). Target: 30 s, a progress line within 2 s.
 ``units50k``
@@ -84,12 +84,12 @@ def one_run(case: str, folder: str) -> dict[str, object]:
     first = _First(start)
     logging.getLogger("geoterr").addHandler(first)
     if case == "cli100k":
-        from sample_customers import sample_customers
+        from hex_promises import PLACES, us_customers
 
         from geoterr import cli
 
         customers = Path(folder) / "customers.csv"
-        sample_customers(n).to_csv(customers, index=False)
+        us_customers(PLACES, n).to_csv(customers, index=False)
         start = first.start = time.perf_counter()
         out = Path(folder) / "plan"
         # the time limit well past the work, so that old and new do the rounds their rules give
