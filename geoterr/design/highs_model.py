@@ -47,12 +47,12 @@ log = logging.getLogger(__name__)
 
 # Up to this many unit x territory pairs the model holds them all from the start.
 ALL_PAIRS = 250_000
-# Otherwise each unit starts with this many of its cheapest territories; pricing adds the
-# others the optimum needs, so the LP's value does not depend on it, only its speed: every
-# column costs in each simplex step, and 8 made the LP of 100,000 units into 50 territories
-# (800,000 columns, about 100 more priced in) twice as slow as 4 (400,000, about 2,000 priced
-# in, in two or three rounds); 2 left the balance rows too few columns to start from.
-START_PAIRS = 4
+# Otherwise each unit starts with this many of its cheapest territories (pricing adds the
+# others the optimum needs, so the LP's value does not depend on it, only its speed). Fewer
+# was measured on 100,000 units into 50 territories (benchmarks/scale.py, 2026-12-02, load
+# 7-9): 4 gave the same plans' objective within 0.003 % but no faster end to end (1.3x the
+# time in one interleaved run), 2 left the first LP unsolved in 60 s; 8 stays.
+START_PAIRS = 8
 # Pairs priced in per unit and round.
 ADD_PER_UNIT = 4
 SLACK_TOL = 1e-7
