@@ -276,7 +276,7 @@ class Problem:
         dx += dy
         np.sqrt(dx, out=dx)
         dx /= 1000.0
-        return dx
+        return np.asarray(dx)
 
     def costs(self, centers: np.ndarray) -> np.ndarray:
         """Objective cost of giving each unit to each center, shape (n, k)."""
