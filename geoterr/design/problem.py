@@ -268,9 +268,16 @@ class Problem:
         """Distance (km, or the cost matrix's unit) of every unit to every center, (n, k)."""
         if self.cost_matrix is not None:
             return self.cost_matrix[:, centers.astype(np.int64)]
-        return np.asarray(
-            np.linalg.norm(self.xy[:, None, :] - centers[None, :, :], axis=2) / 1000.0
-        )
+        # The same numbers as np.linalg.norm over the last axis (the sum of the two squares,
+        # then the root), without its (n, k, 2) temporary.
+        dx = self.xy[:, 0, None] - centers[None, :, 0]
+        dy = self.xy[:, 1, None] - centers[None, :, 1]
+        dx *= dx
+        dy *= dy
+        dx += dy
+        np.sqrt(dx, out=dx)
+        dx /= 1000.0
+        return np.asarray(dx)
 
     def costs(self, centers: np.ndarray) -> np.ndarray:
         """Objective cost of giving each unit to each center, shape (n, k)."""
