@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import logging
 import time
 import warnings
@@ -128,6 +129,9 @@ class Setup:
     # objective="diameter" or "radius" with `costs` the rounds do not use: the spread's
     # distances (see _problem).
     spread_costs: np.ndarray | None = None
+    # Exact repairs that ran to their counts and found nothing: the same call again (the final
+    # repair of the round's own plan, say) would find nothing again, so it is not re-run.
+    fruitless: set[bytes] = field(default_factory=set)
 
 
 @dataclass
@@ -529,6 +533,10 @@ def _repair(
     if not (small or (broken and final)):
         return labels
     whole = small and broken and final
+    key = _repair_key(labels, costs, centers, whole=whole, final=final)
+    if key in setup.fruitless:
+        log.debug("exact contiguous repair: the same call found nothing before; skipped")
+        return labels
     deadline = _repair_deadline(setup, whole=whole)
     timed = copy.copy(setup.solver)
     if deadline is not None and hasattr(timed, "timeLimit"):
@@ -549,7 +557,19 @@ def _repair(
     )
     if exact is None and deadline is not None and time.perf_counter() > deadline:
         _cut(setup, "the exact contiguous repair")  # its safety net, not its rounds or work
+    elif exact is None:
+        setup.fruitless.add(key)  # stopped by its counts: the same call would stop again
     return labels if exact is None else exact
+
+
+def _repair_key(
+    labels: np.ndarray, costs: np.ndarray, centers: np.ndarray, *, whole: bool, final: bool
+) -> bytes:
+    """Return a digest of what decides an exact repair: plan, costs, centers and scope."""
+    digest = hashlib.blake2b(np.array([whole, final], dtype=np.int8).tobytes())
+    for array in (labels, costs, centers):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.digest()
 
 
 def _repair_deadline(setup: Setup, *, whole: bool) -> float | None:
