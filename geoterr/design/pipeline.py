@@ -5,9 +5,9 @@
 2. :func:`run_rounds`: rounds of assign (LP), round (small MIP), repair (local search and,
    on small instances, the exact contiguous step) and recenter, with the territories LP and
    the tree model or center swaps when the strategy says so;
-3. :func:`finish`: the plan grown from the current one under a move budget, the final
-   repair, the bound for the final centers, and the exact model (optimum, bound for every
-   plan, or proof);
+3. :func:`geoterr.design.final_step.finish`: the plan grown from the current one under a
+   move budget, the final repair, the bound for the final centers, the exact model (optimum,
+   bound for every plan, or proof), and the min-max search for ``"diameter"`` or ``"radius"``;
 4. :func:`geoterr.design.plan_output.to_plan`: territories named from west to east, the
    broken promises in words, and the :class:`~geoterr.Plan`.
 
@@ -32,13 +32,11 @@ import numpy as np
 from geoterr._errors import GeoterrWarning, InfeasibleError, InputError, SolverError
 from geoterr._errors import format_number as _n
 from geoterr.design import strategy as st
-from geoterr.design.budget import budget_advice, budget_start
+from geoterr.design.budget import budget_advice
 from geoterr.design.centers import fixed_centers, move_centers, pin_units, swap_centers
 from geoterr.design.constraints import allowed_pairs, check_all, penalties, recentered
 from geoterr.design.contiguity import FreeScope, Limits, contiguous_assignment, roots_of
-from geoterr.design.dispersion import OBJECTIVES, disperse, make_spread, spreads
-from geoterr.design.exact import solve_exact
-from geoterr.design.global_bound import global_bound, plan_columns
+from geoterr.design.dispersion import OBJECTIVES
 from geoterr.design.highs_model import LP_MARGIN, HighsAssignment
 from geoterr.design.local_search import Search
 from geoterr.design.model import (
@@ -56,7 +54,7 @@ from geoterr.design.territory_lp import column_plan
 from geoterr.design.violations import plan_score, trouble, violation
 from geoterr.units import Units
 
-__all__ = ["Options", "finish", "progress", "run_rounds", "set_up"]
+__all__ = ["Options", "progress", "record_cut", "repair", "run_rounds", "set_up"]
 
 log = logging.getLogger("geoterr.design")
 
@@ -414,7 +412,7 @@ def _assign(setup: Setup, centers: np.ndarray, best: Rounds | None) -> np.ndarra
         return None
     labels = round_assignment(problem, costs, lp, setup.solver, clock.deadline, allowed)
     final = setup.strategy.max_iter == 1
-    return _repair(setup, labels, costs, centers, final=final)
+    return repair(setup, labels, costs, centers, final=final)
 
 
 def _keep_best(
@@ -454,7 +452,7 @@ def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
     if found is None:
         return None
     if found.cut:
-        _cut(setup, "the territories LP and tree model")
+        record_cut(setup, "the territories LP and tree model")
     score = plan_score(setup.problem, found.labels, found.centers)
     log.info("territories LP and tree model: objective %.6g", score[1])
     if not score < best.score:
@@ -462,7 +460,7 @@ def _column_plan(setup: Setup, best: Rounds) -> Rounds | None:
     return Rounds(score, found.labels, found.centers, timed_out=best.timed_out)
 
 
-def _cut(setup: Setup, step: str) -> None:
+def record_cut(setup: Setup, step: str) -> None:
     """Record that ``step`` was stopped by seconds, not by its own rules.
 
     By the design's time limit when it has run out (at the end the plan then says it reached
@@ -513,7 +511,7 @@ def _lp_refusal(setup: Setup, costs: np.ndarray) -> str:
 
 
 # ------------------------------------------------------------------------------ repair
-def _repair(
+def repair(
     setup: Setup, labels: np.ndarray, costs: np.ndarray, centers: np.ndarray, *, final: bool
 ) -> np.ndarray:
     """Local search to contiguity and balance.
@@ -556,7 +554,7 @@ def _repair(
         ),
     )
     if exact is None and deadline is not None and time.perf_counter() > deadline:
-        _cut(setup, "the exact contiguous repair")  # its safety net, not its rounds or work
+        record_cut(setup, "the exact contiguous repair")  # its safety net, not its rounds or work
     elif exact is None:
         setup.fruitless.add(key)  # stopped by its counts: the same call would stop again
     return labels if exact is None else exact
@@ -611,134 +609,6 @@ def _prove_no_partition(setup: Setup, steps: int, seconds: float) -> bool | None
         f"exhaustive search of {used:,} connected groups)."
     )
     raise InfeasibleError(msg)
-
-
-# ------------------------------------------------------------------------------ finish
-def finish(setup: Setup, rounds: Rounds) -> Final:
-    """Step 3: the budget start, the final repair, the bound, and the exact model."""
-    problem = setup.problem
-    best = _budget_candidate(setup, rounds) if np.isfinite(problem.budget) else rounds
-    centers = best.centers
-    costs = problem.costs(centers)
-    labels = _repair(setup, best.labels, costs, centers, final=True)
-    final = Final(
-        labels, centers, costs, _lower_bound(setup, costs, centers), "plan centers", False
-    )
-    final.timed_out = rounds.timed_out
-    if setup.strategy.global_bound and setup.options.prove and problem.n >= st.BOUND_MIN_UNITS:
-        _global_bound(setup, final)
-    if setup.strategy.can_prove and (
-        setup.options.prove or violation(problem, labels, centers) > 0
-    ):
-        _exact(setup, final)
-    if setup.options.objective in OBJECTIVES:
-        _disperse(setup, final)
-    # a step that seconds stopped once the time had run out: the time limit stopped it
-    final.timed_out = final.timed_out or (setup.clock.cut and setup.clock.out())
-    return final
-
-
-def _disperse(setup: Setup, final: Final) -> None:
-    """Run the min-max step (:mod:`geoterr.design.dispersion`) from a plan that keeps its promises.
-
-    The plan's objective becomes its largest spread, with no bound (the LP's is for the sum).
-    """
-    problem, fixed = setup.problem, setup.fixed_names is not None
-    spread = make_spread(
-        problem, setup.options.objective, final.centers if fixed else None, setup.spread_costs
-    )
-    start = float(spreads(spread, final.labels, problem.k).max())
-    final.lower_bound, final.dispersion = None, {"start": start, "shakes": 0, "moves": 0}
-    if violation(problem, final.labels, final.centers) > 0:
-        final.spread = start  # the search keeps every range: it needs a plan inside them
-        return
-    found = disperse(
-        problem, final.labels, spread, allowed_pairs(problem, final.centers),
-        random_state=setup.options.random_state, deadline=setup.clock.deadline,
-    )  # fmt: skip
-    if found.cut:
-        _cut(setup, f"the {spread.name} search")
-    final.labels, final.spread = found.labels, found.value
-    final.costs = problem.costs(final.centers)
-    final.dispersion = {"start": start, "shakes": found.shakes, "moves": found.steps}
-
-
-def _budget_candidate(setup: Setup, rounds: Rounds) -> Rounds:
-    """Return the better of the rounds' best plan and the budget start, under a move budget.
-
-    The budget start is a plan grown from the current territories that spends the budget only on
-    balance (:mod:`geoterr.design.budget`).
-    """
-    problem = setup.problem
-    labels, _ = budget_start(problem, problem.costs(rounds.centers))
-    centers = (
-        rounds.centers
-        if setup.fixed_names is not None
-        else move_centers(problem, labels, rounds.centers)
-    )
-    score = plan_score(problem, labels, centers)
-    log.info("budget start from the current plan: violation %.4f", score[0])
-    if not score < rounds.score:
-        return rounds
-    return Rounds(score, labels, centers, rounds.count, rounds.timed_out)
-
-
-def _lower_bound(setup: Setup, costs: np.ndarray, centers: np.ndarray) -> float | None:
-    """Return the LP optimum for the final centers: a bound for any plan with these centers."""
-    if setup.clock.out():
-        return None
-    if setup.engine is not None:
-        setup.engine.exact_bounds()  # the bound needs the exact ranges and budget
-    lp = solve_lp(
-        setup.problem, costs, setup.solver, setup.engine, setup.clock.deadline,
-        allowed_pairs(setup.problem, centers), exact_bounds=True,
-    )  # fmt: skip
-    return lp.objective if lp is not None else None
-
-
-def _global_bound(setup: Setup, final: Final) -> None:
-    """Replace the bound for the plan's centers by one valid for all plans, when one is found."""
-    left = setup.clock.left(3600.0)
-    found = global_bound(
-        setup.problem, plan_columns(setup.problem, final.labels, final.centers),
-        st.BOUND_SHARE * left,
-    )  # fmt: skip
-    if found is None:
-        return
-    log.info("bound for all plans: %.6g after %d LP rounds", found.value, found.rounds)
-    if found.cut:
-        _cut(setup, "the bound for all plans")
-    final.lower_bound, final.scope = found.value, "all plans"
-
-
-def _exact(setup: Setup, final: Final) -> None:
-    """Return the exact model with the time left.
-
-    A better plan, a bound for every plan, or a proof that none exists (raised).
-    """
-    problem = setup.problem
-    exact = solve_exact(problem, final.labels, final.centers, max(setup.clock.left(3600.0), 1.0))
-    log.info(
-        "exact model: %s after %d rounds",
-        "infeasible" if exact.infeasible else ("optimal" if exact.optimal else "stopped"),
-        exact.rounds,
-    )
-    if exact.infeasible:
-        msg = f"No contiguous, balanced plan exists: {exact.infeasible}."
-        raise InfeasibleError(msg)
-    if (
-        exact.labels is not None
-        and exact.centers is not None
-        and plan_score(problem, exact.labels, exact.centers)
-        < plan_score(problem, final.labels, final.centers)
-    ):
-        final.labels, final.centers = exact.labels, exact.centers
-        final.costs = problem.costs(final.centers)
-    if exact.bound is not None and not (
-        final.scope == "all plans" and (final.lower_bound or 0.0) >= exact.bound
-    ):
-        final.lower_bound, final.scope = exact.bound, "all plans"
-    final.timed_out = final.timed_out or not (exact.optimal or exact.infeasible)
 
 
 def _describe(bound: Bound) -> str:
