@@ -201,3 +201,57 @@ def test_cli_objective_diameter(
     with pytest.raises(SystemExit):
         main([*args, "--objective", "diam"])
     assert "diameter" in capsys.readouterr().err
+
+
+def test_diameter_in_a_realignment_keeps_locks_and_names() -> None:
+    df = grid_customers(5, 4)
+    df["workload"] = np.random.default_rng(5).integers(1, 4, len(df)).astype(float)
+    # a lopsided current plan: the west column alone against the rest
+    df["current_territory"] = np.where(df["longitude"] < -99.95, "WEST", "EAST")
+    customers = gt.read_customers(df, measures=["workload"])
+    units = gt.build_units(customers, "points", measures=["workload"])
+    corner = str(df["account_id"].iloc[-1])  # the north-east corner stays in EAST
+    plan = gt.design(
+        units, 2, balance={"workload": 0.15}, objective="diameter",
+        current="current_territory", locked={corner: "EAST"},
+    )  # fmt: skip
+    assert_valid_plan(plan, units, balance={"workload": 0.15}, feasible=True)
+    assert set(plan.territories.index) == {"WEST", "EAST"}
+    assert plan.assignment[corner] == "EAST"
+    assert len(plan.moved) > 0  # the west column alone cannot hold half the workload
+    assert plan.objective <= plan.params["dispersion"]["start"] + 1e-9
+
+
+def test_a_cost_matrix_design_keeps_the_better_of_its_two_starts() -> None:
+    import importlib
+    import warnings
+
+    from geoterr.design.pipeline import Options
+
+    run = importlib.import_module("geoterr.design")._run
+    units, edges = _grid_units(4, 3, seed=7)
+    rng = np.random.default_rng(2)
+    graph = nx.Graph()
+    for a, b in edges:
+        graph.add_edge(a, b, length=float(rng.uniform(1, 10)))
+    ids = list(units.gdf.index)
+    lengths = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
+    costs = pd.DataFrame([[lengths[a][b] for b in ids] for a in ids], index=ids, columns=ids)
+    options = Options(balance={"workload": 0.2}, objective="diameter", costs=costs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lines, matrix = run(units, 3, options, False), run(units, 3, options, True)
+    plan = gt.design(units, 3, balance={"workload": 0.2}, objective="diameter", costs=costs)
+    assert_valid_plan(plan, units, balance={"workload": 0.2}, feasible=True)
+    singles = [p.objective for p in (lines, matrix) if p.status == "feasible"]
+    assert plan.objective == pytest.approx(min(singles), rel=1e-12)
+    won = (
+        "cost matrix"
+        if matrix.status == "feasible"
+        and (lines.status != "feasible" or matrix.objective < lines.objective)
+        else "straight lines"
+    )
+    assert plan.params["dispersion"]["start_from"] == won
+    # with no cost matrix there is one start only
+    alone = gt.design(units, 3, balance={"workload": 0.2}, objective="diameter")
+    assert "start_from" not in alone.params["dispersion"]

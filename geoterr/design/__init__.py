@@ -22,6 +22,7 @@ from geoterr.design.islands import design_parts
 from geoterr.design.pipeline import Options, progress, run_rounds, set_up
 from geoterr.design.plan_output import to_plan
 from geoterr.design.problem import Bound
+from geoterr.design.two_starts import best_of_two_starts
 from geoterr.plan import Plan
 from geoterr.units import Units
 
@@ -74,7 +75,9 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
         largest distance from a unit to its territory's center (a unit of the territory, or
         the rep's fixed center with ``centers``). Distances are straight lines (km) or the
         ``costs`` matrix (shortest-path or drive-time distances). The min-max objectives
-        start from the ``"distance"`` plan and keep every promise; ``plan.objective`` is
+        start from the ``"distance"`` plan (with ``costs`` and free centers, from two:
+        rounds on straight lines and on the matrix, the better kept,
+        :mod:`geoterr.design.two_starts`) and keep every promise; ``plan.objective`` is
         then the largest diameter or radius and there is no lower bound. They do not
         support ``max_moved``, ``move_penalty`` or ``islands="separate"`` with several
         parts, and need at most 5,000 units (an n x n distance matrix).
@@ -217,10 +220,16 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
     with progress(verbose):
         if units.islands == "separate" and len(units.parts) > 1:
             return design_parts(units, n_territories, vars(options))
-        setup = set_up(units, n_territories, options)
-        rounds = run_rounds(setup)
-        final = finish(setup, rounds)
-        return to_plan(setup, rounds, final)
+        return best_of_two_starts(
+            options, lambda given, on_costs: _run(units, n_territories, given, on_costs)
+        )
+
+
+def _run(units: Units, n_territories: int, options: Options, rounds_on_costs: bool) -> Plan:
+    setup = set_up(units, n_territories, options, rounds_on_costs=rounds_on_costs)
+    rounds = run_rounds(setup)
+    final = finish(setup, rounds)
+    return to_plan(setup, rounds, final)
 
 
 def _check_arguments(units: Any, objective: Any) -> None:

@@ -54,7 +54,7 @@ from geoterr.design.territory_lp import column_plan
 from geoterr.design.violations import plan_score, trouble, violation
 from geoterr.units import Units
 
-__all__ = ["Options", "progress", "record_cut", "repair", "run_rounds", "set_up"]
+__all__ = ["Options", "lines_start", "progress", "record_cut", "repair", "run_rounds", "set_up"]
 
 log = logging.getLogger("geoterr.design")
 
@@ -186,11 +186,17 @@ def progress(verbose: bool) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------ set up
-def set_up(units: Units, n_territories: int, options: Options) -> Setup:
-    """Step 1: the problem, the solver, the start, the realignment, the locks, the strategy."""
+def set_up(
+    units: Units, n_territories: int, options: Options, *, rounds_on_costs: bool = False
+) -> Setup:
+    """Step 1: the problem, the solver, the start, the realignment, the locks, the strategy.
+
+    ``rounds_on_costs``: for a min-max objective whose cost matrix only measures the spread
+    (:func:`lines_start`), run the rounds on the matrix (medoid centers) all the same.
+    """
     clock = Clock(options.time_limit)
     tolerances = parse_balance(options.balance, units)
-    problem = _problem(units, n_territories, tolerances, options)
+    problem = _problem(units, n_territories, tolerances, options, rounds_on_costs)
     spread_costs = None
     if (
         options.objective in OBJECTIVES
@@ -235,16 +241,29 @@ def set_up(units: Units, n_territories: int, options: Options) -> Setup:
     )  # fmt: skip
 
 
-def _problem(units: Units, k: int, tolerances: dict[str, Bound], options: Options) -> Problem:
+def lines_start(options: Options) -> bool:
+    """Say whether the rounds run on straight lines while ``costs`` only measures the spread.
+
+    So for the min-max objectives with a cost matrix, free centers and no ``max_distance``:
+    medoid rounds on a shortest-path matrix left 1 of the 21 delivery territory graphs outside
+    its ranges, and straight lines left another far from its best diameter, so
+    :func:`geoterr.design.two_starts.best_of_two_starts` runs both.
+    """
+    return (
+        options.objective in OBJECTIVES
+        and options.costs is not None
+        and options.centers is None
+        and options.max_distance is None
+    )
+
+
+def _problem(
+    units: Units, k: int, tolerances: dict[str, Bound], options: Options, rounds_on_costs: bool
+) -> Problem:
     """Return the arrays of the problem, with the user's own constraints."""
     from geoterr.design.constraints import MaxDistance
 
-    # The min-max objectives start from the straight-line plan when the cost matrix only
-    # measures the spread (free centers, no max_distance): medoid rounds on a shortest-path
-    # matrix left 1 of the 21 delivery territory graphs outside its ranges.
-    spread_only = (
-        options.objective in OBJECTIVES and options.centers is None and options.max_distance is None
-    )
+    spread_only = lines_start(options) and not rounds_on_costs
     problem = make_problem(
         units,
         k,
