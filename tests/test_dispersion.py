@@ -82,17 +82,21 @@ def test_min_max_objectives_reach_the_brute_force_optimum(
         assert plan.lower_bound is None
 
 
-def test_diameter_on_a_cost_matrix_reaches_the_brute_force_optimum() -> None:
-    units, edges = _grid_units(3, 3, seed=5)
-    rng = np.random.default_rng(1)
+def _shortest_paths(units: gt.Units, edges: list[tuple[str, str]], seed: int) -> pd.DataFrame:
+    """Shortest-path distances over the grid's edges, each of a random length in [1, 10]."""
+    rng = np.random.default_rng(seed)
     graph = nx.Graph()
     for a, b in edges:
         graph.add_edge(a, b, length=float(rng.uniform(1, 10)))
     ids = list(units.gdf.index)
     lengths = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
-    d = np.array([[lengths[a][b] for b in ids] for a in ids])
-    best = _brute_force(units, 3, 0.15, d, edges)
-    costs = pd.DataFrame(d, index=ids, columns=ids)
+    return pd.DataFrame([[lengths[a][b] for b in ids] for a in ids], index=ids, columns=ids)
+
+
+def test_diameter_on_a_cost_matrix_reaches_the_brute_force_optimum() -> None:
+    units, edges = _grid_units(3, 3, seed=5)
+    costs = _shortest_paths(units, edges, seed=1)
+    best = _brute_force(units, 3, 0.15, costs.to_numpy(), edges)
     plan = gt.design(units, 3, balance={"workload": 0.15}, objective="diameter", costs=costs)
     assert_valid_plan(plan, units, balance={"workload": 0.15}, feasible=True)
     assert plan.objective == pytest.approx(best["diameter"], rel=1e-9)
@@ -230,13 +234,7 @@ def test_a_cost_matrix_design_keeps_the_better_of_its_two_starts() -> None:
 
     run = importlib.import_module("geoterr.design")._run
     units, edges = _grid_units(4, 3, seed=7)
-    rng = np.random.default_rng(2)
-    graph = nx.Graph()
-    for a, b in edges:
-        graph.add_edge(a, b, length=float(rng.uniform(1, 10)))
-    ids = list(units.gdf.index)
-    lengths = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
-    costs = pd.DataFrame([[lengths[a][b] for b in ids] for a in ids], index=ids, columns=ids)
+    costs = _shortest_paths(units, edges, seed=2)
     options = Options(balance={"workload": 0.2}, objective="diameter", costs=costs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
