@@ -99,7 +99,7 @@ def to_plan(setup: Setup, rounds: Rounds, final: Final) -> Plan:
             objective=objective,
             lower_bound=lower_bound,
             seconds=seconds,
-            lower_bound_scope=final.scope,
+            lower_bound_scope=_bound_scope(final),
         ),
     )
     if setup.options.current is not None and plan.customers is not None:
@@ -134,7 +134,7 @@ def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dic
         "time_limit_reached": final.timed_out,
         "cut_short": final.timed_out or setup.clock.cut,
         "locked_units": int((problem.locked >= 0).sum()),
-        "lower_bound_scope": final.scope if final.lower_bound is not None else None,
+        "lower_bound_scope": _bound_scope(final),  # the Plan field, kept for older readers
         **setup.realign,
     }
     if final.dispersion is not None:
@@ -147,3 +147,8 @@ def _params(setup: Setup, problem: Problem, rounds: Rounds, final: Final) -> dic
         params["moved_customers"] = int(setup.units.gdf[COUNT].to_numpy()[moved].sum())
         params["moved_share"] = float(problem.loads[moved, 0].sum() / problem.loads[:, 0].sum())
     return params
+
+
+def _bound_scope(final: Final) -> str | None:
+    """Return what the plan's lower bound holds for; None when there is no bound."""
+    return final.scope if final.lower_bound is not None else None
