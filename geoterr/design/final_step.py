@@ -2,8 +2,10 @@
 
 :func:`finish` takes the rounds' best plan (:func:`geoterr.design.pipeline.run_rounds`), spends
 a move budget on balance when there is one (:mod:`geoterr.design.budget`), repairs the plan,
-computes its bound (for its own centers, or for every plan with ``prove``), runs the exact model
-where the strategy allows it and, for ``objective="diameter"`` or ``"radius"``, the min-max
+computes its bound for its own centers, runs the exact model where the strategy allows it (with
+``prove``: a bound for every plan, or the proof that the plan is optimal), then, with ``prove``
+and no such proof, the territories LP's bound for every plan (:mod:`geoterr.design.global_bound`)
+with the time left and, for ``objective="diameter"`` or ``"radius"``, the min-max
 search (:mod:`geoterr.design.dispersion`).
 """
 
@@ -41,12 +43,19 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
         labels, centers, costs, _lower_bound(setup, costs, centers), "plan centers", False
     )
     final.timed_out = rounds.timed_out
-    if setup.strategy.global_bound and setup.options.prove and problem.n >= st.BOUND_MIN_UNITS:
-        _global_bound(setup, final)
+    proven = False
     if setup.strategy.can_prove and (
         setup.options.prove or violation(problem, labels, centers) > 0
     ):
-        _exact(setup, final)
+        proven = _exact(setup, final)
+    if (
+        setup.strategy.global_bound
+        and setup.options.prove
+        and problem.n >= st.BOUND_MIN_UNITS
+        and not proven
+        and not setup.clock.out()
+    ):
+        _global_bound(setup, final)
     if setup.options.objective in OBJECTIVES:
         _disperse(setup, final)
     # a step that seconds stopped once the time had run out: the time limit stopped it
@@ -124,11 +133,12 @@ def _global_bound(setup: Setup, final: Final) -> None:
     log.info("bound for all plans: %.6g after %d LP rounds", found.value, found.rounds)
     if found.cut:
         record_cut(setup, "the bound for all plans")
-    final.lower_bound, final.scope = found.value, "all plans"
+    if final.scope != "all plans" or found.value > (final.lower_bound or -np.inf):
+        final.lower_bound, final.scope = found.value, "all plans"
 
 
-def _exact(setup: Setup, final: Final) -> None:
-    """Return the exact model with the time left.
+def _exact(setup: Setup, final: Final) -> bool:
+    """Run the exact model with the time left; tell whether it proved the plan optimal.
 
     A better plan, a bound for every plan, or a proof that none exists (raised).
     """
@@ -155,3 +165,4 @@ def _exact(setup: Setup, final: Final) -> None:
     ):
         final.lower_bound, final.scope = exact.bound, "all plans"
     final.timed_out = final.timed_out or not (exact.optimal or exact.infeasible)
+    return exact.optimal

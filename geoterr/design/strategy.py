@@ -70,9 +70,9 @@ EXACT_HANDOVER = 4
 # BOUND_ROUNDS LP rounds of one exact pricing per center, each pricing MIP with at most
 # BOUND_CUTS rounds of contiguity cuts and BOUND_NODES branch-and-bound nodes per solve (its
 # bound stays valid when one of them stops it), BOUND_SHARE of the time left as safety net.
-# It runs with prove=True, before the exact model, from BOUND_MIN_UNITS units on: below, the
-# exact model alone proves the optimum within seconds (New Mexico's 33 counties, Maine's 16),
-# where the LP (Maine: 0.86 of the optimum) would only cost time.
+# It runs with prove=True after the exact model, when that did not prove the plan optimal and
+# time is left, from BOUND_MIN_UNITS units on: below, the LP is weak (Maine's 16 counties:
+# 0.86 of the optimum) and the exact model is the better use of the time.
 BOUND_MIN_UNITS = 50
 BOUND_ROUNDS = 60
 BOUND_CUTS = 30
