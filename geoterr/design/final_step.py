@@ -21,6 +21,7 @@ from geoterr.design.budget import budget_start
 from geoterr.design.centers import move_centers
 from geoterr.design.constraints import allowed_pairs
 from geoterr.design.dispersion import OBJECTIVES, disperse, make_spread, spreads
+from geoterr.design.enumeration import enumerated_optimum
 from geoterr.design.exact import solve_exact
 from geoterr.design.global_bound import global_bound, plan_columns
 from geoterr.design.model import solve_lp
@@ -43,9 +44,11 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
         labels, centers, costs, _lower_bound(setup, costs, centers), "plan centers", False
     )
     final.timed_out = rounds.timed_out
-    proven = False
-    if setup.strategy.can_prove and (
-        setup.options.prove or violation(problem, labels, centers) > 0
+    proven = setup.strategy.can_prove and _enumerate(setup, final)
+    if (
+        setup.strategy.can_prove
+        and not proven
+        and (setup.options.prove or violation(problem, labels, centers) > 0)
     ):
         proven = _exact(setup, final)
     if (
@@ -135,6 +138,35 @@ def _global_bound(setup: Setup, final: Final) -> None:
         record_cut(setup, "the bound for all plans")
     if final.scope != "all plans" or found.value > (final.lower_bound or -np.inf):
         final.lower_bound, final.scope = found.value, "all plans"
+
+
+def _enumerate(setup: Setup, final: Final) -> bool:
+    """Take the optimum by enumeration when the instance is small enough; tell whether it was.
+
+    The plan becomes that optimum, its bound the same value for all plans; when no plan
+    exists, the proof is raised.
+    """
+    problem = setup.problem
+    found, late = enumerated_optimum(problem)
+    if late:
+        record_cut(setup, "the enumeration of territories")
+    if found is None:
+        return False
+    log.info("enumeration: %d possible territories", found.groups)
+    if found.labels is None or found.centers is None:
+        msg = (
+            "No contiguous, balanced plan exists: the units cannot be split into "
+            f"{problem.k} of the {found.groups} connected groups within the ranges "
+            "(all of them enumerated)."
+        )
+        raise InfeasibleError(msg)
+    if plan_score(problem, found.labels, found.centers) <= plan_score(
+        problem, final.labels, final.centers
+    ):
+        final.labels, final.centers = found.labels, found.centers
+        final.costs = problem.costs(final.centers)
+    final.lower_bound, final.scope = found.value, "all plans"
+    return True
 
 
 def _exact(setup: Setup, final: Final) -> bool:

@@ -31,7 +31,7 @@ from geoterr._errors import format_ids
 from geoterr._errors import format_number as _n
 from geoterr.design.problem import Problem
 
-__all__ = ["partition_search", "unplaceable_unit_reasons"]
+__all__ = ["every_group", "partition_search", "unplaceable_unit_reasons"]
 
 # Units searched: those holding at least this share of a territory's lower bound in some
 # measure (lighter units sit in a huge number of groups, and one of them nearly always fits).
@@ -209,6 +209,31 @@ def _unplaceable_text(
         text += "adding any neighbour goes over the upper bound"
     neighbours = ", ".join(f"{problem.ids[u]} {_n(problem.loads[u, short])}" for u in near[:6])
     return text + f" (neighbours: {neighbours})"
+
+
+def every_group(
+    problem: Problem, steps: int, seconds: float
+) -> tuple[list[list[int]] | None, bool]:
+    """Return every connected group of units whose loads fit the range, each once.
+
+    A group is grown from its lowest-numbered unit, among the units numbered above it, so no
+    group is found twice. Returns (groups, late): groups is None when the search needed more
+    than ``steps`` steps or ``seconds`` (a safety net: ``late`` then says the seconds stopped
+    it, which a faster machine might not have).
+    """
+    if np.any(problem.loads < 0):
+        return None, False
+    groups = _Groups(problem, steps, seconds)
+    found: list[list[int]] = []
+    try:
+        for v in range(problem.n):
+            allowed = set(range(v, problem.n))
+            for members, load in groups.around(v, allowed):
+                if groups.fits(load):
+                    found.append(list(members))
+    except _OutOfSteps:
+        return None, groups.late
+    return found, False
 
 
 def partition_search(

@@ -74,6 +74,12 @@ EXACT_HANDOVER = 4
 # time is left, from BOUND_MIN_UNITS units on: below, the LP is weak (Maine's 16 counties:
 # 0.86 of the optimum) and the exact model is the better use of the time.
 BOUND_MIN_UNITS = 50
+# The optimum by enumeration (design/enumeration.py, on the exact model's instances, by
+# default): the search for every connected group within the range stops after ENUM_STEPS
+# steps (Maine's 16 counties into 2: 3,009 steps, 0.1 s; New Mexico's 33 into 3 run out),
+# with ENUM_SECONDS, ten times what they take, as its safety net (and for its MIP).
+ENUM_STEPS = 20_000
+ENUM_SECONDS = 10.0
 BOUND_ROUNDS = 60
 BOUND_CUTS = 30
 BOUND_NODES = 2_000
