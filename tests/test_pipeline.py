@@ -14,8 +14,9 @@ from conftest import grid_customers, make_customers
 
 import geoterr as gt
 from geoterr.design.constraints import active, allowed_pairs, pair_rows, unsupported
+from geoterr.design.first_step import set_up
 from geoterr.design.model import resolve_solver
-from geoterr.design.pipeline import Options, set_up
+from geoterr.design.pipeline import Options
 from geoterr.design.strategy import choose
 
 

@@ -18,8 +18,9 @@ from geoterr._errors import InputError
 from geoterr.design.checks import check_design_options
 from geoterr.design.dispersion import OBJECTIVES, check_dispersion
 from geoterr.design.final_step import finish
+from geoterr.design.first_step import set_up
 from geoterr.design.islands import design_parts
-from geoterr.design.pipeline import Options, progress, run_rounds, set_up
+from geoterr.design.pipeline import Options, progress, run_rounds
 from geoterr.design.plan_output import to_plan
 from geoterr.design.problem import Bound
 from geoterr.design.two_starts import best_of_two_starts

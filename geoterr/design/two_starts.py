@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Callable
 
 from geoterr._errors import InfeasibleError, SolverError
-from geoterr.design.pipeline import Options, lines_start
+from geoterr.design.first_step import lines_start
+from geoterr.design.pipeline import Options
 from geoterr.plan import Plan
 
 __all__ = ["best_of_two_starts"]
