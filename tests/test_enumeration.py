@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_global_bound import _brute_force, _grid_problem
+from test_global_bound import grids_with_optima
 
 import geoterr as gt
 from geoterr.datasets import read_districting_instance
@@ -21,11 +21,8 @@ PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "data" / "hess_coun
 
 
 def test_enumeration_finds_the_brute_force_optimum() -> None:
-    rng = np.random.default_rng(3)
     solved = 0
-    for _ in range(6):
-        problem = _grid_problem(rng)
-        optimum = _brute_force(problem)
+    for problem, optimum in grids_with_optima(6):
         found, late = enumerated_optimum(problem)
         assert found is not None and not late
         if not np.isfinite(optimum):
@@ -95,7 +92,8 @@ def _brute_force_path(problem: Problem) -> float:
 
 def test_too_many_groups_conclude_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(st, "ENUM_STEPS", 5)
-    found, late = enumerated_optimum(_grid_problem(np.random.default_rng(3)))
+    problem, _ = next(grids_with_optima(1))
+    found, late = enumerated_optimum(problem)
     assert found is None and not late
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -68,14 +69,19 @@ def _brute_force(problem: Problem) -> float:
     return best
 
 
+def grids_with_optima(count: int, seed: int = 3) -> Iterator[tuple[Problem, float]]:
+    """Random small grids (:func:`_grid_problem`) with their optima by brute force."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        problem = _grid_problem(rng)
+        yield problem, _brute_force(problem)
+
+
 def test_bound_is_never_above_the_optimum() -> None:
     # brute force on small grids: the bound holds for every plan, so for the best one, and
     # it is no trivial bound (the territories LP is tight on such instances)
-    rng = np.random.default_rng(3)
     tight = 0
-    for _ in range(4):
-        problem = _grid_problem(rng)
-        optimum = _brute_force(problem)
+    for problem, optimum in grids_with_optima(4):
         found = global_bound(problem, [])
         if not np.isfinite(optimum):
             continue
