@@ -149,10 +149,12 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
         ``locked`` or ``capacity``) are also solved by the exact model
         (:mod:`geoterr.design.exact`) with the time left, which either improves the plan and
         proves a lower bound for *every* plan (``plan.lower_bound_scope`` is then
-        ``"all plans"``) or proves that no plan exists; from 50 units on the bound of
-        the territories LP with exact pricing (:mod:`geoterr.design.global_bound`) comes
-        first. Without ``prove`` this only happens
-        when the plan found breaks a promise.
+        ``"all plans"``) or proves that no plan exists; from 50 units on, when it did not
+        prove the plan optimal and time is left, the bound of the territories LP with exact
+        pricing (:mod:`geoterr.design.global_bound`) follows. Without ``prove`` the exact
+        model runs only when the plan found breaks a promise. Either way, such instances
+        whose possible territories are few enough to list get their optimum by enumeration
+        (:mod:`geoterr.design.enumeration`), certified for every plan.
     verbose : bool
         Progress lines on stderr during this design (the ``geoterr`` logger at INFO, with
         a handler when the application set none); the logger is restored afterwards.
