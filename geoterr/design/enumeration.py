@@ -30,6 +30,7 @@ from geoterr.design.constraints import allowed_pairs
 from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows, run_highs
 from geoterr.design.problem import Problem
 from geoterr.design.split_search import every_group
+from geoterr.design.territory_lp import best_center
 
 __all__ = ["Enumerated", "enumerated_optimum"]
 
@@ -62,14 +63,11 @@ def _priced(problem: Problem, groups: list[list[int]]) -> tuple[list[int], list[
     allowed = allowed_pairs(problem, np.arange(n))
     kept, centers, prices = [], [], []
     for g, members in enumerate(groups):
-        idx = np.asarray(members)
-        totals = cost[np.ix_(idx, idx)].sum(axis=0)
-        totals[~allowed[np.ix_(idx, idx)].all(axis=0)] = np.inf
-        best = int(np.argmin(totals))
-        if np.isfinite(totals[best]):
+        price, center = best_center(cost, np.asarray(members), allowed)
+        if np.isfinite(price):
             kept.append(g)
-            centers.append(int(idx[best]))
-            prices.append(float(totals[best]))
+            centers.append(center)
+            prices.append(price)
     return kept, centers, prices
 
 

@@ -46,7 +46,7 @@ from geoterr.design.problem import Problem
 from geoterr.design.tree_model import MAX_NODES, TreePlan, tree_plan
 from geoterr.design.violations import plan_score
 
-__all__ = ["ColumnResult", "column_centers", "column_plan"]
+__all__ = ["ColumnResult", "best_center", "column_centers", "column_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,22 @@ class ColumnResult:
     cut: bool = False
 
 
+def best_center(
+    cost: np.ndarray, idx: np.ndarray, allowed: np.ndarray | None = None
+) -> tuple[float, int]:
+    """Return the cost of the units ``idx`` served from their best center among them, and it.
+
+    ``cost[i, j]`` is unit i served from the center at unit j; with ``allowed`` (the same
+    shape, whether unit i may join center j), only a center every unit may join counts. The
+    cost is ``inf`` when there is none.
+    """
+    totals = cost[np.ix_(idx, idx)].sum(axis=0)
+    if allowed is not None:
+        totals[~allowed[np.ix_(idx, idx)].all(axis=0)] = np.inf
+    best = int(np.argmin(totals))
+    return float(totals[best]), int(idx[best])
+
+
 class _Territories:
     """Connected sets of units, their measures' ranges and the moves of the pricing search."""
 
@@ -144,10 +160,7 @@ class _Territories:
 
     def price(self, members: np.ndarray) -> tuple[float, int]:
         """Cost of the set with its best center, and that center."""
-        idx = np.flatnonzero(members)
-        totals = self.cost[np.ix_(idx, idx)].sum(axis=0)
-        best = int(np.argmin(totals))
-        return float(totals[best]), int(idx[best])
+        return best_center(self.cost, np.flatnonzero(members))
 
     def _connected(self, members: np.ndarray, center: int) -> bool:
         """Tell whether the set is connected (a search from the center reaches all of it)."""
