@@ -1,12 +1,14 @@
 """The last step of a design before its plan: the final repair, the bound and the exact model.
 
 :func:`finish` takes the rounds' best plan (:func:`geoterr.design.pipeline.run_rounds`), spends
-a move budget on balance when there is one (:mod:`geoterr.design.budget`), repairs the plan,
-computes its bound for its own centers, runs the exact model where the strategy allows it (with
-``prove``: a bound for every plan, or the proof that the plan is optimal), then, with ``prove``
-and no such proof, the territories LP's bound for every plan (:mod:`geoterr.design.global_bound`)
-with the time left and, for ``objective="diameter"`` or ``"radius"``, the min-max
-search (:mod:`geoterr.design.dispersion`).
+a move budget on balance when there is one (:mod:`geoterr.design.budget`) and repairs the plan.
+On small instances it then takes the optimum by enumeration
+(:mod:`geoterr.design.enumeration`); otherwise it computes the bound for the plan's own centers
+and runs the exact model where the strategy allows it (with ``prove``: a bound for every plan,
+or the proof that the plan is optimal), then, with ``prove`` and no such proof, the territories
+LP's bound for every plan (:mod:`geoterr.design.global_bound`) with the time left. For
+``objective="diameter"`` or ``"radius"`` the min-max search (:mod:`geoterr.design.dispersion`)
+comes last.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ def finish(setup: Setup, rounds: Rounds) -> Final:
     centers = best.centers
     costs = problem.costs(centers)
     labels = repair(setup, best.labels, costs, centers, final=True)
-    final = Final(
-        labels, centers, costs, _lower_bound(setup, costs, centers), "plan centers", False
-    )
+    final = Final(labels, centers, costs, None, "plan centers", False)
     final.timed_out = rounds.timed_out
     proven = setup.strategy.can_prove and _enumerate(setup, final)
+    if not proven:  # the enumeration's optimum is its own bound, for every plan
+        final.lower_bound = _lower_bound(setup, costs, centers)
     if (
         setup.strategy.can_prove
         and not proven
