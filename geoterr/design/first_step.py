@@ -21,6 +21,7 @@ from geoterr._errors import GeoterrWarning, InputError
 from geoterr._errors import format_number as _n
 from geoterr.design import strategy as st
 from geoterr.design.centers import fixed_centers, pin_units
+from geoterr.design.coarse_start import coarse_applies, coarse_centers
 from geoterr.design.constraints import check_all
 from geoterr.design.dispersion import OBJECTIVES
 from geoterr.design.highs_model import LP_MARGIN
@@ -67,6 +68,8 @@ def set_up(
     )
     problem = _pinned(problem, units, centers, given_names, options)
     check_all(problem, centers if fixed_names is not None else None)
+    if coarse_applies(problem, fixed_centers=fixed_names is not None):
+        centers = coarse_centers(problem, centers, clock)
     strategy = st.choose(
         problem,
         fixed_centers=fixed_names is not None,

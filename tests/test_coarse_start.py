@@ -1,0 +1,95 @@
+"""The coarse start of large designs (geoterr.design.coarse_start).
+
+The units are merged into grid cells, the balanced assignment LP is solved on the cells round
+after round, and the full rounds start from its centers. Checked here: the grid's cell count
+and its determinism, that merging keeps every total, that the coarse rounds lower the full
+LP's objective against their own start, and which designs take the start at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from conftest import make_customers
+
+import geoterr as gt
+from geoterr.design import coarse_start as cs
+from geoterr.design.highs_model import HighsAssignment
+from geoterr.design.pipeline import Clock
+from geoterr.design.problem import Problem, make_problem
+from geoterr.design.seeds import bisection_centers
+
+
+def _problem(n: int, k: int) -> Problem:
+    customers = gt.read_customers(make_customers(n, seed=3, clustered=True))
+    units = gt.build_units(customers, "points")
+    return make_problem(units, k, {"workload": 0.05}, inertia=False)
+
+
+def test_grid_cells_come_near_the_count_asked_and_repeat() -> None:
+    rng = np.random.default_rng(0)
+    towns = rng.uniform(0, 500_000, size=(30, 2))
+    xy = towns[rng.integers(0, 30, 20_000)] + rng.normal(0, 8_000, size=(20_000, 2))
+    cells = cs.grid_cells(xy, 2_000)
+    count = len(np.unique(cells))
+    assert 1_800 <= count <= 2_200
+    assert cells.min() == 0 and cells.max() == count - 1
+    assert np.array_equal(cells, cs.grid_cells(xy.copy(), 2_000))
+
+
+def test_merging_keeps_every_total_and_each_cell_inside_its_units() -> None:
+    problem = _problem(3_000, 6)
+    cells = cs.grid_cells(problem.xy, 300)
+    coarse = cs.coarse_problem(problem, cells)
+    assert coarse.n == len(np.unique(cells))
+    assert np.allclose(coarse.loads.sum(axis=0), problem.loads.sum(axis=0))
+    assert np.isclose(coarse.weight.sum(), problem.weight.sum())
+    for c in (0, coarse.n // 2, coarse.n - 1):
+        members = problem.xy[cells == c]
+        assert np.all(coarse.xy[c] >= members.min(axis=0) - 1e-6)
+        assert np.all(coarse.xy[c] <= members.max(axis=0) + 1e-6)
+
+
+def test_coarse_centers_lower_the_full_lp_against_their_start() -> None:
+    problem = _problem(4_000, 8)
+    start = bisection_centers(problem.xy, problem.weight, problem.k)
+    moved = cs.coarse_centers(problem, start)
+    assert moved.shape == start.shape
+    lp = HighsAssignment(problem)
+    before = lp.solve(problem.costs(start))
+    after = lp.solve(problem.costs(moved))
+    assert before is not None and after is not None
+    assert after[1] < before[1]
+
+
+def test_coarse_rounds_stop_at_their_share_of_the_time_limit() -> None:
+    problem = _problem(2_000, 5)
+    start = bisection_centers(problem.xy, problem.weight, problem.k)
+    clock = Clock(limit=1e-9)
+    assert np.array_equal(cs.coarse_centers(problem, start, clock), start)
+    assert clock.cut
+    free = Clock(limit=None)
+    assert not np.array_equal(cs.coarse_centers(problem, start, free), start)
+    assert not free.cut
+
+
+def test_only_plain_large_designs_take_the_coarse_start() -> None:
+    problem = _problem(500, 4)
+    assert not cs.coarse_applies(problem, fixed_centers=False)  # too small
+    big = dataclasses.replace(problem)
+    old = cs.MIN_UNITS
+    try:
+        cs.MIN_UNITS = 100
+        assert cs.coarse_applies(big, fixed_centers=False)
+        assert not cs.coarse_applies(big, fixed_centers=True)
+        locked = big.locked.copy()
+        locked[0] = 1
+        assert not cs.coarse_applies(dataclasses.replace(big, locked=locked), fixed_centers=False)
+        current = np.zeros(big.n, dtype=np.int64)
+        moved = dataclasses.replace(big, current=current, move_amount=np.ones(big.n))
+        assert not cs.coarse_applies(moved, fixed_centers=False)
+        matrix = dataclasses.replace(big, cost_matrix=np.zeros((big.n, big.n)))
+        assert not cs.coarse_applies(matrix, fixed_centers=False)
+    finally:
+        cs.MIN_UNITS = old
