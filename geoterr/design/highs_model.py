@@ -55,6 +55,8 @@ ALL_PAIRS = 250_000
 START_PAIRS = 8
 # Pairs priced in per unit and round.
 ADD_PER_UNIT = 4
+# Units per block of the reduced costs in pricing (about 8 MB of them at 1,000 territories).
+ROW_BLOCK = 1024
 SLACK_TOL = 1e-7
 # While planning (not for bounds), the LP keeps each territory this share of its half-range
 # inside the range (but no more than the heaviest unit's load), so that rounding the few
@@ -238,7 +240,7 @@ def add_sparse_rows(h: Any, rows: list[tuple[float, float, np.ndarray, np.ndarra
 
 def cost_factor(costs: np.ndarray) -> float:
     """Return what to multiply costs by so that the largest is COST_TOP (1 when all are 0)."""
-    top = float(np.abs(costs).max(initial=0.0))
+    top = max(float(costs.max(initial=0.0)), -float(costs.min(initial=0.0)))
     return COST_TOP / top if top > 1e-290 else 1.0
 
 
@@ -269,7 +271,8 @@ class HighsAssignment:
         self.h = _new_highs(None)
         self.allowed = allowed_pairs(problem, None)
         self.present = np.zeros((n, k), dtype=bool)
-        self.column = np.full((n, k), -1, dtype=np.int64)
+        # HiGHS numbers its columns with 32-bit integers, so they fit (at half the memory)
+        self.column = np.full((n, k), -1, dtype=np.int32)
         self.col_unit = np.empty(0, dtype=np.int64)
         self.col_terr = np.empty(0, dtype=np.int64)
         # Rows: n "one territory per unit" rows, k x m ranged balance rows, then one row per
@@ -372,8 +375,10 @@ class HighsAssignment:
         import highspy
 
         p = self.problem
-        masked = np.where(self.present, costs, np.inf)
-        best = np.argmin(masked, axis=1)
+        best = np.empty(p.n, dtype=np.int64)
+        for lo in range(0, p.n, ROW_BLOCK):  # in blocks, as in _price
+            block = slice(lo, min(lo + ROW_BLOCK, p.n))
+            best[block] = np.argmin(np.where(self.present[block], costs[block], np.inf), axis=1)
         status = np.full(self.n_slacks + len(self.col_unit), highspy.HighsBasisStatus.kLower)
         status[self.column[np.arange(p.n), best]] = highspy.HighsBasisStatus.kBasic
         rows = np.full(self.h.getNumRow(), highspy.HighsBasisStatus.kBasic)
@@ -418,25 +423,34 @@ class HighsAssignment:
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Return the pairs to add: each unit's ADD_PER_UNIT most negative reduced costs (or None).
 
-        Only the rows with a negative reduced cost are masked and sorted (the full (n, k)
-        array is made once per pricing round, in place).
+        The reduced costs are made :data:`ROW_BLOCK` units at a time (a whole (n, k) array and
+        its temporaries cost more in fresh memory than in arithmetic once k is in the
+        hundreds), and only the rows with a negative reduced cost are masked and sorted.
         """
         p = self.problem
         n, k = p.n, p.k
         u, v = duals[:n], duals[n : n + k * p.loads.shape[1]].reshape(k, -1)
-        reduced = costs - u[:, None]
-        reduced -= p.loads @ v.T
-        if self.extra:
-            reduced -= self._extra_duals(duals)
-        negative = reduced < -tolerance
-        negative &= ~blocked
-        rows = np.flatnonzero(negative.any(axis=1))
-        if len(rows) == 0:
+        extra = self._extra_duals(duals) if self.extra else None
+        units, terrs = [], []
+        for lo in range(0, n, ROW_BLOCK):
+            block = slice(lo, min(lo + ROW_BLOCK, n))
+            reduced = costs[block] - u[block, None]
+            reduced -= p.loads[block] @ v.T
+            if extra is not None:
+                reduced -= extra[block]
+            negative = reduced < -tolerance
+            negative &= ~blocked[block]
+            rows = np.flatnonzero(negative.any(axis=1))
+            if len(rows) == 0:
+                continue
+            part = reduced[rows]
+            part[blocked[block][rows]] = np.inf
+            r, t = np.nonzero(cheapest(part, ADD_PER_UNIT) & negative[rows])
+            units.append(lo + rows[r])
+            terrs.append(t)
+        if not units:
             return None
-        part = reduced[rows]
-        part[blocked[rows]] = np.inf
-        r, t = np.nonzero(cheapest(part, ADD_PER_UNIT) & negative[rows])
-        return rows[r], t
+        return np.concatenate(units), np.concatenate(terrs)
 
     def exact_bounds(self) -> None:
         """Return the model's exact bounds, as a lower bound needs.
@@ -496,7 +510,7 @@ class HighsAssignment:
         # The pairs pricing never offers (in the model, or forbidden), and the tolerance of a
         # negative reduced cost: both fixed for this solve, so kept out of the pricing loop.
         blocked = self.present | ~self.allowed
-        tolerance = 1e-9 * max(1.0, float(np.abs(costs).max()))
+        tolerance = 1e-9 * max(1.0, float(costs.max()), -float(costs.min()))
         rounds = 0
         while True:
             rounds += 1

@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+# Units per block when the distances to every center are made (Problem.distances).
+DISTANCE_BLOCK = 4096
+
+
 @dataclass
 class Problem:
     """Arrays describing one design problem.
@@ -141,24 +145,29 @@ class Problem:
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Distance (km, or the cost matrix's unit) of every unit to every center, (n, k)."""
         if self.cost_matrix is not None:
-            return self.cost_matrix[:, centers.astype(np.int64)]
+            return np.asarray(self.cost_matrix[:, centers.astype(np.int64)], dtype=float)
         # The same numbers as np.linalg.norm over the last axis (the sum of the two squares,
-        # then the root), without its (n, k, 2) temporary.
-        dx = self.xy[:, 0, None] - centers[None, :, 0]
-        dy = self.xy[:, 1, None] - centers[None, :, 1]
-        dx *= dx
-        dy *= dy
-        dx += dy
-        np.sqrt(dx, out=dx)
-        dx /= 1000.0
-        return np.asarray(dx)
+        # then the root), without its (n, k, 2) temporary, a block of units at a time (the
+        # squares of all pairs at once would be two more (n, k) arrays).
+        out = np.empty((self.n, len(centers)))
+        for lo in range(0, self.n, DISTANCE_BLOCK):
+            block = slice(lo, lo + DISTANCE_BLOCK)
+            dx = self.xy[block, 0, None] - centers[None, :, 0]
+            dy = self.xy[block, 1, None] - centers[None, :, 1]
+            dx *= dx
+            dy *= dy
+            dx += dy
+            np.sqrt(dx, out=dx)
+            dx /= 1000.0
+            out[block] = dx
+        return out
 
     def costs(self, centers: np.ndarray) -> np.ndarray:
         """Objective cost of giving each unit to each center, shape (n, k)."""
-        d = self.distances(centers)
+        costs = self.distances(centers)  # a fresh array (a copy of the matrix's columns)
         if self.inertia:
-            d = d * d
-        costs: np.ndarray = self.weight[:, None] * d
+            costs *= costs
+        costs *= self.weight[:, None]
         if self.move_penalty > 0:
             has = self.current >= 0
             costs[has] += (self.move_penalty * self.weight[has])[:, None]
