@@ -2,6 +2,8 @@
 
 What flows through this room, in order:
 
+- :mod:`~geoterr.units.checks` checks the customers, their measures and the options, every
+  problem at once;
 - :mod:`~geoterr.units.projection` picks a projected CRS for the data (distances and areas
   are measured there);
 - :mod:`~geoterr.units.layouts` places the units of each kind and finds which touch, using
@@ -18,7 +20,8 @@ What flows through this room, in order:
 
 from __future__ import annotations
 
-from geoterr.units.build import COUNT, Units, build_units, unit_cells
+from geoterr.units.build import Units, build_units, unit_cells
+from geoterr.units.checks import COUNT
 from geoterr.units.large_tables import units_from_files
 
 __all__ = ["COUNT", "Units", "build_units", "unit_cells", "units_from_files"]

@@ -24,15 +24,8 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import InputError, format_ids
-from geoterr.units.build import (
-    COUNT,
-    RESERVED,
-    Units,
-    assemble_units,
-    check_max_load,
-    check_method_options,
-    warn_distortion,
-)
+from geoterr.units.build import Units, assemble_units, warn_distortion
+from geoterr.units.checks import COUNT, RESERVED, check_max_load, check_method_options
 from geoterr.units.graph import IslandPolicy
 from geoterr.units.hexes import (
     FINEST_CHOICE,
