@@ -200,3 +200,29 @@ def test_priced_lp_reports_no_solution_when_balance_cannot_hold(
     assert _reference(problem, costs, None) is None
     _priced(monkeypatch)
     assert HighsAssignment(problem).solve(costs) is None
+
+
+def test_pricing_in_blocks_gives_the_same_lp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 7 units (many blocks and a short last one) give the very numbers of one block."""
+    problem = _problem(150, 6, {"workload": 0.03}, 2)
+    costs = problem.costs(_centers(problem, 2))
+    _priced(monkeypatch, start=2)
+    whole = HighsAssignment(problem).solve(costs)
+    monkeypatch.setattr(highs_model, "ROW_BLOCK", 7)
+    blocks = HighsAssignment(problem).solve(costs)
+    assert whole is not None and blocks is not None
+    assert np.array_equal(whole[0], blocks[0])
+    assert whole[1] == blocks[1]
+
+
+def test_scaled_costs_read_as_the_scaled_array() -> None:
+    rng = np.random.default_rng(5)
+    raw = rng.lognormal(size=(40, 9))
+    factor = highs_model.cost_factor(raw)
+    scaled = highs_model.ScaledCosts(raw, factor)
+    full = raw * factor
+    assert np.array_equal(scaled[3:17], full[3:17])
+    rows, cols = rng.integers(0, 40, 25), rng.integers(0, 9, 25)
+    assert np.array_equal(scaled[rows, cols], full[rows, cols])
+    assert scaled.max() == float(full.max()) == pytest.approx(highs_model.COST_TOP)
+    assert scaled.min() == float(full.min())

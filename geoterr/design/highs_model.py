@@ -36,6 +36,7 @@ from geoterr.design.problem import Problem
 
 __all__ = [
     "HighsAssignment",
+    "ScaledCosts",
     "add_sparse_rows",
     "assignment_mip",
     "cheapest",
@@ -255,6 +256,31 @@ def cheapest(costs: np.ndarray, limit: int) -> np.ndarray:
     return mask
 
 
+class ScaledCosts:
+    """An (n, k) cost array times a factor, each element made when it is read.
+
+    Reading ``scaled[index]`` gives ``raw[index] * factor``, the same numbers as indexing the
+    product of the whole array; ``max`` and ``min`` are those of the product (a positive
+    factor keeps the order).
+    """
+
+    def __init__(self, raw: np.ndarray, factor: float) -> None:
+        self.raw, self.factor = raw, factor
+        self.shape, self.size = raw.shape, raw.size
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        """Return the scaled costs at ``index`` (any numpy index of the raw array)."""
+        return np.asarray(self.raw[index] * self.factor)
+
+    def max(self) -> float:
+        """Return the largest scaled cost."""
+        return float(self.raw.max() * self.factor)
+
+    def min(self) -> float:
+        """Return the smallest scaled cost."""
+        return float(self.raw.min() * self.factor)
+
+
 class HighsAssignment:
     """The balanced assignment LP of one problem, kept in HiGHS between solves.
 
@@ -337,7 +363,7 @@ class HighsAssignment:
         )
         self.margin = share
 
-    def _add_pairs(self, units: np.ndarray, terrs: np.ndarray, costs: np.ndarray) -> None:
+    def _add_pairs(self, units: np.ndarray, terrs: np.ndarray, costs: ScaledCosts) -> None:
         p = self.problem
         count = len(units)
         if count == 0:
@@ -359,14 +385,14 @@ class HighsAssignment:
         self.col_unit = np.concatenate([self.col_unit, units])
         self.col_terr = np.concatenate([self.col_terr, terrs])
 
-    def _set_penalty(self, costs: np.ndarray, factor: float) -> None:
+    def _set_penalty(self, costs: ScaledCosts, factor: float) -> None:
         top = float(costs.max()) if costs.size else 1.0
         penalty = self._slack_weight * max(top, 1e-9) * factor
         self.h.changeColsCost(
             self.n_slacks, np.arange(self.n_slacks, dtype=np.int32), penalty.astype(float)
         )
 
-    def _cheapest_basis(self, costs: np.ndarray) -> None:
+    def _cheapest_basis(self, costs: ScaledCosts) -> None:
         """Start from every unit in its cheapest territory.
 
         A basis that is dual feasible (no column has a negative reduced cost), so the dual simplex
@@ -419,7 +445,7 @@ class HighsAssignment:
         return share
 
     def _price(
-        self, costs: np.ndarray, duals: np.ndarray, blocked: np.ndarray, tolerance: float
+        self, costs: ScaledCosts, duals: np.ndarray, blocked: np.ndarray, tolerance: float
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Return the pairs to add: each unit's ADD_PER_UNIT most negative reduced costs (or None).
 
@@ -434,7 +460,8 @@ class HighsAssignment:
         units, terrs = [], []
         for lo in range(0, n, ROW_BLOCK):
             block = slice(lo, min(lo + ROW_BLOCK, n))
-            reduced = costs[block] - u[block, None]
+            reduced = costs[block]  # a fresh array
+            reduced -= u[block, None]
             reduced -= p.loads[block] @ v.T
             if extra is not None:
                 reduced -= extra[block]
@@ -487,30 +514,33 @@ class HighsAssignment:
         start = time.perf_counter()
         if allowed is not None:
             self._set_allowed(allowed)
-        # HiGHS works on costs scaled to at most COST_TOP.
-        raw = costs
-        costs = raw * cost_factor(raw)
+        # HiGHS works on costs scaled to at most COST_TOP, made where they are read (a
+        # scaled copy of every pair would be one more (n, k) array).
+        scaled = ScaledCosts(costs, cost_factor(costs))
         if len(self.col_unit):
             self.h.changeColsCost(
                 len(self.col_unit),
                 (self.n_slacks + np.arange(len(self.col_unit))).astype(np.int32),
-                costs[self.col_unit, self.col_terr].astype(float),
+                scaled[self.col_unit, self.col_terr].astype(float),
             )
         else:
             if n * k <= ALL_PAIRS:
                 want = self.allowed.copy()
             else:
-                masked = np.where(self.allowed, costs, np.inf)
-                want = cheapest(masked, START_PAIRS) & self.allowed
+                want = np.zeros((n, k), dtype=bool)
+                for lo in range(0, n, ROW_BLOCK):
+                    block = slice(lo, min(lo + ROW_BLOCK, n))
+                    masked = np.where(self.allowed[block], scaled[block], np.inf)
+                    want[block] = cheapest(masked, START_PAIRS) & self.allowed[block]
             units, terrs = np.nonzero(want)
-            self._add_pairs(units, terrs, costs)
+            self._add_pairs(units, terrs, scaled)
         factor = 1e3
-        self._set_penalty(costs, factor)
-        self._cheapest_basis(costs)
+        self._set_penalty(scaled, factor)
+        self._cheapest_basis(scaled)
         # The pairs pricing never offers (in the model, or forbidden), and the tolerance of a
         # negative reduced cost: both fixed for this solve, so kept out of the pricing loop.
         blocked = self.present | ~self.allowed
-        tolerance = 1e-9 * max(1.0, float(costs.max()), -float(costs.min()))
+        tolerance = 1e-9 * max(1.0, float(scaled.max()), -float(scaled.min()))
         rounds = 0
         while True:
             rounds += 1
@@ -528,9 +558,9 @@ class HighsAssignment:
                 return None
             sol = self.h.getSolution()
             duals = np.asarray(sol.row_dual)
-            found = self._price(costs, duals, blocked, tolerance)
+            found = self._price(scaled, duals, blocked, tolerance)
             if found is not None:
-                self._add_pairs(found[0], found[1], costs)
+                self._add_pairs(found[0], found[1], scaled)
                 blocked[found] = True
                 continue
             values = np.asarray(sol.col_value)
@@ -541,7 +571,7 @@ class HighsAssignment:
                     continue
                 if factor < 1e9:
                     factor *= 1e3  # make sure balance was not traded for cost
-                    self._set_penalty(costs, factor)
+                    self._set_penalty(scaled, factor)
                     continue
                 if self._give_up_reserve():  # the reserve is needed for balance
                     continue
@@ -549,7 +579,7 @@ class HighsAssignment:
                 return None
             x = np.zeros((n, k))
             x[self.col_unit, self.col_terr] = values[self.n_slacks :]
-            objective = float(np.sum(raw[self.col_unit, self.col_terr] * values[self.n_slacks :]))
+            objective = float(np.sum(costs[self.col_unit, self.col_terr] * values[self.n_slacks :]))
             log.debug(
                 "assignment LP: %d pricing rounds, %d of %d pairs, %.2f s",
                 rounds,
