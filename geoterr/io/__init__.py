@@ -2,7 +2,8 @@
 
 - :mod:`~geoterr.io.customers` reads customers (:func:`read_customers`): files or frames in,
   a validated GeoDataFrame in EPSG:4326 indexed by customer id out; text tables and Excel
-  workbooks are decoded by :mod:`~geoterr.io.tables`;
+  workbooks are decoded by :mod:`~geoterr.io.tables`, and the locations checked and made
+  points by :mod:`~geoterr.io.locations`;
 - :mod:`~geoterr.io.plans` saves a plan to a folder and loads it back (:func:`save_plan`,
   :func:`load_plan`); :mod:`~geoterr.io.plan_readers` reads each file of a folder strictly,
   :mod:`~geoterr.io.plan_extras` carries the roster and the regions, and
