@@ -91,7 +91,7 @@ def written_note() -> str:
 
 def read_reps(path: Any) -> pd.DataFrame:
     """Return the ``--reps`` CSV, read and checked (columns, rows) before any work."""
-    from geoterr.maps.payload import rep_table
+    from geoterr.maps.homes import rep_table
 
     path = check_path_arg(path, "--reps")
     if not path.is_file():

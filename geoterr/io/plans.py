@@ -327,7 +327,7 @@ def save_plan(  # noqa: PLR0913 (public API: every option is a documented keywor
     tile_source = check_tiles(tiles, attr)
     check_target(path, overwrite=overwrite)  # a bad target before the reps are read
     if map and reps is not None:
-        from geoterr.maps.payload import rep_table
+        from geoterr.maps.homes import rep_table
 
         rep_table(reps)  # refuse bad reps before writing anything
 

@@ -2,6 +2,8 @@
 
 - :mod:`~geoterr.maps.payload` turns a plan into the data a map shows (territory outlines,
   labels, colours, customers, moves, reps, the plan's status), the same for every map;
+- :mod:`~geoterr.maps.homes` reads the reps (name, territory, home) that maps and figures
+  show, and names each territory's rep;
 - :mod:`~geoterr.maps.outlines` cuts the shipped land, coast and border outlines
   (``_assets/outlines.geojson``) to the plan's surroundings;
 - :mod:`~geoterr.maps.html` draws the interactive page (:func:`plan_map`,

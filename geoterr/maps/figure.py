@@ -13,8 +13,9 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 from shapely.geometry import MultiPolygon, Point, Polygon
 
+from geoterr.maps.homes import rep_table
 from geoterr.maps.outlines import outlines_near
-from geoterr.maps.payload import _on_land, label_point, rep_table, territory_colours
+from geoterr.maps.payload import _on_land, label_point, territory_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

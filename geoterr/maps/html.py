@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from geoterr._errors import InputError
+from geoterr.maps.homes import rep_table
 from geoterr.maps.outlines import geojson_of, outlines_near
 from geoterr.maps.payload import (
     PALETTE,
@@ -24,7 +25,6 @@ from geoterr.maps.payload import (
     moved_customers,
     plan_payload,
     plan_status,
-    rep_table,
     territory_colours,
 )
 

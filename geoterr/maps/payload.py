@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.ops import polylabel
 
 from geoterr._errors import InputError
+from geoterr.maps.homes import rep_names
 
 if TYPE_CHECKING:
     from geoterr.plan import Plan
@@ -34,7 +34,6 @@ __all__ = [
     "moved_customers",
     "plan_payload",
     "plan_status",
-    "rep_table",
     "script_json",
     "territory_colours",
 ]
@@ -204,89 +203,6 @@ def moved_customers(plan: Plan, before: Any = None) -> pd.Series | None:
         .map(lambda v: None if v is None else str(v))
     )
     return text
-
-
-def _first_column(table: pd.DataFrame, options: Sequence[str]) -> str | None:
-    lower = {str(c).lower(): c for c in table.columns}
-    return next((lower[o] for o in options if o in lower), None)
-
-
-def rep_table(reps: Any) -> pd.DataFrame:
-    """Reps as ``name``, ``territory``, ``latitude``, ``longitude`` and their other columns.
-
-    Parameters
-    ----------
-    reps : DataFrame, GeoDataFrame or path
-        One row per rep: a name (``name``/``rep``/``rep_name``), a territory
-        (``territory``/``current_territory``) and a home location (``home_latitude`` and
-        ``home_longitude``, ``latitude``/``longitude``, ``lat``/``lon``, or point geometry),
-        like ``data/reps.csv``.
-
-    Raises
-    ------
-    InputError
-        Naming the columns that could not be found.
-    """
-    if isinstance(reps, str | os.PathLike):
-        reps = pd.read_csv(reps)
-    table = pd.DataFrame(reps).copy()
-    name = _first_column(table, ("name", "rep", "rep_name", "rep_id"))
-    territory = _first_column(table, ("territory", "current_territory"))
-    geometry = getattr(reps, "geometry", None) if hasattr(reps, "crs") else None
-    lat: str | None
-    lon: str | None
-    if geometry is not None:
-        points = geometry.to_crs(4326) if reps.crs is not None else geometry
-        table["latitude"], table["longitude"] = points.y.to_numpy(), points.x.to_numpy()
-        lat, lon = "latitude", "longitude"
-        table = table.drop(columns=[geometry.name])
-    else:
-        lat = _first_column(table, ("home_latitude", "latitude", "lat"))
-        lon = _first_column(table, ("home_longitude", "longitude", "lon", "lng"))
-    missing = [
-        what
-        for what, col in (("a name", name), ("a home latitude", lat), ("a home longitude", lon))
-        if col is None
-    ]
-    if missing:
-        msg = (
-            f"`reps` has no column for {', '.join(missing)} (columns: "
-            f"{', '.join(map(str, table.columns))}); expected e.g. name, territory, "
-            "home_latitude, home_longitude as in data/reps.csv."
-        )
-        raise InputError(msg)
-    out = pd.DataFrame(
-        {
-            "name": table[name].astype(str),
-            "territory": table[territory].astype(str) if territory else None,
-            "latitude": pd.to_numeric(table[lat], errors="coerce"),
-            "longitude": pd.to_numeric(table[lon], errors="coerce"),
-        },
-        index=table.index,
-    )
-    used = {name, territory, lat, lon}
-    for column in table.columns:
-        if column not in used:
-            out[f"_{column}"] = table[column]
-    return out
-
-
-def _rep_names(plan: Plan, reps: pd.DataFrame | None, rep_column: str | None) -> dict[str, str]:
-    """Territory -> rep name: from the reps table, else the commonest ``rep_column`` value."""
-    names: dict[str, str] = {}
-    if rep_column is not None and plan.customers is not None:
-        if rep_column not in plan.customers.columns:
-            msg = f"`rep_column` {rep_column!r} is not a customers column."
-            raise InputError(msg)
-        column = plan.customers[rep_column]
-        for territory, values in column.groupby(plan.customers["territory"]):
-            mode = values.dropna().astype(str).mode()
-            if len(mode):
-                names[str(territory)] = str(mode.iloc[0])
-    if reps is not None:
-        for _, row in reps.dropna(subset=["territory"]).iterrows():
-            names[str(row["territory"])] = str(row["name"])
-    return names
 
 
 def _outline(geom: Any) -> dict[str, Any]:
@@ -461,7 +377,7 @@ def plan_payload(
     table = plan.territories
     names = [str(n) for n in table.index]
     index_of = {n: j for j, n in enumerate(names)}
-    rep_of = _rep_names(plan, reps, rep_column)
+    rep_of = rep_names(plan, reps, rep_column)
     moves: dict[str, tuple[int, int]] = {}
     moved_index = np.zeros(0, dtype=int)
     other = before if before is not None else after
