@@ -99,6 +99,16 @@ def normalise_name(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
+def first_column(table: pd.DataFrame, options: Sequence[str]) -> str | None:
+    """Return the first of ``options`` that ``table`` has as a column, ignoring case (or None).
+
+    >>> first_column(pd.DataFrame(columns=["Rep", "LAT"]), ("name", "rep", "rep_name"))
+    'Rep'
+    """
+    lower = {str(c).lower(): c for c in table.columns}
+    return next((lower[o] for o in options if o in lower), None)
+
+
 THOUSANDS = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
 DECIMAL_COMMA = r"^-?\d*,\d+$"
 

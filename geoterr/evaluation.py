@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
+from geoterr._validate import first_column
 from geoterr.metrics import (
     DistanceWeighting,
     balance_indices,
@@ -72,11 +73,6 @@ class Evaluation:
     notes: tuple[str, ...] = field(default=())
 
 
-def _first(table: pd.DataFrame, options: Sequence[str]) -> str | None:
-    lower = {str(c).lower(): c for c in table.columns}
-    return next((lower[o] for o in options if o in lower), None)
-
-
 def rep_homes(reps: Any) -> pd.DataFrame:
     """Reps as a table indexed by territory: ``rep``, ``longitude``, ``latitude``.
 
@@ -105,8 +101,8 @@ def rep_homes(reps: Any) -> pd.DataFrame:
     'Avery Collins'
     """
     table = pd.read_csv(reps) if not isinstance(reps, pd.DataFrame) else pd.DataFrame(reps)
-    name, territory = _first(table, REP_NAME), _first(table, REP_TERRITORY)
-    lat, lon = _first(table, REP_LAT), _first(table, REP_LON)
+    name, territory = first_column(table, REP_NAME), first_column(table, REP_TERRITORY)
+    lat, lon = first_column(table, REP_LAT), first_column(table, REP_LON)
     if name is None or territory is None:
         msg = (
             f"`reps` needs a rep name and a territory column (columns: "
@@ -335,7 +331,7 @@ def _customers_of(plan: Plan) -> gpd.GeoDataFrame:
 
 def _visits(customers: pd.DataFrame, visits: str | None) -> tuple[np.ndarray, str]:
     if visits is None:
-        visits = _first(customers, VISIT_COLUMNS)
+        visits = first_column(customers, VISIT_COLUMNS)
         if visits is None:
             return np.ones(len(customers)), "one visit per customer"
     if visits not in customers.columns:

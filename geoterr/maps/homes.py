@@ -8,22 +8,17 @@ its rep's name, from that table or from a customers column.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from geoterr._errors import InputError
+from geoterr._validate import first_column
 
 if TYPE_CHECKING:
     from geoterr.plan import Plan
 
 __all__ = ["rep_names", "rep_table"]
-
-
-def _first_column(table: pd.DataFrame, options: Sequence[str]) -> str | None:
-    lower = {str(c).lower(): c for c in table.columns}
-    return next((lower[o] for o in options if o in lower), None)
 
 
 def rep_table(reps: Any) -> pd.DataFrame:
@@ -45,8 +40,8 @@ def rep_table(reps: Any) -> pd.DataFrame:
     if isinstance(reps, str | os.PathLike):
         reps = pd.read_csv(reps)
     table = pd.DataFrame(reps).copy()
-    name = _first_column(table, ("name", "rep", "rep_name", "rep_id"))
-    territory = _first_column(table, ("territory", "current_territory"))
+    name = first_column(table, ("name", "rep", "rep_name", "rep_id"))
+    territory = first_column(table, ("territory", "current_territory"))
     geometry = getattr(reps, "geometry", None) if hasattr(reps, "crs") else None
     lat: str | None
     lon: str | None
@@ -56,8 +51,8 @@ def rep_table(reps: Any) -> pd.DataFrame:
         lat, lon = "latitude", "longitude"
         table = table.drop(columns=[geometry.name])
     else:
-        lat = _first_column(table, ("home_latitude", "latitude", "lat"))
-        lon = _first_column(table, ("home_longitude", "longitude", "lon", "lng"))
+        lat = first_column(table, ("home_latitude", "latitude", "lat"))
+        lon = first_column(table, ("home_longitude", "longitude", "lon", "lng"))
     missing = [
         what
         for what, col in (("a name", name), ("a home latitude", lat), ("a home longitude", lon))
