@@ -22,9 +22,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from geoterr.design import strategy as st
 from geoterr.design.highs_model import HighsAssignment
 from geoterr.design.pipeline import Clock
 from geoterr.design.problem import Problem
+from geoterr.design.seeds import best_point
 
 __all__ = ["coarse_applies", "coarse_centers", "grid_cells"]
 
@@ -40,9 +42,8 @@ MAX_CELL_SHARE = 0.25
 # and never more than this share of the time limit in the coarse rounds.
 MAX_CELLS = 20_000
 MAX_TIME_SHARE = 0.25
-# The coarse rounds stop after two in a row improve the LP's objective by less than this share,
-# or after MAX_ROUNDS.
-STALE_GAIN = 2e-4
+# The coarse rounds stop after two in a row improve the LP's objective by less than the full
+# rounds' st.STALE_GAIN, or after MAX_ROUNDS.
 MAX_ROUNDS = 60
 
 
@@ -75,7 +76,6 @@ def grid_cells(xy: np.ndarray, cells: int) -> np.ndarray:
         key = ij[:, 0] * (int(span / side) + 2) + ij[:, 1]
         return np.unique(key, return_inverse=True)[1].ravel()
 
-    labels = label(large)
     for _ in range(40):
         side = (small * large) ** 0.5
         labels = label(side)
@@ -120,24 +120,14 @@ def shared_centers(
     """Move each center to the weighted median (centroid with ``inertia``) of its shares.
 
     ``share`` (n, k) is the LP's fractional assignment; a point counts with its weight times
-    its share of the territory. A few Weiszfeld steps from the centroid give the median.
+    its share of the territory (:func:`geoterr.design.seeds.best_point`).
     """
     new = centers.copy()
     for j in range(len(centers)):
         rows = np.flatnonzero(share[:, j] > 1e-9)
-        if len(rows) == 0:
-            continue
-        pts, w = xy[rows], weight[rows] * share[rows, j]
-        c = w @ pts / w.sum()
-        if not inertia:
-            for _ in range(30):
-                d = np.maximum(np.hypot(*(pts - c).T), 1e-6)
-                step = (w / d) @ pts / (w / d).sum()
-                moved = float(np.hypot(*(step - c)))
-                c = step
-                if moved < 1.0:  # one metre
-                    break
-        new[j] = c
+        w = weight[rows] * share[rows, j]
+        if w.sum() > 0:
+            new[j] = best_point(xy[rows], w, inertia=inertia)
     return new
 
 
@@ -153,8 +143,11 @@ def coarse_centers(problem: Problem, centers: np.ndarray, clock: Clock | None = 
     engine = HighsAssignment(coarse)
     best, best_value, stale, rounds = centers, np.inf, 0, 0
     while rounds < MAX_ROUNDS:
-        limit = None if clock is None else clock.limit
-        if clock is not None and limit is not None and clock.elapsed() > MAX_TIME_SHARE * limit:
+        if (
+            clock is not None
+            and clock.limit is not None
+            and clock.elapsed() > MAX_TIME_SHARE * clock.limit
+        ):
             clock.cut = True
             break
         solved = engine.solve(coarse.costs(centers))
@@ -165,7 +158,7 @@ def coarse_centers(problem: Problem, centers: np.ndarray, clock: Clock | None = 
         gain = (best_value - value) / max(abs(value), 1e-12) if np.isfinite(best_value) else 1.0
         if value < best_value:
             best, best_value = centers, value
-        stale = stale + 1 if gain < STALE_GAIN else 0
+        stale = stale + 1 if gain < st.STALE_GAIN else 0
         if stale >= 2:
             break
         centers = shared_centers(coarse.xy, coarse.weight, share, centers, inertia=coarse.inertia)

@@ -32,7 +32,7 @@ import numpy as np
 
 from geoterr.design.assignment import assignment_rows, pair_columns, to_highs
 from geoterr.design.constraints import allowed_pairs, pair_rows
-from geoterr.design.problem import Problem
+from geoterr.design.problem import Problem, unit_blocks
 
 __all__ = [
     "HighsAssignment",
@@ -402,8 +402,7 @@ class HighsAssignment:
 
         p = self.problem
         best = np.empty(p.n, dtype=np.int64)
-        for lo in range(0, p.n, ROW_BLOCK):  # in blocks, as in _price
-            block = slice(lo, min(lo + ROW_BLOCK, p.n))
+        for block in unit_blocks(p.n, ROW_BLOCK):  # in blocks, as in _price
             best[block] = np.argmin(np.where(self.present[block], costs[block], np.inf), axis=1)
         status = np.full(self.n_slacks + len(self.col_unit), highspy.HighsBasisStatus.kLower)
         status[self.column[np.arange(p.n), best]] = highspy.HighsBasisStatus.kBasic
@@ -458,8 +457,7 @@ class HighsAssignment:
         u, v = duals[:n], duals[n : n + k * p.loads.shape[1]].reshape(k, -1)
         extra = self._extra_duals(duals) if self.extra else None
         units, terrs = [], []
-        for lo in range(0, n, ROW_BLOCK):
-            block = slice(lo, min(lo + ROW_BLOCK, n))
+        for block in unit_blocks(n, ROW_BLOCK):
             reduced = costs[block]  # a fresh array
             reduced -= u[block, None]
             reduced -= p.loads[block] @ v.T
@@ -473,7 +471,7 @@ class HighsAssignment:
             part = reduced[rows]
             part[blocked[block][rows]] = np.inf
             r, t = np.nonzero(cheapest(part, ADD_PER_UNIT) & negative[rows])
-            units.append(lo + rows[r])
+            units.append(block.start + rows[r])
             terrs.append(t)
         if not units:
             return None
@@ -528,8 +526,7 @@ class HighsAssignment:
                 want = self.allowed.copy()
             else:
                 want = np.zeros((n, k), dtype=bool)
-                for lo in range(0, n, ROW_BLOCK):
-                    block = slice(lo, min(lo + ROW_BLOCK, n))
+                for block in unit_blocks(n, ROW_BLOCK):
                     masked = np.where(self.allowed[block], scaled[block], np.inf)
                     want[block] = cheapest(masked, START_PAIRS) & self.allowed[block]
             units, terrs = np.nonzero(want)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,16 @@ __all__ = [
 
 # Units per block when the distances to every center are made (Problem.distances).
 DISTANCE_BLOCK = 4096
+
+
+def unit_blocks(n: int, size: int) -> Iterator[slice]:
+    """Yield the slices of ``n`` units, ``size`` at a time (the last one shorter).
+
+    >>> list(unit_blocks(5, 2))
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    """
+    for lo in range(0, n, size):
+        yield slice(lo, min(lo + size, n))
 
 
 @dataclass
@@ -150,8 +160,7 @@ class Problem:
         # then the root), without its (n, k, 2) temporary, a block of units at a time (the
         # squares of all pairs at once would be two more (n, k) arrays).
         out = np.empty((self.n, len(centers)))
-        for lo in range(0, self.n, DISTANCE_BLOCK):
-            block = slice(lo, lo + DISTANCE_BLOCK)
+        for block in unit_blocks(self.n, DISTANCE_BLOCK):
             dx = self.xy[block, 0, None] - centers[None, :, 0]
             dy = self.xy[block, 1, None] - centers[None, :, 1]
             dx *= dx

@@ -65,21 +65,27 @@ def update_centers(
     new = centers.copy()
     for j in range(len(centers)):
         members = labels == j
-        if not members.any():
-            continue
-        pts = xy[members]
-        w = weight[members]
-        c = np.average(pts, axis=0, weights=w)
-        if not inertia:
-            for _ in range(30):
-                d = np.maximum(np.linalg.norm(pts - c, axis=1), 1e-6)
-                step = np.average(pts, axis=0, weights=w / d)
-                if np.linalg.norm(step - c) < 1.0:  # one metre
-                    c = step
-                    break
-                c = step
-        new[j] = c
+        if members.any():
+            new[j] = best_point(xy[members], weight[members], inertia=inertia)
     return new
+
+
+def best_point(pts: np.ndarray, w: np.ndarray, *, inertia: bool) -> np.ndarray:
+    """Return the weighted centroid of ``pts`` (``inertia``) or their weighted geometric median.
+
+    The median comes from Weiszfeld steps from the centroid, until a step moves under a metre
+    (at most 30).
+    """
+    c = np.average(pts, axis=0, weights=w)
+    if not inertia:
+        for _ in range(30):
+            d = np.maximum(np.linalg.norm(pts - c, axis=1), 1e-6)
+            step = np.average(pts, axis=0, weights=w / d)
+            moved = np.linalg.norm(step - c)
+            c = step
+            if moved < 1.0:  # one metre
+                break
+    return np.asarray(c)
 
 
 def nearest_units(xy: np.ndarray, points: np.ndarray) -> np.ndarray:
