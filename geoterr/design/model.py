@@ -33,13 +33,9 @@ import pulp
 from geoterr._errors import GeoterrWarning, InputError, SolverError
 from geoterr.design.assignment import assignment_rows, to_pulp
 from geoterr.design.constraints import allowed_pairs
-from geoterr.design.highs_model import (
-    HighsAssignment,
-    HighsFailure,
-    cheapest,
-    solve_small_mip,
-)
+from geoterr.design.highs_model import HighsAssignment, HighsFailure, cheapest
 from geoterr.design.problem import Problem
+from geoterr.design.rounding_mip import solve_small_mip
 
 __all__ = [
     "LPResult",
