@@ -226,3 +226,30 @@ def test_scaled_costs_read_as_the_scaled_array() -> None:
     assert np.array_equal(scaled[rows, cols], full[rows, cols])
     assert scaled.max() == float(full.max()) == pytest.approx(highs_model.COST_TOP)
     assert scaled.min() == float(full.min())
+
+
+def test_later_solves_start_from_the_last_basis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rounds of moving centers: one cheapest start basis, then warm solves, each the optimum."""
+    problem = _problem(150, 6, {"workload": 0.03, "annual_revenue": 0.05}, 3)
+    _priced(monkeypatch, start=2)
+    engine = HighsAssignment(problem)
+    starts = []
+    first_basis = HighsAssignment._cheapest_basis
+
+    def counted(self: HighsAssignment, costs: highs_model.ScaledCosts) -> None:
+        starts.append(1)
+        first_basis(self, costs)
+
+    monkeypatch.setattr(HighsAssignment, "_cheapest_basis", counted)
+    centers = _centers(problem, 3)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        costs = problem.costs(centers)
+        solved = engine.solve(costs)
+        assert solved is not None
+        expected = _reference(problem, costs, None)
+        assert expected is not None
+        assert solved[1] == pytest.approx(expected, rel=1e-6)
+        _assert_kept(problem, solved[0])
+        centers = centers + rng.normal(scale=0.05, size=centers.shape)
+    assert len(starts) == 1

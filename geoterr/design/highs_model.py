@@ -47,16 +47,25 @@ log = logging.getLogger(__name__)
 # Up to this many unit x territory pairs the model holds them all from the start.
 ALL_PAIRS = 250_000
 # Otherwise each unit starts with this many of its cheapest territories (pricing adds the
-# others the optimum needs, so the LP's value does not depend on it, only its speed). Fewer
-# was measured on 100,000 units into 50 territories (benchmarks/scale.py, 2026-12-02, load
-# 7-9): 4 gave the same plans' objective within 0.003 % but no faster end to end (1.3x the
-# time in one interleaved run), 2 left the first LP unsolved in 60 s; 8 stays.
-START_PAIRS = 8
+# others the optimum needs, so the LP's value does not depend on it, only its speed). Measured
+# with the warm solves below (2026-12-03, one run each, design seconds): 100,000 customers
+# into 50 territories 34.6 s with 8, 28.2 s with 4, 34.3 s with 3; 50,000 units into 100
+# 35.7 s with 8, 27.1 s with 4, 30.3 s with 3.
+START_PAIRS = 4
 # Pairs priced in per unit and round.
 ADD_PER_UNIT = 4
 # Units per block of the reduced costs in pricing (about 8 MB of them at 1,000 territories).
 ROW_BLOCK = 1024
 SLACK_TOL = 1e-7
+# HiGHS's simplex_strategy values: the dual simplex, the primal simplex. The dual is set, not
+# left to HiGHS's choice: from a basis the primal simplex left, HiGHS chose the primal again,
+# which took 19.5 s where the dual took 2 s.
+DUAL, PRIMAL = 1, 4
+# After pricing added at most this share of the units' count of columns, the primal simplex
+# re-solves (the first LP of 100,000 customers into 50 territories: 3 steps in 0.4 s, where
+# the dual simplex took 503 steps and 4.4 s); after more, the dual (1,562 new columns: the
+# primal took 10.5 s, the dual 2.3 s).
+PRIMAL_ADDED = 0.005
 # While planning (not for bounds), the LP keeps each territory this share of its half-range
 # inside the range (but no more than the heaviest unit's load), so that rounding the few
 # split units rarely pushes a territory out: with ranges of +-5 % and units of 3-6 % of a
@@ -313,6 +322,7 @@ class HighsAssignment:
         )
         _add_rows(self.h, lower, upper)
         self.margin = 0.0
+        self.solved = False  # once solved, HiGHS's last basis starts the next solve
         # Elastic slacks, each with a large penalty: +s and -s on the balance rows, and -s on
         # each constraint row (a start of cheapest pairs may break a budget row too); a
         # slack left in the optimum means the full model has no solution.
@@ -391,10 +401,13 @@ class HighsAssignment:
         )
 
     def _cheapest_basis(self, costs: ScaledCosts) -> None:
-        """Start from every unit in its cheapest territory.
+        """Start the first solve from every unit in its cheapest territory.
 
         A basis that is dual feasible (no column has a negative reduced cost), so the dual simplex
         only has to restore the balance rows, which takes far fewer steps than a cold start.
+        Later solves start from the previous solve's basis: the centers have moved a little,
+        and the dual simplex from there took half the steps of this start (100,000 units into
+        50 territories: 1.0-1.6 s a round instead of 1.9-2.8 s).
         """
         import highspy
 
@@ -494,6 +507,30 @@ class HighsAssignment:
             self.h.changeRowBounds(first + r, -np.inf, row.upper)
         return True
 
+    def _set_costs(self, scaled: ScaledCosts) -> None:
+        """Give the model's columns these costs; the first time, choose its start columns.
+
+        The start is every permitted pair up to :data:`ALL_PAIRS` pairs, else each unit's
+        :data:`START_PAIRS` cheapest permitted territories.
+        """
+        if len(self.col_unit):
+            self.h.changeColsCost(
+                len(self.col_unit),
+                (self.n_slacks + np.arange(len(self.col_unit))).astype(np.int32),
+                scaled[self.col_unit, self.col_terr].astype(float),
+            )
+            return
+        n, k = self.problem.n, self.problem.k
+        if n * k <= ALL_PAIRS:
+            want = self.allowed.copy()
+        else:
+            want = np.zeros((n, k), dtype=bool)
+            for block in unit_blocks(n, ROW_BLOCK):
+                masked = np.where(self.allowed[block], scaled[block], np.inf)
+                want[block] = cheapest(masked, START_PAIRS) & self.allowed[block]
+        units, terrs = np.nonzero(want)
+        self._add_pairs(units, terrs, scaled)
+
     def solve(
         self,
         costs: np.ndarray,
@@ -513,30 +550,16 @@ class HighsAssignment:
         # HiGHS works on costs scaled to at most COST_TOP, made where they are read (a
         # scaled copy of every pair would be one more (n, k) array).
         scaled = ScaledCosts(costs, cost_factor(costs))
-        if len(self.col_unit):
-            self.h.changeColsCost(
-                len(self.col_unit),
-                (self.n_slacks + np.arange(len(self.col_unit))).astype(np.int32),
-                scaled[self.col_unit, self.col_terr].astype(float),
-            )
-        else:
-            if n * k <= ALL_PAIRS:
-                want = self.allowed.copy()
-            else:
-                want = np.zeros((n, k), dtype=bool)
-                for block in unit_blocks(n, ROW_BLOCK):
-                    masked = np.where(self.allowed[block], scaled[block], np.inf)
-                    want[block] = cheapest(masked, START_PAIRS) & self.allowed[block]
-            units, terrs = np.nonzero(want)
-            self._add_pairs(units, terrs, scaled)
+        self._set_costs(scaled)
         factor = 1e3
         self._set_penalty(scaled, factor)
-        self._cheapest_basis(scaled)
+        if not self.solved:
+            self._cheapest_basis(scaled)
         # The pairs pricing never offers (in the model, or forbidden), and the tolerance of a
         # negative reduced cost: both fixed for this solve, so kept out of the pricing loop.
         blocked = self.present | ~self.allowed
         tolerance = 1e-9 * max(1.0, float(scaled.max()), -float(scaled.min()))
-        rounds = 0
+        rounds, priced = 0, False
         while True:
             rounds += 1
             if time_limit is not None:
@@ -544,7 +567,13 @@ class HighsAssignment:
                 if left <= 0:
                     return None
                 self.h.setOptionValue("time_limit", max(left, 0.05))
+            # After pricing a few columns the basis is still primal feasible and only the new
+            # columns price out, which the primal simplex takes in a few steps (the dual
+            # simplex first restores dual feasibility: 100 times as long); see PRIMAL_ADDED.
+            self.h.setOptionValue("simplex_strategy", PRIMAL if priced else DUAL)
             run_highs(self.h)
+            self.solved = True
+            priced = False
             status = self.status = _status(self.h)
             if status in FAILED:
                 raise HighsFailure(status)
@@ -557,6 +586,7 @@ class HighsAssignment:
             if found is not None:
                 self._add_pairs(found[0], found[1], scaled)
                 blocked[found] = True
+                priced = len(found[0]) <= PRIMAL_ADDED * n
                 continue
             values = np.asarray(sol.col_value)
             slack = values[: self.n_slacks]
