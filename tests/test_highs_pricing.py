@@ -81,6 +81,16 @@ def _assert_kept(problem: Problem, x: np.ndarray, budget: float | None = None) -
         assert spent <= budget * (1 + 1e-7)
 
 
+def _assert_solves_to_the_optimum(engine: HighsAssignment, costs: np.ndarray) -> None:
+    """The engine's solve for these costs is the LP over all pairs and keeps every row."""
+    solved = engine.solve(costs)
+    assert solved is not None
+    expected = _reference(engine.problem, costs, None)
+    assert expected is not None
+    assert solved[1] == pytest.approx(expected, rel=1e-6)
+    _assert_kept(engine.problem, solved[0])
+
+
 def _priced(monkeypatch: pytest.MonkeyPatch, start: int = 1, add: int = 1) -> None:
     """Force pricing: no model holds all pairs, each unit starts with ``start`` pairs."""
     monkeypatch.setattr(highs_model, "ALL_PAIRS", 0)
@@ -108,13 +118,7 @@ def test_priced_lp_has_the_full_lps_optimum(monkeypatch: pytest.MonkeyPatch, see
     assert float((costs * x).sum()) == pytest.approx(value, rel=1e-9)
     _assert_kept(problem, x)
     # re-solved warm with other centers (the design's rounds), pricing again
-    costs2 = problem.costs(_centers(problem, seed + 10))
-    again = engine.solve(costs2)
-    assert again is not None
-    expected2 = _reference(problem, costs2, None)
-    assert expected2 is not None
-    assert again[1] == pytest.approx(expected2, rel=1e-6)
-    _assert_kept(problem, again[0])
+    _assert_solves_to_the_optimum(engine, problem.costs(_centers(problem, seed + 10)))
 
 
 def _realignment(problem: Problem, seed: int) -> None:
@@ -244,12 +248,6 @@ def test_later_solves_start_from_the_last_basis(monkeypatch: pytest.MonkeyPatch)
     centers = _centers(problem, 3)
     rng = np.random.default_rng(3)
     for _ in range(4):
-        costs = problem.costs(centers)
-        solved = engine.solve(costs)
-        assert solved is not None
-        expected = _reference(problem, costs, None)
-        assert expected is not None
-        assert solved[1] == pytest.approx(expected, rel=1e-6)
-        _assert_kept(problem, solved[0])
+        _assert_solves_to_the_optimum(engine, problem.costs(centers))
         centers = centers + rng.normal(scale=0.05, size=centers.shape)
     assert len(starts) == 1
