@@ -9,6 +9,7 @@ import re
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,17 @@ class Problems:
             self.bad_positions.update(int(i) for i in where)
         elif not rows:
             self.structural.append(message)
+
+    def add_rows(self, index: pd.Index, mask: Any, what: str) -> None:
+        """Record "<count> rows <what> (<their ids>)" for the rows of ``index`` where ``mask``.
+
+        >>> problems = Problems("customers")
+        >>> problems.add_rows(pd.Index(["a", "b", "c"]), [True, False, True], "with missing x")
+        >>> problems.messages, sorted(problems.bad_rows)
+        (['2 rows with missing x (a, c)'], ['a', 'c'])
+        """
+        rows = index[np.asarray(mask, dtype=bool)]
+        self.add(f"{len(rows)} rows {what} ({format_ids(rows)})", list(rows))
 
     def __bool__(self) -> bool:
         return bool(self.messages)
@@ -165,24 +177,15 @@ def numeric_column(
     missing = raw.isna() | raw.astype("string").str.strip().eq("")
     not_number = values.isna() & ~missing
     if missing.any():
-        problems.add(
-            f"{int(missing.sum())} rows with missing {label} ({format_ids(frame.index[missing])})",
-            list(frame.index[missing]),
-        )
+        problems.add_rows(frame.index, missing, f"with missing {label}")
     if not_number.any():
         examples = ", ".join(repr(str(v)) for v in raw[not_number].unique()[:3])
-        problems.add(
-            f"{int(not_number.sum())} rows where {label} is not a number, e.g. {examples} "
-            f"({format_ids(frame.index[not_number])})",
-            list(frame.index[not_number]),
+        problems.add_rows(
+            frame.index, not_number, f"where {label} is not a number, e.g. {examples}"
         )
     infinite = ~np.isfinite(values) & values.notna()
     if infinite.any():
-        problems.add(
-            f"{int(infinite.sum())} rows with infinite {label} "
-            f"({format_ids(frame.index[infinite])})",
-            list(frame.index[infinite]),
-        )
+        problems.add_rows(frame.index, infinite, f"with infinite {label}")
     return values
 
 
@@ -198,9 +201,5 @@ def check_measure(
     if not allow_negative:
         negative = values < 0
         if negative.any():
-            problems.add(
-                f"{int(negative.sum())} rows with negative {column} "
-                f"({format_ids(frame.index[negative])})",
-                list(frame.index[negative]),
-            )
+            problems.add_rows(frame.index, negative, f"with negative {column}")
     return values

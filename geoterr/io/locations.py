@@ -58,11 +58,8 @@ def points_from_columns(
         lon4326, lat4326 = gdf.geometry.x, gdf.geometry.y
         outside = ok & ~(lat4326.between(-90, 90) & lon4326.between(-180, 180))
         if outside.any():
-            problems.add(
-                f"{int(outside.sum())} rows whose coordinates fall outside the world in "
-                f"{source_crs.name} ({format_ids(frame.index[outside])})",
-                list(frame.index[outside]),
-            )
+            where = f"whose coordinates fall outside the world in {source_crs.name}"
+            problems.add_rows(frame.index, outside, where)
     return gdf
 
 
