@@ -13,7 +13,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from geoterr._errors import InfeasibleError, SolverError, format_ids
-from geoterr.design.highs_model import quiet_highs
+from geoterr.design.highs_run import quiet_highs
 from geoterr.design.model import is_highs, resolve_solver
 
 __all__ = ["solve_assignment", "unmatched_reason"]

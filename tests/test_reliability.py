@@ -21,7 +21,7 @@ import pytest
 from conftest import grid_customers, make_customers
 
 import geoterr as gt
-from geoterr.design import highs_model
+from geoterr.design import highs_model, highs_run
 from geoterr.io.csv_safety import escape_text, raw_csv, restore_text
 from geoterr.testing import assert_valid_plan
 from geoterr.units.projection import to_lonlat
@@ -251,16 +251,16 @@ class _StuckHighs:
 
 
 def test_overrunning_solve_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(highs_model, "OVERRUN_SECONDS", 0.2)
+    monkeypatch.setattr(highs_run, "OVERRUN_SECONDS", 0.2)
     stuck = _StuckHighs(0.3)
     start = time.perf_counter()
-    highs_model.run_highs(stuck)
+    highs_run.run_highs(stuck)
     assert stuck.interrupted and stuck.geoterr_overrun
     assert time.perf_counter() - start < 5
     assert not stuck.cbSimplexInterrupt.callbacks  # the hook is taken off again
     stuck.modelStatusToString = lambda status: "Interrupted by user"  # type: ignore[attr-defined]
     stuck.getModelStatus = lambda: None  # type: ignore[attr-defined]
-    assert highs_model._status(stuck) == "Time limit reached"  # callers see a time limit
+    assert highs_run._status(stuck) == "Time limit reached"  # callers see a time limit
 
 
 # A MIP HiGHS cannot finish in minutes (a market split instance), solved by each solver
@@ -270,7 +270,7 @@ import sys, time
 import numpy as np
 import highspy
 import pulp
-from geoterr.design.highs_model import _new_highs, run_highs
+from geoterr.design.highs_run import _new_highs, run_highs
 from geoterr.design.model import resolve_solver, solve_pulp
 
 rng = np.random.default_rng(0)

@@ -28,14 +28,8 @@ import pulp
 
 from geoterr.design.assignment import AssignmentRows, assignment_rows, to_highs, to_pulp
 from geoterr.design.constraints import allowed_pairs
-from geoterr.design.highs_model import (
-    _new_highs,
-    _status,
-    add_sparse_rows,
-    cost_factor,
-    offer_solution,
-    run_highs,
-)
+from geoterr.design.highs_model import add_sparse_rows, cost_factor
+from geoterr.design.highs_run import _new_highs, _status, offer_solution, run_highs
 from geoterr.design.model import is_highs, solve_pulp
 from geoterr.design.problem import Problem, pieces_per_territory, territory_pieces
 

@@ -27,7 +27,8 @@ import numpy as np
 
 from geoterr.design import strategy as st
 from geoterr.design.constraints import allowed_pairs
-from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows, run_highs
+from geoterr.design.highs_model import add_sparse_rows
+from geoterr.design.highs_run import _new_highs, _status, run_highs
 from geoterr.design.problem import Problem
 from geoterr.design.split_search import every_group
 from geoterr.design.territory_lp import best_center

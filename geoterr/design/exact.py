@@ -34,13 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from geoterr.design.constraints import allowed_pairs
-from geoterr.design.highs_model import (
-    _new_highs,
-    _status,
-    add_sparse_rows,
-    offer_solution,
-    run_highs,
-)
+from geoterr.design.highs_model import add_sparse_rows
+from geoterr.design.highs_run import _new_highs, _status, offer_solution, run_highs
 from geoterr.design.problem import Problem, territory_pieces
 
 __all__ = ["ExactResult", "exact_applies", "solve_exact"]

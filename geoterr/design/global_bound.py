@@ -34,7 +34,8 @@ import numpy as np
 from geoterr.design import strategy as st
 from geoterr.design.constraints import allowed_pairs
 from geoterr.design.exact import _separator
-from geoterr.design.highs_model import _new_highs, _status, add_sparse_rows, run_highs
+from geoterr.design.highs_model import add_sparse_rows
+from geoterr.design.highs_run import _new_highs, _status, run_highs
 from geoterr.design.problem import Problem, territory_pieces
 
 __all__ = ["GlobalBound", "global_bound", "plan_columns"]

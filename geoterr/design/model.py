@@ -33,7 +33,8 @@ import pulp
 from geoterr._errors import GeoterrWarning, InputError, SolverError
 from geoterr.design.assignment import assignment_rows, to_pulp
 from geoterr.design.constraints import allowed_pairs
-from geoterr.design.highs_model import HighsAssignment, HighsFailure, cheapest
+from geoterr.design.highs_model import HighsAssignment, cheapest
+from geoterr.design.highs_run import HighsFailure
 from geoterr.design.problem import Problem
 from geoterr.design.rounding_mip import solve_small_mip
 

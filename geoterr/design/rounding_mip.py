@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from geoterr.design.assignment import assignment_rows, to_highs
-from geoterr.design.highs_model import _new_highs, _status, cost_factor, run_highs
+from geoterr.design.highs_model import cost_factor
+from geoterr.design.highs_run import _new_highs, _status, run_highs
 from geoterr.design.problem import Problem
 
 __all__ = ["assignment_mip", "solve_small_mip"]

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from geoterr.design.highs_model import _new_highs, run_highs
+from geoterr.design.highs_run import _new_highs, run_highs
 from geoterr.design.problem import Problem
 from geoterr.design.tree_model import MAX_NODES, TreePlan, tree_plan
 from geoterr.design.violations import plan_score

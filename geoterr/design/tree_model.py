@@ -33,13 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from geoterr.design.highs_model import (
-    _new_highs,
-    _status,
-    add_sparse_rows,
-    offer_solution,
-    run_highs,
-)
+from geoterr.design.highs_model import add_sparse_rows
+from geoterr.design.highs_run import _new_highs, _status, offer_solution, run_highs
 from geoterr.design.problem import Problem
 
 __all__ = ["TreePlan", "tree_plan"]
