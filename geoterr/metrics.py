@@ -110,7 +110,7 @@ def territory_table(
     geoms = []
     for name in names:
         members = assignment.index[assignment == name]
-        geoms.append(_union(cells.loc[members].to_numpy()) if len(members) else None)
+        geoms.append(union_of_cells(cells.loc[members].to_numpy()) if len(members) else None)
     gdf = gpd.GeoDataFrame(table, geometry=geoms, crs=unit_gdf.crs)
     gdf["area_km2"] = gdf.geometry.area / 1e6
     gdf["polsby_popper"] = polsby_popper(gdf.geometry)
@@ -129,19 +129,65 @@ def territory_table(
     grouped = per_unit.groupby("territory").sum().reindex(names)
     gdf["mean_distance_km"] = grouped["wd"] / grouped["w"].where(grouped["w"] > 0)
     gdf["objective"] = grouped["obj"]
-    gdf["contiguous"] = [
-        len(members) > 0 and nx.is_connected(graph.subgraph(members))
-        for members in (assignment.index[assignment == n] for n in names)
-    ]
+    gdf["contiguous"] = pieces_in_graph(graph, assignment).reindex(names).fillna(0).eq(1).to_numpy()
     return gdf
 
 
-def _union(shapes: np.ndarray) -> shapely.Geometry:
+def pieces_in_graph(graph: nx.Graph, assignment: pd.Series) -> pd.Series:
+    """Return how many separate pieces of ``graph`` each territory of ``assignment`` is in.
+
+    Two units share a piece when a path of the graph inside their territory joins them (one
+    pass over the edges for all territories). Units not in the graph are left out.
+
+    Examples
+    --------
+    >>> import networkx as nx, pandas as pd
+    >>> path = nx.path_graph(["a", "b", "c", "d"])
+    >>> pieces_in_graph(path, pd.Series({"a": "T1", "b": "T2", "c": "T1", "d": "T1"})).to_dict()
+    {'T1': 2, 'T2': 1}
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    nodes = pd.Index([u for u in graph.nodes if u in assignment.index])
+    labels = assignment.reindex(nodes).to_numpy()
+    position = {u: i for i, u in enumerate(nodes)}
+    pairs = np.array(
+        [(position[a], position[b]) for a, b in graph.edges if a in position and b in position],
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    same = pairs[labels[pairs[:, 0]] == labels[pairs[:, 1]]]
+    linked = coo_matrix(
+        (np.ones(len(same), dtype=np.int8), (same[:, 0], same[:, 1])),
+        shape=(len(nodes), len(nodes)),
+    )
+    piece = connected_components(linked, directed=False)[1]
+    counted: pd.Series = pd.Series(labels).groupby(piece).first().value_counts()
+    return counted
+
+
+def union_of_cells(shapes: np.ndarray) -> shapely.Geometry:
     """Return the union of unit shapes, valid.
 
-    Shapes a projection bent out of shape are repaired first, and a union that comes out invalid
-    (cells of mixed sizes that touch along slivers) is repaired to its polygons.
+    Cells that tile the plane without overlaps (Voronoi and hexagon cells, most user polygons)
+    are joined along their shared edges (``shapely.coverage_union_all``, about ten times faster
+    than a general union); the result is kept when it is valid and its area is the cells' sum,
+    else the general union is used. Shapes a projection bent out of shape are repaired first,
+    and a union that comes out invalid (cells of mixed sizes that touch along slivers) is
+    repaired to its polygons.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> cells = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> union_of_cells(cells).area, union_of_cells(cells).geom_type
+    (2.0, 'Polygon')
+    >>> union_of_cells(np.array([shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1)])).area
+    3.0
     """
+    joined = _coverage_union(shapes)
+    if joined is not None:
+        return joined
     try:
         union = shapely.union_all(shapes)
     except shapely.errors.GEOSException:
@@ -153,6 +199,19 @@ def _union(shapes: np.ndarray) -> shapely.Geometry:
         g for g in getattr(repaired, "geoms", [repaired]) if g.geom_type.endswith("Polygon")
     ]
     return shapely.union_all(polygons) if polygons else repaired
+
+
+def _coverage_union(shapes: np.ndarray) -> shapely.Geometry | None:
+    """Return the union of cells that form a coverage, or None when they may not."""
+    total = float(shapely.area(shapes).sum())
+    try:
+        joined = shapely.coverage_union_all(shapes)
+    except shapely.errors.GEOSException:
+        return None
+    polygonal = joined.geom_type in ("Polygon", "MultiPolygon")
+    if polygonal and joined.is_valid and abs(joined.area - total) <= 1e-9 * max(total, 1e-300):
+        return joined
+    return None
 
 
 def moment_of_inertia(geometry: gpd.GeoSeries) -> pd.Series:

@@ -76,11 +76,14 @@ def best_point(pts: np.ndarray, w: np.ndarray, *, inertia: bool) -> np.ndarray:
     The median comes from Weiszfeld steps from the centroid, until a step moves under a metre
     (at most 30).
     """
-    c = np.average(pts, axis=0, weights=w)
+    # weighted means as dot products: np.average's checks took most of the time here
+    if not w.sum() > 0:
+        w = np.ones(len(pts))
+    c = w @ pts / w.sum()
     if not inertia:
         for _ in range(30):
-            d = np.maximum(np.linalg.norm(pts - c, axis=1), 1e-6)
-            step = np.average(pts, axis=0, weights=w / d)
+            share = w / np.maximum(np.linalg.norm(pts - c, axis=1), 1e-6)
+            step = share @ pts / share.sum()
             moved = np.linalg.norm(step - c)
             c = step
             if moved < 1.0:  # one metre
