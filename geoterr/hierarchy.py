@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -25,12 +25,11 @@ from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr.units import COUNT, Units
 from geoterr.units.graph import connect_components
 from geoterr.units.projection import local_crs
+from geoterr.units.subset import subset_units
 
 __all__ = [
-    "add_region_layer",
     "design_regions",
     "design_top_down",
-    "region_layer",
     "split_counts",
 ]
 
@@ -404,22 +403,6 @@ def split_counts(total: int, weights: Sequence[float], *, minimum: int = 1) -> l
     return [int(c) for c in counts]
 
 
-def subset_units(units: Units, ids: Sequence[Hashable]) -> Units:
-    """Return the units ``ids`` with their graph, customers and measures."""
-    gdf = units.gdf.loc[list(ids)]
-    keep = set(gdf.index)
-    customer_unit = units.customer_unit[units.customer_unit.isin(keep)]
-    customers = None if units.customers is None else units.customers.loc[customer_unit.index]
-    return dataclasses.replace(
-        units,
-        gdf=gdf,
-        graph=units.graph.subgraph(keep).copy(),
-        customer_unit=customer_unit,
-        customers=customers,
-        added_links=[e for e in units.added_links if e[0] in keep and e[1] in keep],
-    )
-
-
 def _rename_plan(plan: Any, prefix: str) -> Any:
     """Return a sub-plan whose territories are called ``prefix T01`` ..."""
     rename = {str(t): f"{prefix} {t}" for t in plan.territories.index}
@@ -558,47 +541,3 @@ def design_top_down(
     return attach_level(
         plan, "region", "territory", membership, region_names, _managers(managers, region_names)
     )
-
-
-def add_region_layer(m: Any, plan: Any) -> Any:
-    """Add the regions' outlines to a map made by :func:`geoterr.plan_map`.
-
-    The outlines go before its layer control, whose script must come after every layer it lists.
-    """
-    import folium
-
-    layer = region_layer(plan)
-    if layer is None:
-        return m
-    controls = [(k, v) for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
-    for key, _ in controls:
-        del m._children[key]
-    layer.add_to(m)
-    for key, control in controls:
-        m.add_child(control, name=key)
-    return m
-
-
-def region_layer(plan: Any, *, level: str | None = None, name: str | None = None) -> Any:
-    """Return a folium layer with the outlines and names of a plan's regions (for its map).
-
-    Returns None when the plan has no regions.
-    """
-    import folium
-
-    if plan.regions is None or len(plan.regions) == 0:
-        return None
-    regions = plan.regions
-    levels = list(dict.fromkeys(regions["level"]))
-    layer = folium.FeatureGroup(name=name or " / ".join(s.title() + "s" for s in levels))
-    for lvl in levels if level is None else [level]:
-        rows = regions[regions["level"] == lvl]
-        weight = 3 + 2 * levels.index(lvl)
-        shown = rows.reset_index()[["region", "level", "manager", "territories", "geometry"]]
-        shown["manager"] = shown["manager"].fillna("").astype(str)
-        folium.GeoJson(
-            shown.to_json(),
-            style_function=lambda _f, w=weight: {"color": "#222", "weight": w, "fill": False},
-            tooltip=folium.GeoJsonTooltip(["region", "level", "manager", "territories"]),
-        ).add_to(layer)
-    return layer

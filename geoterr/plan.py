@@ -197,7 +197,7 @@ class Plan:
             kwargs["reps"] = rep_homes(self)
         m = plan_map(self, **kwargs)
         if self.regions is not None:
-            from geoterr.hierarchy import add_region_layer
+            from geoterr.maps.regions import add_region_layer
 
             add_region_layer(m, self)
         return m

@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
-from geoterr.evaluation import plan_reps
 from geoterr.plan import Plan
+from geoterr.rep_homes import plan_reps
 from geoterr.sales import LEFT_OUT, SalesRecords, _arrow, read_sales
 from geoterr.targets import per_period_targets
 

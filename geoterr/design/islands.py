@@ -25,29 +25,12 @@ from geoterr.design.problem import Bound, make_problem, parse_balance
 from geoterr.design.violations import broken_promises
 from geoterr.plan import Outcome, Plan, build_plan, territory_name
 from geoterr.units import Units
+from geoterr.units.subset import subset_units
 
-__all__ = ["allocate_territories", "design_parts", "subset_units"]
+__all__ = ["allocate_territories", "design_parts"]
 
 # Options of design() that need one plan over all units; not offered for separate parts.
 WHOLE_PLAN_OPTIONS = ("centers", "capacity", "current", "max_moved", "keep_territories")
-
-
-def subset_units(units: Units, ids: list[Hashable]) -> Units:
-    """Return the units ``ids`` (and their customers) as a Units of their own."""
-    gdf = units.gdf.loc[ids]
-    trace = units.customer_unit[units.customer_unit.isin(set(ids))]
-    customers = None if units.customers is None else units.customers.loc[trace.index]
-    return Units(
-        gdf=gdf,
-        graph=units.graph.subgraph(ids).copy(),
-        crs=units.crs,
-        customer_unit=trace,
-        customers=customers,
-        kind=units.kind,
-        measures=units.measures,
-        islands="connect",
-        settings=units.settings,
-    )
 
 
 def allocate_territories(weights: np.ndarray, k: int, low: float, high: float) -> np.ndarray:
@@ -152,7 +135,7 @@ def design_parts(units: Units, n_territories: int, options: Mapping[str, Any]) -
             sub_options["time_limit"] = max(left * len(part) / len(units), 1.0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GeoterrWarning)
-            sub = design(subset_units(units, part), int(count), **sub_options)
+            sub = design(subset_units(units, part, islands="connect"), int(count), **sub_options)
         subs.append(sub.params)
         names = list(sub.territories.index)
         rank = {name: offset + j for j, name in enumerate(names)}
