@@ -13,14 +13,18 @@ import pytest
 import geoterr as gt
 from geoterr.design.problem import Problem, make_problem
 from geoterr.design.territory_lp import _Territories, column_centers, column_plan
-from geoterr.design.tree_model import tree_plan
+from geoterr.design.tree_model import along_graph_order, tree_plan
 from geoterr.design.violations import broken_promises, plan_score
 from geoterr.plan import Outcome, build_plan, territory_name
 from geoterr.testing import assert_valid_plan
 
 
-def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
-    """A grid of units with random loads, rook adjacency and a Manhattan cost matrix."""
+def _grid_problem(
+    nx_: int, ny: int, k: int, tol: float, seed: int, wall: frozenset[tuple[int, int]] = frozenset()
+) -> Problem:
+    """A grid of units with random loads, rook adjacency and a Manhattan cost matrix.
+
+    ``wall`` lists grid neighbours (positions a < b) that are not adjacent."""
     rng = np.random.default_rng(seed)
     xs, ys = np.meshgrid(np.arange(nx_), np.arange(ny))
     n = nx_ * ny
@@ -39,6 +43,7 @@ def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
         for a in range(n)
         for b in range(a + 1, n)
         if abs(xs.ravel()[a] - xs.ravel()[b]) + abs(ys.ravel()[a] - ys.ravel()[b]) == 1
+        and (a, b) not in wall
     ]
     units = gt.build_units(customers, "points", measures=["workload"], adjacency=edges)
     cell = {i: (x, y) for i, x, y in zip(ids, xs.ravel(), ys.ravel(), strict=True)}
@@ -54,9 +59,12 @@ def _grid_problem(nx_: int, ny: int, k: int, tol: float, seed: int) -> Problem:
 _UNITS: dict[int, gt.Units] = {}
 
 
-def _tree_optimum(problem: Problem, candidates: list[int]) -> float:
+def _tree_optimum(
+    problem: Problem, candidates: list[int], order: np.ndarray | None = None
+) -> float:
     """Brute force over every choice of centers and every assignment of units to them that
-    the tree model allows (a neighbour closer to the center in the same territory)."""
+    the tree model allows (a neighbour closer to the center in the same territory, closer by
+    ``order``, default the cost matrix)."""
     assert problem.cost_matrix is not None
     d = problem.cost_matrix
     cost = problem.weight[:, None] * d * d
@@ -70,17 +78,23 @@ def _tree_optimum(problem: Problem, candidates: list[int]) -> float:
             loads = problem.loads_of(lab)
             if np.any(loads < problem.lower - 1e-9) or np.any(loads > problem.upper + 1e-9):
                 continue
-            if all(_tree_ok(problem, lab, centers, i) for i in range(n)):
+            if all(_tree_ok(problem, lab, centers, i, order) for i in range(n)):
                 best = min(best, float(cost[np.arange(n), np.array(centers)[lab]].sum()))
     return best
 
 
-def _tree_ok(problem: Problem, labels: np.ndarray, centers: tuple[int, ...], i: int) -> bool:
+def _tree_ok(
+    problem: Problem,
+    labels: np.ndarray,
+    centers: tuple[int, ...],
+    i: int,
+    order: np.ndarray | None = None,
+) -> bool:
     assert problem.cost_matrix is not None
     c = centers[labels[i]]
     if i == c:
         return True
-    d = problem.cost_matrix[:, c]
+    d = (problem.cost_matrix if order is None else order)[:, c]
     return any(
         labels[v] == labels[i] and (d[v], v != c, v) < (d[i], True, i) for v in problem.adjacency[i]
     )
@@ -127,6 +141,40 @@ def test_tree_model_matches_brute_force(seed: int) -> None:
         assert _tree_ok(problem, plan.labels, tuple(plan.centers.tolist()), i)
     got = plan_score(problem, plan.labels, plan.centers)[1]
     assert got == pytest.approx(expected, rel=1e-6)
+
+
+# A 3 x 3 grid with a wall between the first two columns in the top two rows: the corner
+# units reach the middle column only around the wall.
+WALL = frozenset({(0, 1), (3, 4)})
+
+
+def test_along_graph_order_is_the_mean_of_the_two_distances() -> None:
+    problem = _grid_problem(3, 3, 2, 0.25, 0, wall=WALL)
+    assert problem.cost_matrix is not None
+    order = along_graph_order(problem)
+    d = problem.cost_matrix
+    assert np.allclose(np.diag(order), 0)
+    assert np.all(order >= d - 1e-9)  # a path is never shorter than the straight distance
+    position = {u: i for i, u in enumerate(problem.ids)}
+    first, second = position["G00"], position["G01"]  # on the two sides of the wall
+    # around the wall: 0 -> 3 -> 6 -> 7 -> 4 -> 1, five steps of 10 where the straight one is 10
+    assert order[first, second] == pytest.approx(0.5 * (10 + 50))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(3))
+def test_tree_model_with_another_order_matches_brute_force(seed: int) -> None:
+    problem = _grid_problem(3, 3, 2, 0.25, seed, wall=WALL)
+    order = along_graph_order(problem)
+    candidates = list(range(problem.n))
+    expected = _tree_optimum(problem, candidates, order)
+    assert np.isfinite(expected)
+    plan = tree_plan(problem, np.array(candidates), 30.0, order=order)
+    assert plan is not None and plan.optimal
+    _check_plan(problem, plan.labels, plan.centers)
+    for i in range(problem.n):
+        assert _tree_ok(problem, plan.labels, tuple(plan.centers.tolist()), i, order)
+    assert plan_score(problem, plan.labels, plan.centers)[1] == pytest.approx(expected, rel=1e-6)
 
 
 def test_tree_model_with_few_candidates_and_a_start() -> None:

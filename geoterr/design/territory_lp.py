@@ -43,7 +43,7 @@ import numpy as np
 
 from geoterr.design.highs_run import _new_highs, run_highs
 from geoterr.design.problem import Problem
-from geoterr.design.tree_model import MAX_NODES, TreePlan, tree_plan
+from geoterr.design.tree_model import MAX_NODES, TreePlan, along_graph_order, tree_plan
 from geoterr.design.violations import plan_score
 
 __all__ = ["ColumnResult", "best_center", "column_centers", "column_plan"]
@@ -522,6 +522,41 @@ def _integer_plan(
     return labels, np.array([centers[i] for i in chosen], dtype=np.int64)
 
 
+def _other_order(
+    problem: Problem,
+    found: Any,
+    own: np.ndarray,
+    best: TreePlan | None,
+    first: tuple[np.ndarray, np.ndarray] | None,
+    cut: bool,
+    deadline: float,
+) -> tuple[TreePlan | None, tuple[np.ndarray, np.ndarray] | None, bool]:
+    """Solve the tree model again with "closer" along the graph; keep the better plan.
+
+    Over all the LP's centers, with :func:`~geoterr.design.tree_model.along_graph_order`; the
+    plan so far is offered as its first solution. Returns (best, first, cut) updated.
+    """
+    if best is None:
+        return best, first, cut
+    left = deadline - time.perf_counter()
+    if left <= 1.0:
+        return best, first, True  # stopped by the step's seconds
+    plan = tree_plan(
+        problem,
+        np.union1d(found.centers, own),
+        left,
+        start=first,
+        pairs=found.pairs,
+        order=along_graph_order(problem),
+    )
+    if plan is None:
+        return best, first, cut
+    better = plan_score(problem, plan.labels, plan.centers)
+    if better < plan_score(problem, best.labels, best.centers):
+        return plan, (plan.labels, plan.centers), cut or plan.cut
+    return best, first, cut or plan.cut
+
+
 def column_plan(
     problem: Problem,
     seconds: float,
@@ -576,6 +611,7 @@ def column_plan(
         cut = cut or (plan is not None and plan.cut)
         if plan is not None:
             best, first = plan, (plan.labels, plan.centers)
+    best, first, cut = _other_order(problem, found, own, best, first, cut, begin + seconds)
     left = seconds - (time.perf_counter() - begin)
     if best is None and left > 1.0:
         # the pairs the LP's territories left out may be needed after all
