@@ -161,3 +161,24 @@ def test_cli_export_bad_account_column_writes_nothing(
     assert "`account_column` 'sf_id' is not a customers column" in err
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+
+
+def test_roster_with_bad_homes_in_both_columns_says_both_at_once() -> None:
+    from geoterr.rep_homes import rep_homes
+
+    roster = pd.DataFrame(
+        {
+            "name": ["Ann", "Bo", "Cy"],
+            "territory": ["T1", "T2", "T3"],
+            "home_latitude": ["40.1", "north", "41.0"],
+            "home_longitude": ["-90.2", "-91.0", "west"],
+        }
+    )
+    with pytest.raises(InputError) as info:
+        rep_homes(roster)
+    text = str(info.value)
+    assert "'home_latitude' has values that are not numbers in rows 1" in text
+    assert "'home_longitude' has values that are not numbers in rows 2" in text
+    good = roster.assign(home_latitude=["40.1", "40.5", "41.0"], home_longitude="-90")
+    homes = rep_homes(good)
+    assert homes.loc["T2", "rep"] == "Bo" and homes.loc["T2", "latitude"] == pytest.approx(40.5)
