@@ -137,7 +137,8 @@ def pieces_in_graph(graph: nx.Graph, assignment: pd.Series) -> pd.Series:
     """Return how many separate pieces of ``graph`` each territory of ``assignment`` is in.
 
     Two units share a piece when a path of the graph inside their territory joins them (one
-    pass over the edges for all territories). Units not in the graph are left out.
+    pass over the edges for all territories). Units not in the graph are left out, so a
+    territory with no unit in the graph is missing from the result.
 
     Examples
     --------
@@ -172,9 +173,9 @@ def union_of_cells(shapes: np.ndarray) -> shapely.Geometry:
     Cells that tile the plane without overlaps (Voronoi and hexagon cells, most user polygons)
     are joined along their shared edges (``shapely.coverage_union_all``, about ten times faster
     than a general union); the result is kept when it is valid and its area is the cells' sum,
-    else the general union is used. Shapes a projection bent out of shape are repaired first,
-    and a union that comes out invalid (cells of mixed sizes that touch along slivers) is
-    repaired to its polygons.
+    else the general union is used. When that union fails on shapes a projection bent out of
+    shape, they are repaired and joined again, and a union that comes out invalid (cells of
+    mixed sizes that touch along slivers) is repaired to its polygons.
 
     Examples
     --------

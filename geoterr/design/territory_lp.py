@@ -522,6 +522,10 @@ def _integer_plan(
     return labels, np.array([centers[i] for i in chosen], dtype=np.int64)
 
 
+# A tree model solve is not started with this many seconds or fewer left.
+SKIP_SECONDS = 0.5
+
+
 def _other_order(
     problem: Problem,
     found: Any,
@@ -534,12 +538,15 @@ def _other_order(
     """Solve the tree model again with "closer" along the graph; keep the better plan.
 
     Over all the LP's centers, with :func:`~geoterr.design.tree_model.along_graph_order`; the
-    plan so far is offered as its first solution. Returns (best, first, cut) updated.
+    plan so far is offered as its first solution (the solver drops it when it breaks a row of
+    the new order). The new plan is kept only when it scores better, so this step never
+    ends with a worse plan. Returns (best, first, cut) updated; ``cut`` when the step's
+    seconds stopped or skipped the solve.
     """
     if best is None:
         return best, first, cut
     left = deadline - time.perf_counter()
-    if left <= 1.0:
+    if left <= SKIP_SECONDS:
         return best, first, True  # stopped by the step's seconds
     plan = tree_plan(
         problem,
@@ -549,8 +556,8 @@ def _other_order(
         pairs=found.pairs,
         order=along_graph_order(problem),
     )
-    if plan is None:
-        return best, first, cut
+    if plan is None:  # no plan in its seconds, or none at all
+        return best, first, cut or time.perf_counter() >= deadline - SKIP_SECONDS
     better = plan_score(problem, plan.labels, plan.centers)
     if better < plan_score(problem, best.labels, best.centers):
         return plan, (plan.labels, plan.centers), cut or plan.cut
@@ -575,7 +582,9 @@ def column_plan(
     any): first over the ``k +`` :data:`FIRST_EXTRA` most used centers (and the start's),
     then, starting from that plan, over all of them (each more candidate slows the model
     down, and a good first solution speeds it up: on Alabama's counties 5.5 s + 6.4 s
-    instead of 19-31 s for all 19 candidates at once). Each center gets only the units
+    instead of 19-31 s for all 19 candidates at once), and last over all of them with "closer"
+    along the graph (:func:`_other_order`); the solves still to come share the time left
+    equally, so that the last one is not starved. Each center gets only the units
     that some territory found around it holds (under half of all pairs on Alabama's counties,
     which makes the model two to three times faster). ``start`` (labels, centers), a plan
     to start from: its territories join the LP, its centers the candidates, and the tree
@@ -599,14 +608,16 @@ def column_plan(
     offers = [plan for plan in (start, found.plan) if plan is not None]
     first = min(offers, key=lambda plan: plan_score(problem, *plan)) if offers else None
     tiers = [found.centers[: problem.k + FIRST_EXTRA], found.centers]
+    # the solves still to come (this tier's, the next tier's, the other order's) share the time
+    solves = 3 if len(tiers[1]) > len(tiers[0]) else 2
     for tier, centers in enumerate(tiers):
         if tier > 0 and len(centers) == len(tiers[0]):
             break
         left = seconds - (time.perf_counter() - begin)
-        if left <= 0.5:
+        if left <= SKIP_SECONDS:
             cut = True
             break
-        share = left / 2 if tier == 0 and len(tiers[1]) > len(tiers[0]) else left
+        share = left / (solves - tier)
         plan = tree_plan(problem, np.union1d(centers, own), share, start=first, pairs=found.pairs)
         cut = cut or (plan is not None and plan.cut)
         if plan is not None:

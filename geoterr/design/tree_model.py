@@ -157,11 +157,11 @@ def tree_plan(
     unit_parts: list[np.ndarray] = []  # unit and candidate of every variable, in order
     cand_parts: list[np.ndarray] = []
     for c, j in enumerate(cands.tolist()):
-        order = _closer_order(d[:, j], j)
+        outwards = _closer_order(d[:, j], j)
         rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
+        rank[outwards] = np.arange(n)
         ranks.append(rank)
-        fits = _reachable(problem, j, order, rank)
+        fits = _reachable(problem, j, outwards, rank)
         if pairs is not None:
             fits &= pairs[:, j]
             fits[j] = True  # a candidate holds itself, even if no territory had it as center
