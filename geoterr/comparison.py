@@ -192,7 +192,7 @@ def compare(
     measures : sequence of str, optional
         Measures to compare (default: those every plan carries).
     reps : DataFrame, path or sequence, optional
-        Reps (name, territory, home; see :func:`geoterr.rep_homes.rep_homes`) for all plans,
+        Reps (name, territory, home; see :func:`geoterr.rosters.rep_homes`) for all plans,
         or one table (or None) per plan.
     match : bool
         Rename each alternative's territories after the base territories they share most

@@ -28,7 +28,7 @@ from geoterr.metrics import (
     territory_table,
 )
 from geoterr.plan import Plan
-from geoterr.rep_homes import plan_reps, rep_homes
+from geoterr.rosters import plan_reps, rep_homes
 from geoterr.units import COUNT, Units, build_units, unit_cells
 from geoterr.units.projection import local_crs
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from geoterr._errors import InputError, format_ids
 from geoterr.plan import Plan
-from geoterr.rep_homes import plan_reps
+from geoterr.rosters import plan_reps
 from geoterr.sales import SalesRecords
 
 __all__ = ["Targets", "split_targets"]
@@ -93,7 +93,7 @@ def split_targets(
         opportunity measure, last year's revenue), a Series customer id -> value, or sales
         records (their net amounts per customer: the revenue history).
     reps : DataFrame or path, optional
-        Reps with name and territory (see :func:`geoterr.rep_homes.rep_homes`), for the
+        Reps with name and territory (see :func:`geoterr.rosters.rep_homes`), for the
         targets per rep (default: a roster the plan carries).
 
     Returns

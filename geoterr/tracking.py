@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
 from geoterr.plan import Plan
-from geoterr.rep_homes import plan_reps
+from geoterr.rosters import plan_reps
 from geoterr.sales import LEFT_OUT, SalesRecords, _arrow, read_sales
 from geoterr.targets import per_period_targets
 

@@ -164,7 +164,7 @@ def test_cli_export_bad_account_column_writes_nothing(
 
 
 def test_roster_with_bad_homes_in_both_columns_says_both_at_once() -> None:
-    from geoterr.rep_homes import rep_homes
+    from geoterr.rosters import rep_homes
 
     roster = pd.DataFrame(
         {
