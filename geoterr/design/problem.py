@@ -14,6 +14,7 @@ from geoterr._errors import InfeasibleError, InputError, format_ids
 from geoterr._errors import format_number as _n
 from geoterr.design.balance_spec import Bound, parse_balance, parse_balance_text
 from geoterr.units import Units
+from geoterr.units.graph import label_pieces
 
 __all__ = [
     "Bound",
@@ -541,16 +542,8 @@ def territory_pieces(problem: Problem, labels: np.ndarray) -> np.ndarray:
     Units share a piece when a path inside their territory joins them (one call for all territories,
     on the sparse unit graph). Shape (n,).
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     src, dst = problem.edges
-    same = labels[src] == labels[dst]
-    graph = coo_matrix(
-        (np.ones(int(same.sum()), dtype=np.int8), (src[same], dst[same])),
-        shape=(problem.n, problem.n),
-    )
-    return np.asarray(connected_components(graph, directed=False)[1])
+    return label_pieces(problem.n, src, dst, labels)
 
 
 def pieces_per_territory(problem: Problem, labels: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import minimum_spanning_tree
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from geoterr._errors import GeoterrWarning, InputError, format_ids
@@ -21,6 +21,7 @@ __all__ = [
     "delaunay_edges",
     "graph_from_edges",
     "graph_from_pairs",
+    "label_pieces",
     "long_edges",
     "spanning_edges",
     "touching_pairs",
@@ -120,6 +121,25 @@ def touching_pairs(geoms: np.ndarray, pairs: np.ndarray, *, rook: bool = True) -
         return np.asarray(shapely.intersects(a, b), dtype=bool)
     shared = shapely.intersection(shapely.boundary(a), shapely.boundary(b))
     return np.asarray(shapely.length(shared) > 0, dtype=bool)
+
+
+def label_pieces(n: int, src: np.ndarray, dst: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Return the piece id of each of ``n`` nodes: connected by edges between equal labels.
+
+    ``src``, ``dst`` are the edges as node positions; two nodes share a piece when a path of
+    edges whose ends carry the same label joins them (one scipy pass for all labels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> label_pieces(4, np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([0, 1, 0, 0])).tolist()
+    [0, 1, 2, 2]
+    """
+    same = labels[src] == labels[dst]
+    linked = coo_matrix(
+        (np.ones(int(same.sum()), dtype=np.int8), (src[same], dst[same])), shape=(n, n)
+    )
+    return np.asarray(connected_components(linked, directed=False)[1])
 
 
 def graph_from_edges(
