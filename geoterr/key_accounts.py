@@ -41,7 +41,8 @@ def key_account_ids(customers: gpd.GeoDataFrame, key_accounts: Any) -> pd.Index:
         raise InputError(msg)
     ids = list(key_accounts)
     index_as_text = pd.Index(customers.index.astype(str))
-    missing = [i for i in ids if str(i) not in set(index_as_text)]
+    known = set(index_as_text)
+    missing = [i for i in ids if str(i) not in known]
     if missing:
         msg = (
             f"`key_accounts` lists {len(missing)} accounts that are not in the customer file "

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoterr.units.graph import label_pieces
+
 __all__ = [
     "DistanceWeighting",
     "balance_indices",
@@ -107,10 +109,11 @@ def territory_table(
     for column, target in targets.items():
         with np.errstate(divide="ignore", invalid="ignore"):
             table[f"{column}_deviation"] = table[column].to_numpy() / np.asarray(target) - 1
-    geoms = []
-    for name in names:
-        members = assignment.index[assignment == name]
-        geoms.append(union_of_cells(cells.loc[members].to_numpy()) if len(members) else None)
+    members = assignment.groupby(assignment).groups  # territory -> its unit ids, in one pass
+    geoms = [
+        union_of_cells(cells.loc[members[name]].to_numpy()) if name in members else None
+        for name in names
+    ]
     gdf = gpd.GeoDataFrame(table, geometry=geoms, crs=unit_gdf.crs)
     gdf["area_km2"] = gdf.geometry.area / 1e6
     gdf["polsby_popper"] = polsby_popper(gdf.geometry)
@@ -147,9 +150,6 @@ def pieces_in_graph(graph: nx.Graph, assignment: pd.Series) -> pd.Series:
     >>> pieces_in_graph(path, pd.Series({"a": "T1", "b": "T2", "c": "T1", "d": "T1"})).to_dict()
     {'T1': 2, 'T2': 1}
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     nodes = pd.Index([u for u in graph.nodes if u in assignment.index])
     labels = assignment.reindex(nodes).to_numpy()
     position = {u: i for i, u in enumerate(nodes)}
@@ -157,12 +157,7 @@ def pieces_in_graph(graph: nx.Graph, assignment: pd.Series) -> pd.Series:
         [(position[a], position[b]) for a, b in graph.edges if a in position and b in position],
         dtype=np.int64,
     ).reshape(-1, 2)
-    same = pairs[labels[pairs[:, 0]] == labels[pairs[:, 1]]]
-    linked = coo_matrix(
-        (np.ones(len(same), dtype=np.int8), (same[:, 0], same[:, 1])),
-        shape=(len(nodes), len(nodes)),
-    )
-    piece = connected_components(linked, directed=False)[1]
+    piece = label_pieces(len(nodes), pairs[:, 0], pairs[:, 1], labels)
     counted: pd.Series = pd.Series(labels).groupby(piece).first().value_counts()
     return counted
 

@@ -76,9 +76,8 @@ def best_point(pts: np.ndarray, w: np.ndarray, *, inertia: bool) -> np.ndarray:
     The median comes from Weiszfeld steps from the centroid, until a step moves under a metre
     (at most 30).
     """
-    # weighted means as dot products: np.average's checks took most of the time here
-    if not w.sum() > 0:
-        w = np.ones(len(pts))
+    # weighted means as dot products: np.average's checks took most of the time here (unit
+    # weights are floored above zero, so the sums are positive)
     c = w @ pts / w.sum()
     if not inertia:
         for _ in range(30):
