@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 import geoterr as gt
+from geoterr.design.column_plan import column_plan
 from geoterr.design.problem import Problem, make_problem
-from geoterr.design.territory_lp import _Territories, column_centers, column_plan
+from geoterr.design.territory_lp import _Territories, column_centers
 from geoterr.design.tree_model import along_graph_order, tree_plan
 from geoterr.design.violations import broken_promises, plan_score
 from geoterr.plan import Outcome, build_plan, territory_name

@@ -33,6 +33,7 @@ from geoterr._errors import format_number as _n
 from geoterr.design import strategy as st
 from geoterr.design.budget import budget_advice
 from geoterr.design.centers import move_centers, swap_centers
+from geoterr.design.column_plan import column_plan
 from geoterr.design.constraints import allowed_pairs, penalties, recentered
 from geoterr.design.contiguity import FreeScope, Limits, contiguous_assignment, roots_of
 from geoterr.design.highs_model import HighsAssignment
@@ -44,7 +45,6 @@ from geoterr.design.model import (
 )
 from geoterr.design.problem import Bound, Problem
 from geoterr.design.split_search import partition_search
-from geoterr.design.territory_lp import column_plan
 from geoterr.design.violations import plan_score, trouble, violation
 from geoterr.units import Units
 

@@ -28,12 +28,11 @@ search stops when it finds no improving territory, or when the LP value stalls.
 
 Because the pricing is heuristic, the final LP value may lie above the LP's true optimum: it
 is an estimate, not a lower bound on plans, and is used only to choose candidate centers for
-:mod:`geoterr.design.tree_model`.
+:mod:`geoterr.design.tree_model` (:mod:`geoterr.design.column_plan` runs both).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -43,10 +42,9 @@ import numpy as np
 
 from geoterr.design.highs_run import _new_highs, run_highs
 from geoterr.design.problem import Problem
-from geoterr.design.tree_model import MAX_NODES, TreePlan, along_graph_order, tree_plan
-from geoterr.design.violations import plan_score
+from geoterr.design.tree_model import MAX_NODES
 
-__all__ = ["ColumnResult", "best_center", "column_centers", "column_plan"]
+__all__ = ["ColumnResult", "best_center", "column_centers"]
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +69,6 @@ MAX_STEPS = 200
 CHECKS = 6
 # Tolerance on the ranges (in units of each measure's upper bound) and on gains.
 TINY = 1e-12
-# Share of column_plan's time for the column generation (the tree model gets the rest).
-LP_SHARE = 0.7
-# The tree model first runs over the k + FIRST_EXTRA centers the LP uses most.
-FIRST_EXTRA = 5
 # Seconds for the best plan made of the generated territories.
 PLAN_SECONDS = 3.0
 
@@ -520,113 +514,3 @@ def _integer_plan(
     for t, i in enumerate(chosen.tolist()):
         labels[sets[i]] = t
     return labels, np.array([centers[i] for i in chosen], dtype=np.int64)
-
-
-# A tree model solve is not started with this many seconds or fewer left.
-SKIP_SECONDS = 0.5
-
-
-def _other_order(
-    problem: Problem,
-    found: Any,
-    own: np.ndarray,
-    best: TreePlan | None,
-    first: tuple[np.ndarray, np.ndarray] | None,
-    cut: bool,
-    deadline: float,
-) -> tuple[TreePlan | None, tuple[np.ndarray, np.ndarray] | None, bool]:
-    """Solve the tree model again with "closer" along the graph; keep the better plan.
-
-    Over all the LP's centers, with :func:`~geoterr.design.tree_model.along_graph_order`; the
-    plan so far is offered as its first solution (the solver drops it when it breaks a row of
-    the new order). The new plan is kept only when it scores better, so this step never
-    ends with a worse plan. Returns (best, first, cut) updated; ``cut`` when the step's
-    seconds stopped or skipped the solve.
-    """
-    if best is None:
-        return best, first, cut
-    left = deadline - time.perf_counter()
-    if left <= SKIP_SECONDS:
-        return best, first, True  # stopped by the step's seconds
-    plan = tree_plan(
-        problem,
-        np.union1d(found.centers, own),
-        left,
-        start=first,
-        pairs=found.pairs,
-        order=along_graph_order(problem),
-    )
-    if plan is None:  # no plan in its seconds, or none at all
-        return best, first, cut or time.perf_counter() >= deadline - SKIP_SECONDS
-    better = plan_score(problem, plan.labels, plan.centers)
-    if better < plan_score(problem, best.labels, best.centers):
-        return plan, (plan.labels, plan.centers), cut or plan.cut
-    return best, first, cut or plan.cut
-
-
-def column_plan(
-    problem: Problem,
-    seconds: float,
-    *,
-    start: tuple[np.ndarray, np.ndarray] | None = None,
-    random_state: int | None = None,
-    max_rounds: int | None = None,
-) -> TreePlan | None:
-    """Return a plan from the centers the territories LP uses.
-
-    The plan is solved by the tree model of :mod:`geoterr.design.tree_model`; None if it finds none
-    in time.
-
-    The column generation gets at most :data:`LP_SHARE` of ``seconds``, the tree model the
-    rest (when it finds nothing, the best plan made of the LP's territories is returned, if
-    any): first over the ``k +`` :data:`FIRST_EXTRA` most used centers (and the start's),
-    then, starting from that plan, over all of them (each more candidate slows the model
-    down, and a good first solution speeds it up: on Alabama's counties 5.5 s + 6.4 s
-    instead of 19-31 s for all 19 candidates at once), and last over all of them with "closer"
-    along the graph (:func:`_other_order`); the solves still to come share the time left
-    equally, so that the last one is not starved. Each center gets only the units
-    that some territory found around it holds (under half of all pairs on Alabama's counties,
-    which makes the model two to three times faster). ``start`` (labels, centers), a plan
-    to start from: its territories join the LP, its centers the candidates, and the tree
-    model gets it as a first solution when it fits. ``max_rounds`` bounds the column
-    generation's LP solves; ``seconds`` is a safety net, and the plan's ``cut`` says when it
-    stopped a step (a tree model left short of optimal, a column generation stopped early).
-    """
-    begin = time.perf_counter()
-    found = column_centers(
-        problem,
-        None if start is None else start[0],
-        LP_SHARE * seconds,
-        random_state=random_state,
-        max_rounds=max_rounds,
-    )
-    cut = found.cut
-    own = np.empty(0, dtype=np.int64) if start is None else start[1].astype(np.int64)
-    best: TreePlan | None = None
-    # the first solution offered: the better of the start and the LP's own plan (which
-    # keeps every promise; the start may not)
-    offers = [plan for plan in (start, found.plan) if plan is not None]
-    first = min(offers, key=lambda plan: plan_score(problem, *plan)) if offers else None
-    tiers = [found.centers[: problem.k + FIRST_EXTRA], found.centers]
-    # the solves still to come (this tier's, the next tier's, the other order's) share the time
-    solves = 3 if len(tiers[1]) > len(tiers[0]) else 2
-    for tier, centers in enumerate(tiers):
-        if tier > 0 and len(centers) == len(tiers[0]):
-            break
-        left = seconds - (time.perf_counter() - begin)
-        if left <= SKIP_SECONDS:
-            cut = True
-            break
-        share = left / (solves - tier)
-        plan = tree_plan(problem, np.union1d(centers, own), share, start=first, pairs=found.pairs)
-        cut = cut or (plan is not None and plan.cut)
-        if plan is not None:
-            best, first = plan, (plan.labels, plan.centers)
-    best, first, cut = _other_order(problem, found, own, best, first, cut, begin + seconds)
-    left = seconds - (time.perf_counter() - begin)
-    if best is None and left > 1.0:
-        # the pairs the LP's territories left out may be needed after all
-        best = tree_plan(problem, np.union1d(found.centers, own), left, start=first)
-    if best is None and found.plan is not None:
-        best = TreePlan(found.plan[0], found.plan[1], optimal=False)
-    return None if best is None else dataclasses.replace(best, cut=cut)
