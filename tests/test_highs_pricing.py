@@ -88,7 +88,7 @@ def _assert_solves_to_the_optimum(engine: HighsAssignment, costs: np.ndarray) ->
     expected = _reference(engine.problem, costs, None)
     assert expected is not None
     assert solved[1] == pytest.approx(expected, rel=1e-6)
-    _assert_kept(engine.problem, solved[0])
+    _assert_kept(engine.problem, solved[0].toarray())
 
 
 def _priced(monkeypatch: pytest.MonkeyPatch, start: int = 1, add: int = 1) -> None:
@@ -108,7 +108,7 @@ def test_priced_lp_has_the_full_lps_optimum(monkeypatch: pytest.MonkeyPatch, see
     engine = HighsAssignment(problem)
     priced = engine.solve(costs)
     assert priced is not None
-    x, value = priced
+    x, value = priced[0].toarray(), priced[1]
     # pricing really ran: the model began with one pair per unit and grew, but not to all
     assert problem.n < len(engine.col_unit) < problem.n * problem.k
     expected = _reference(problem, costs, None)
@@ -126,7 +126,7 @@ def _realignment(problem: Problem, seed: int) -> None:
     costing 1 of a budget of 15 % of the units."""
     first = HighsAssignment(problem).solve(problem.costs(_centers(problem, seed)))
     assert first is not None
-    problem.current = np.argmax(first[0], axis=1).astype(np.int64)
+    problem.current = np.argmax(first[0].toarray(), axis=1).astype(np.int64)
     problem.move_amount = np.ones(problem.n)
     problem.budget = 0.15 * problem.n
 
@@ -139,7 +139,7 @@ def test_priced_lp_keeps_locked_units(monkeypatch: pytest.MonkeyPatch) -> None:
     _priced(monkeypatch)
     priced = HighsAssignment(problem).solve(costs)
     assert priced is not None
-    _assert_kept(problem, priced[0])
+    _assert_kept(problem, priced[0].toarray())
     expected = _reference(problem, costs, None)
     assert expected is not None
     assert priced[1] == pytest.approx(expected, rel=1e-6)
@@ -157,14 +157,14 @@ def test_priced_lp_keeps_the_move_budget(monkeypatch: pytest.MonkeyPatch) -> Non
     fewest = _reference(problem, moving, None)
     free = HighsAssignment(problem).solve(costs)
     assert fewest is not None and free is not None
-    free_moves = float((free[0] * moving).sum())
+    free_moves = float((free[0].toarray() * moving).sum())
     assert fewest < free_moves - 1
     problem.budget = (fewest + free_moves) / 2 / LP_BUDGET_SHARE
     _priced(monkeypatch, start=2, add=2)
     engine = HighsAssignment(problem)
     priced = engine.solve(costs)
     assert priced is not None
-    x, value = priced
+    x, value = priced[0].toarray(), priced[1]
     assert problem.n * 2 < len(engine.col_unit)  # pairs were priced in
     # the LP keeps a reserve of the budget for repairs unless balance needs it
     budget = problem.budget * (LP_BUDGET_SHARE if engine.extra_at_lp else 1.0)
@@ -215,7 +215,7 @@ def test_pricing_in_blocks_gives_the_same_lp(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(highs_model, "ROW_BLOCK", 7)
     blocks = HighsAssignment(problem).solve(costs)
     assert whole is not None and blocks is not None
-    assert np.array_equal(whole[0], blocks[0])
+    assert np.array_equal(whole[0].toarray(), blocks[0].toarray())
     assert whole[1] == blocks[1]
 
 

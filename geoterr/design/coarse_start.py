@@ -21,6 +21,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from geoterr.design import strategy as st
 from geoterr.design.highs_model import HighsAssignment
@@ -115,17 +116,26 @@ def coarse_problem(problem: Problem, cells: np.ndarray) -> Problem:
 
 
 def shared_centers(
-    xy: np.ndarray, weight: np.ndarray, share: np.ndarray, centers: np.ndarray, *, inertia: bool
+    xy: np.ndarray,
+    weight: np.ndarray,
+    share: sparse.csr_array,
+    centers: np.ndarray,
+    *,
+    inertia: bool,
 ) -> np.ndarray:
     """Move each center to the weighted median (centroid with ``inertia``) of its shares.
 
-    ``share`` (n, k) is the LP's fractional assignment; a point counts with its weight times
-    its share of the territory (:func:`geoterr.design.seeds.best_point`).
+    ``share`` (n, k, sparse) is the LP's fractional assignment; a point counts with its weight
+    times its share of the territory (:func:`geoterr.design.seeds.best_point`).
     """
+    by_center = sparse.csc_array(share)
+    by_center.sort_indices()
     new = centers.copy()
     for j in range(len(centers)):
-        rows = np.flatnonzero(share[:, j] > 1e-9)
-        w = weight[rows] * share[rows, j]
+        span = slice(by_center.indptr[j], by_center.indptr[j + 1])
+        rows, part = by_center.indices[span], by_center.data[span]
+        rows, part = rows[part > 1e-9], part[part > 1e-9]
+        w = weight[rows] * part
         if w.sum() > 0:
             new[j] = best_point(xy[rows], w, inertia=inertia)
     return new

@@ -33,6 +33,33 @@ log = logging.getLogger(__name__)
 EPS = 1e-9
 
 
+# Up to this share of the units in the territories a balance move concerns, their border is
+# found from their own edges; above it, from all edges.
+BORDER_SHARE = 0.25
+
+
+def _slots(ends: np.ndarray, n: int) -> np.ndarray:
+    """Return CSR slots of edges sorted by ``ends``: edges of unit u in slots[u]:slots[u + 1]."""
+    return np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=n))])
+
+
+def _edge_slots(slots: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Return the positions slots[u]:slots[u + 1] of every unit in ``units``, concatenated.
+
+    Examples
+    --------
+    >>> _edge_slots(np.array([0, 2, 2, 5]), np.array([0, 2])).tolist()
+    [0, 1, 2, 3, 4]
+    """
+    start, stop = slots[units], slots[units + 1]
+    sizes = stop - start
+    total = int(sizes.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(start - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+    return offsets + np.arange(total)
+
+
 @dataclass
 class Search:
     """Mutable state of the local search: labels, territory loads and cut-vertex caches."""
@@ -54,12 +81,16 @@ class Search:
     totals: np.ndarray = field(init=False)
     uppers: np.ndarray = field(init=False)
     moves: int = 0
+    # the edges by their first unit (slots into src), and by their last (order, slots)
+    _from: np.ndarray = field(init=False, repr=False)
+    _into: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Derive the labels' sizes, edges, loads and constraint rows."""
         p = self.problem
         self.labels = self.labels.astype(np.int64).copy()
-        self.src, self.dst = p.edges
+        self.src, self.dst = p.edges  # src ascending (Problem.edges)
+        self._from = _slots(self.src, p.n)
         self.sizes = np.bincount(self.labels, minlength=p.k)
         if self.permit is None:
             self.permit = allowed_pairs(p, None)
@@ -151,17 +182,40 @@ class Search:
         self.sizes[b] += 1
         self.moves += 1
 
-    def border(self) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct (unit, neighbouring territory) pairs on territory borders."""
-        la = self.labels[self.src]
-        lb = self.labels[self.dst]
+    def border(self, bad: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct (unit, neighbouring territory) pairs on borders, by unit then territory.
+
+        With ``bad`` (a mask of territories), only the pairs that leave or join one of them,
+        found from the edges at those territories' units (a balance repair moves a few units
+        of 200,000: walking every edge for each move took most of its time).
+        """
+        src, dst = self.src, self.dst
+        if bad is not None:
+            members = np.flatnonzero(bad[self.labels])
+            if len(members) <= BORDER_SHARE * self.problem.n:
+                at = np.concatenate([_edge_slots(self._from, members), self._into_edges(members)])
+                src, dst = src[at], dst[at]
+            else:
+                keep = bad[self.labels[src]] | bad[self.labels[dst]]
+                src, dst = src[keep], dst[keep]
+        la = self.labels[src]
+        lb = self.labels[dst]
         # only pairs the constraints permit (pinned units never move, kept territories
         # take no one, distance limits)
         assert self.permit is not None
-        cross = (la != lb) & self.permit[self.src, lb]
+        cross = (la != lb) & self.permit[src, lb]
         k = self.problem.k
-        pairs = np.unique(self.src[cross] * k + lb[cross])
+        pairs = np.unique(src[cross] * k + lb[cross])
         return pairs // k, pairs % k
+
+    def _into_edges(self, members: np.ndarray) -> np.ndarray:
+        """Return the edges (indices into ``src``/``dst``) that end at ``members``."""
+        if self._into is None:
+            order = np.argsort(self.dst, kind="stable")
+            self._into = (order, _slots(self.dst, self.problem.n))
+        order, slots = self._into
+        into: np.ndarray = order[_edge_slots(slots, members)]
+        return into
 
     def territory_graph(self) -> nx.Graph:
         """Return the graph of territories that share a border."""
@@ -232,13 +286,11 @@ class Search:
             stuck += 1
 
     def _best_single_move(self, viol: np.ndarray) -> bool:
-        units, targets = self.border()
+        bad = viol > 1e-12
+        units, targets = self.border(bad)
         if len(units) == 0:
             return False
-        bad = viol > 1e-12
         origin = self.labels[units]
-        keep = bad[origin] | bad[targets]
-        units, targets, origin = units[keep], targets[keep], origin[keep]
         w = self.problem.loads[units]
         after = self._viol_rows(self.loads[origin] - w, origin) + self._viol_rows(
             self.loads[targets] + w, targets

@@ -29,11 +29,12 @@ from typing import Any
 
 import numpy as np
 import pulp
+from scipy import sparse
 
 from geoterr._errors import GeoterrWarning, InputError, SolverError
 from geoterr.design.assignment import assignment_rows, to_pulp
 from geoterr.design.constraints import allowed_pairs
-from geoterr.design.highs_model import HighsAssignment, cheapest
+from geoterr.design.highs_model import HighsAssignment, cheapest, fractional_assignment
 from geoterr.design.highs_run import HighsFailure
 from geoterr.design.problem import Problem
 from geoterr.design.rounding_mip import solve_small_mip
@@ -114,9 +115,9 @@ def _cbc(options: dict[str, Any]) -> pulp.LpSolver:
 
 @dataclass
 class LPResult:
-    """The relaxation's solution: fractional assignment (n, k) and its objective."""
+    """The relaxation's solution: fractional assignment (n, k, sparse) and its objective."""
 
-    x: np.ndarray
+    x: sparse.csr_array
     objective: float
     seconds: float
 
@@ -256,9 +257,9 @@ def _solve(
     if status in ("Infeasible",) or not has_solution:
         log.debug("model status %s (solution status %s)", status, prob.sol_status)
         return None
-    x = np.zeros(costs.shape)
-    x[units, terrs] = [v.varValue or 0.0 for v in var]
-    objective = float(np.sum(costs * x))
+    values = np.array([v.varValue or 0.0 for v in var], dtype=float)
+    objective = float(np.sum(costs[units, terrs] * values))
+    x = fractional_assignment(units, terrs, values, costs.shape)
     return LPResult(x=x, objective=objective, seconds=time.perf_counter() - start)
 
 
@@ -278,17 +279,18 @@ def round_assignment(
     search restores balance.
     """
     x = lp.x
-    labels: np.ndarray = np.argmax(x, axis=1)
-    frac = np.flatnonzero(x.max(axis=1) < 1 - FRACTIONAL)
+    labels: np.ndarray = np.asarray(x.argmax(axis=1), dtype=np.int64).ravel()
+    frac = np.flatnonzero(x.max(axis=1).toarray().ravel() < 1 - FRACTIONAL)
     if len(frac) == 0:
         return labels
     whole = np.ones(problem.n, dtype=bool)
     whole[frac] = False
     if allowed is None:
         allowed = allowed_pairs(problem, None)
+    split = x[frac].toarray() > FRACTIONAL  # the fractional units' territories
     for widen in (False, True):
-        mask = np.zeros_like(x, dtype=bool)
-        mask[frac] = x[frac] > FRACTIONAL
+        mask = np.zeros(costs.shape, dtype=bool)
+        mask[frac] = split
         if widen:  # also each unit's cheapest territories
             mask[frac] |= cheapest(costs[frac], min(WIDEN, problem.k))
         mask[frac] &= allowed[frac]
@@ -315,7 +317,7 @@ def round_assignment(
             fixed=np.where(whole, labels, -1),
         )
         if result is not None:
-            labels[frac] = np.argmax(result.x[frac], axis=1)
+            labels[frac] = np.asarray(result.x[frac].argmax(axis=1)).ravel()
             return labels
     log.debug(
         "rounding MIP infeasible for %d fractional units; rounding to largest share", len(frac)
