@@ -48,7 +48,7 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
     max_distance: float | None = None,
     solver: Any = "highs",
     time_limit: float | None = 60.0,
-    max_iter: int = 30,
+    max_iter: int | None = None,
     random_state: int | None = 0,
     prove: bool = False,
     verbose: bool = False,
@@ -139,8 +139,11 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
         with a warning (``plan.params["time_limit_reached"]``); a step stopped by its own
         safety net of seconds is recorded in ``plan.params["cut_short"]`` (true also when
         the time limit ran out): only then may the plan differ on another machine.
-    max_iter : int
-        At most this many rounds of "assign, repair, move centers".
+    max_iter : int, optional
+        At most this many rounds of "assign, repair, move centers". By default 30, and 15
+        after the coarse start of large instances (20,000 units or more on straight lines,
+        free centers, no locks or current plan), whose rounds only polish its centers with
+        over-relaxed steps (``docs/design.md``, step 6).
     random_state : int or None
         Seed of the k-means start used with ``costs`` (the bisection start of the other
         designs has no randomness); the same seed gives the same plan.

@@ -153,9 +153,11 @@ def check_design_options(
                 f"`time_limit` must be a positive number of seconds or None, got "
                 f"{type(time_limit).__name__} {time_limit!r}{hint}"
             )
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+    if max_iter is not None and (
+        isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1
+    ):
         problems.append(
-            f"`max_iter` must be a whole number of rounds, at least 1, got {max_iter!r}"
+            f"`max_iter` must be a whole number of rounds, at least 1, or None, got {max_iter!r}"
         )
     if random_state is not None and (
         isinstance(random_state, bool) or not isinstance(random_state, int | np.integer)

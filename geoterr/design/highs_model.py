@@ -145,12 +145,19 @@ class ScaledCosts:
 
     Reading ``scaled[index]`` gives ``raw[index] * factor``, the same numbers as indexing the
     product of the whole array; ``max`` and ``min`` are those of the product (a positive
-    factor keeps the order).
+    factor keeps the order). Without ``factor``, it is :func:`cost_factor`'s. The raw
+    extremes are found once (each is a pass over n x k numbers).
     """
 
-    def __init__(self, raw: np.ndarray, factor: float) -> None:
-        self.raw, self.factor = raw, factor
+    def __init__(self, raw: np.ndarray, factor: float | None = None) -> None:
+        self.raw = raw
         self.shape, self.size = raw.shape, raw.size
+        self._high = float(raw.max()) if raw.size else None
+        self._low = float(raw.min()) if raw.size else None
+        if factor is None:
+            top = max(self._high or 0.0, -(self._low or 0.0), 0.0)
+            factor = COST_TOP / top if top > 1e-290 else 1.0
+        self.factor = factor
 
     def __getitem__(self, index: Any) -> np.ndarray:
         """Return the scaled costs at ``index`` (any numpy index of the raw array)."""
@@ -158,11 +165,17 @@ class ScaledCosts:
 
     def max(self) -> float:
         """Return the largest scaled cost."""
-        return float(self.raw.max() * self.factor)
+        if self._high is None:
+            msg = "no costs"
+            raise ValueError(msg)
+        return float(self._high * self.factor)
 
     def min(self) -> float:
         """Return the smallest scaled cost."""
-        return float(self.raw.min() * self.factor)
+        if self._low is None:
+            msg = "no costs"
+            raise ValueError(msg)
+        return float(self._low * self.factor)
 
 
 class HighsAssignment:
@@ -430,7 +443,7 @@ class HighsAssignment:
             self._set_allowed(allowed)
         # HiGHS works on costs scaled to at most COST_TOP, made where they are read (a
         # scaled copy of every pair would be one more (n, k) array).
-        scaled = ScaledCosts(costs, cost_factor(costs))
+        scaled = ScaledCosts(costs)
         self._set_costs(scaled)
         factor = 1e3
         self._set_penalty(scaled, factor)

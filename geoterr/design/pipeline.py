@@ -73,7 +73,7 @@ class Options:
     max_distance: float | None = None
     solver: Any = "highs"
     time_limit: float | None = 60.0
-    max_iter: int = 30
+    max_iter: int | None = None
     random_state: int | None = 0
     prove: bool = False
 
@@ -198,6 +198,7 @@ def run_rounds(setup: Setup) -> Rounds:
             if planned is None:
                 break
             labels, last = planned, (given, planned.copy())
+        used = centers
         if setup.fixed_names is None:  # fixed centers never move
             centers = recentered(problem, labels, move_centers(problem, labels, centers))
         score = plan_score(problem, labels, centers)
@@ -207,7 +208,10 @@ def run_rounds(setup: Setup) -> Rounds:
         )  # fmt: skip
         if count == 1 and score[0] > 0 and split_exists is None:
             _prove_no_partition(setup, st.PARTITION_STEPS, st.PARTITION_SECONDS)
+        improved = best is None or score < best.score
         best, stale = _keep_best(best, score, labels, centers, stale)
+        if strategy.center_step != 1.0 and setup.fixed_names is None:
+            centers = _next_centers(setup, labels, used, centers, best, improved)
         if columns and (stale >= 2 or count >= st.COLUMN_AFTER):
             columns = False
             found = _column_plan(setup, best)
@@ -235,6 +239,26 @@ def run_rounds(setup: Setup) -> Rounds:
         raise _no_first_plan(setup)
     best.count = count
     return best
+
+
+def _next_centers(
+    setup: Setup,
+    labels: np.ndarray,
+    used: np.ndarray,
+    moved: np.ndarray,
+    best: Rounds,
+    improved: bool,
+) -> np.ndarray:
+    """Return the next round's centers under an over-relaxed step (see st.CENTER_STEP).
+
+    After a round that improved the best plan, each center goes ``center_step`` times as far
+    from the round's center (``used``) as its best point (``moved``); after one that did not,
+    the best plan's own centers (its best points) are the next round's.
+    """
+    if not improved:
+        return best.centers.copy()
+    step = setup.strategy.center_step
+    return recentered(setup.problem, labels, used + step * (moved - used))
 
 
 def _assign(setup: Setup, centers: np.ndarray, best: Rounds | None) -> np.ndarray | None:
