@@ -11,10 +11,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from conftest import make_customers
 
 import geoterr as gt
 from geoterr.design import coarse_start as cs
+from geoterr.design import strategy as st
+from geoterr.design.center_steps import CenterSteps
 from geoterr.design.highs_model import HighsAssignment
 from geoterr.design.pipeline import Clock
 from geoterr.design.problem import Problem, make_problem
@@ -93,3 +96,44 @@ def test_only_plain_large_designs_take_the_coarse_start() -> None:
         assert not cs.coarse_applies(matrix, fixed_centers=False)
     finally:
         cs.MIN_UNITS = old
+
+
+def test_polish_steps_go_past_the_best_points_then_shorter() -> None:
+    problem = _problem(500, 4)
+    used = bisection_centers(problem.xy, problem.weight, problem.k)
+    moved = used + np.array([1_000.0, -500.0])
+    labels = np.zeros(problem.n, dtype=np.int64)
+    steps = CenterSteps(2.0)
+    ahead = steps.next_centers(problem, labels, used, moved, improved=True)
+    assert np.allclose(ahead, used + 2.0 * (moved - used)) and steps.stretched
+    plain = steps.next_centers(problem, labels, used, moved, improved=False)
+    assert plain is moved and steps.step == 1.5 and not steps.stretched
+    again = steps.next_centers(problem, labels, used, moved, improved=True)
+    assert np.allclose(again, used + 1.5 * (moved - used))
+    assert CenterSteps(1.0).next_centers(problem, labels, used, moved, improved=True) is moved
+
+
+def test_large_designs_polish_at_most_the_default_rounds_and_keep_their_promises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Taken from 3,000 units (MIN_UNITS lowered): the over-relaxed rounds end within
+    POLISH_ROUNDS by default, within max_iter when given, and the plan keeps every range."""
+    monkeypatch.setattr(cs, "MIN_UNITS", 1_000)
+    customers = gt.read_customers(make_customers(3_000, seed=5, clustered=True))
+    units = gt.build_units(customers, "points")
+    steps: list[float] = []
+    original = CenterSteps.next_centers
+
+    def spy(self: CenterSteps, *args: object, **kwargs: object) -> np.ndarray:
+        steps.append(self.step)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CenterSteps, "next_centers", spy)
+    plan = gt.design(units, 8, balance={"workload": 0.03}, random_state=0)
+    assert plan.status == "feasible"
+    assert 1 <= plan.params["rounds"] <= st.POLISH_ROUNDS
+    assert steps and steps[0] == st.CENTER_STEP and min(steps) > 1.0
+    loads = plan.territories["workload"].to_numpy()
+    assert np.all(np.abs(loads / loads.mean() - 1) <= 0.03 + 1e-9)
+    short = gt.design(units, 8, balance={"workload": 0.03}, random_state=0, max_iter=2)
+    assert short.params["rounds"] <= 2

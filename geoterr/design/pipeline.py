@@ -32,6 +32,7 @@ from geoterr._errors import InfeasibleError, SolverError
 from geoterr._errors import format_number as _n
 from geoterr.design import strategy as st
 from geoterr.design.budget import budget_advice
+from geoterr.design.center_steps import CenterSteps
 from geoterr.design.centers import move_centers, swap_centers
 from geoterr.design.column_plan import column_plan
 from geoterr.design.constraints import allowed_pairs, penalties, recentered
@@ -189,6 +190,8 @@ def run_rounds(setup: Setup) -> Rounds:
     stale, swapping, columns = 0, False, strategy.columns
     count = 0
     last: tuple[np.ndarray, np.ndarray] | None = None  # a round's centers and its plan
+    moving = setup.fixed_names is None and strategy.center_step != 1.0
+    steps = CenterSteps(strategy.center_step) if moving else None
     for count in range(1, strategy.max_iter + 1):
         if last is not None and np.array_equal(last[0], centers):
             labels = last[1].copy()  # the same centers give the same round: not solved again
@@ -210,8 +213,9 @@ def run_rounds(setup: Setup) -> Rounds:
             _prove_no_partition(setup, st.PARTITION_STEPS, st.PARTITION_SECONDS)
         improved = best is None or score < best.score
         best, stale = _keep_best(best, score, labels, centers, stale)
-        if strategy.center_step != 1.0 and setup.fixed_names is None:
-            centers = _next_centers(setup, labels, used, centers, best, improved)
+        if steps is not None:  # a step past the best points that overshot is not a stall
+            stale -= int(steps.stretched and not improved)
+            centers = steps.next_centers(problem, labels, used, centers, improved)
         if columns and (stale >= 2 or count >= st.COLUMN_AFTER):
             columns = False
             found = _column_plan(setup, best)
@@ -239,26 +243,6 @@ def run_rounds(setup: Setup) -> Rounds:
         raise _no_first_plan(setup)
     best.count = count
     return best
-
-
-def _next_centers(
-    setup: Setup,
-    labels: np.ndarray,
-    used: np.ndarray,
-    moved: np.ndarray,
-    best: Rounds,
-    improved: bool,
-) -> np.ndarray:
-    """Return the next round's centers under an over-relaxed step (see st.CENTER_STEP).
-
-    After a round that improved the best plan, each center goes ``center_step`` times as far
-    from the round's center (``used``) as its best point (``moved``); after one that did not,
-    the best plan's own centers (its best points) are the next round's.
-    """
-    if not improved:
-        return best.centers.copy()
-    step = setup.strategy.center_step
-    return recentered(setup.problem, labels, used + step * (moved - used))
 
 
 def _assign(setup: Setup, centers: np.ndarray, best: Rounds | None) -> np.ndarray | None:

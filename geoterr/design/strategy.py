@@ -34,10 +34,11 @@ ROUND_FREE_VARS = 400
 STALE_GAIN = 2e-4
 # After the coarse start (large instances, centers on straight lines), a round that improved
 # the best plan moves each center CENTER_STEP times as far as to its territory's best point
-# (over-relaxation); a round that did not goes back to the best plan's centers with the plain
-# step. The centers creep toward their fixed point a little each round: 200,000 units into
-# 1,000 territories reached in 13 rounds with a step of 2 the objective 26 plain rounds
-# reached; a step of 3 overshot (50,000 units into 100: no round better than the first).
+# (over-relaxation, design/center_steps.py); after one that did not, the plain move, and each
+# later step past the points is half as long past them. The centers creep toward their fixed
+# point a little each round: 200,000 units into 1,000 territories reached in 13 rounds with a
+# step of 2 the objective that 26 plain rounds reached; a step of 3 overshot (50,000 units
+# into 100: no round better than the first).
 CENTER_STEP = 2.0
 # The most rounds by default (the user's max_iter otherwise), and after a coarse start, whose
 # rounds only polish: 15 over-relaxed rounds gave a lower objective than the plain rounds
