@@ -251,3 +251,15 @@ def test_later_solves_start_from_the_last_basis(monkeypatch: pytest.MonkeyPatch)
         _assert_solves_to_the_optimum(engine, problem.costs(centers))
         centers = centers + rng.normal(scale=0.05, size=centers.shape)
     assert len(starts) == 1
+
+
+def test_row_argmax_of_the_sparse_assignment_is_numpys() -> None:
+    """Ties go to the lowest territory and empty rows to 0, as np.argmax on the dense array."""
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n, k = int(rng.integers(1, 30)), int(rng.integers(1, 8))
+        dense = rng.integers(0, 3, (n, k)).astype(float) * (rng.random((n, k)) < 0.5)
+        units, terrs = np.nonzero(dense)
+        x = highs_model.fractional_assignment(units, terrs, dense[units, terrs], (n, k))
+        assert np.array_equal(x.toarray(), dense)
+        assert highs_model.row_argmax(x).tolist() == np.argmax(dense, axis=1).tolist()

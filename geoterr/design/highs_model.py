@@ -40,6 +40,7 @@ __all__ = [
     "add_sparse_rows",
     "cheapest",
     "fractional_assignment",
+    "row_argmax",
 ]
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,32 @@ def fractional_assignment(
     x = sparse.csr_array((values[keep], (units[keep], terrs[keep])), shape=shape)
     x.sum_duplicates()
     return x
+
+
+def row_argmax(x: sparse.csr_array) -> np.ndarray:
+    """Return each row's column of its largest value, the lowest on ties (as ``np.argmax``).
+
+    One pass over the stored values (scipy's own ``argmax(axis=1)`` walks the rows in Python:
+    0.3 s for 100,000 rows). ``x`` in canonical form with values >= 0; a row with no stored
+    value gives 0.
+
+    Examples
+    --------
+    >>> x = fractional_assignment(np.array([0, 0, 1]), np.array([2, 0, 1]),
+    ...                           np.array([0.5, 0.5, 1.0]), (3, 3))
+    >>> row_argmax(x).tolist()
+    [0, 1, 0]
+    """
+    n = x.shape[0]
+    counts = np.diff(x.indptr)
+    rows = np.repeat(np.arange(n), counts)
+    top = np.zeros(n)
+    np.maximum.at(top, rows, x.data)
+    first = np.flatnonzero(x.data == top[rows])
+    chosen, at = np.unique(rows[first], return_index=True)
+    out = np.zeros(n, dtype=np.int64)
+    out[chosen] = x.indices[first[at]]
+    return out
 
 
 def cost_factor(costs: np.ndarray) -> float:

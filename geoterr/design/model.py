@@ -34,7 +34,12 @@ from scipy import sparse
 from geoterr._errors import GeoterrWarning, InputError, SolverError
 from geoterr.design.assignment import assignment_rows, to_pulp
 from geoterr.design.constraints import allowed_pairs
-from geoterr.design.highs_model import HighsAssignment, cheapest, fractional_assignment
+from geoterr.design.highs_model import (
+    HighsAssignment,
+    cheapest,
+    fractional_assignment,
+    row_argmax,
+)
 from geoterr.design.highs_run import HighsFailure
 from geoterr.design.problem import Problem
 from geoterr.design.rounding_mip import solve_small_mip
@@ -279,7 +284,7 @@ def round_assignment(
     search restores balance.
     """
     x = lp.x
-    labels: np.ndarray = np.asarray(x.argmax(axis=1), dtype=np.int64).ravel()
+    labels = row_argmax(x)
     frac = np.flatnonzero(x.max(axis=1).toarray().ravel() < 1 - FRACTIONAL)
     if len(frac) == 0:
         return labels
@@ -317,7 +322,7 @@ def round_assignment(
             fixed=np.where(whole, labels, -1),
         )
         if result is not None:
-            labels[frac] = np.asarray(result.x[frac].argmax(axis=1)).ravel()
+            labels[frac] = row_argmax(result.x[frac])
             return labels
     log.debug(
         "rounding MIP infeasible for %d fractional units; rounding to largest share", len(frac)
