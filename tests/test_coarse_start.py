@@ -18,10 +18,10 @@ import geoterr as gt
 from geoterr.design import coarse_start as cs
 from geoterr.design import strategy as st
 from geoterr.design.center_steps import CenterSteps
-from geoterr.design.highs_model import HighsAssignment
+from geoterr.design.highs_model import HighsAssignment, fractional_assignment
 from geoterr.design.pipeline import Clock
 from geoterr.design.problem import Problem, make_problem
-from geoterr.design.seeds import bisection_centers
+from geoterr.design.seeds import best_point, bisection_centers
 
 
 def _problem(n: int, k: int) -> Problem:
@@ -137,3 +137,24 @@ def test_large_designs_polish_at_most_the_default_rounds_and_keep_their_promises
     assert np.all(np.abs(loads / loads.mean() - 1) <= 0.03 + 1e-9)
     short = gt.design(units, 8, balance={"workload": 0.03}, random_state=0, max_iter=2)
     assert short.params["rounds"] <= 2
+
+
+def test_shared_centers_read_the_sparse_shares_as_the_dense_ones() -> None:
+    """Each center from the rows with a share above 1e-9, weighted by weight x share."""
+    problem = _problem(400, 5)
+    rng = np.random.default_rng(2)
+    dense = rng.random((problem.n, problem.k)) * (rng.random((problem.n, problem.k)) < 0.3)
+    dense[:, 4] = 0.0  # a territory with no share keeps its center
+    dense[:3, 0] = 1e-12  # below the cut
+    units, terrs = np.nonzero(dense)
+    share = fractional_assignment(units, terrs, dense[units, terrs], dense.shape)
+    start = bisection_centers(problem.xy, problem.weight, problem.k)
+    for inertia in (False, True):
+        got = cs.shared_centers(problem.xy, problem.weight, share, start, inertia=inertia)
+        expected = start.copy()
+        for j in range(problem.k):
+            rows = np.flatnonzero(dense[:, j] > 1e-9)
+            w = problem.weight[rows] * dense[rows, j]
+            if w.sum() > 0:
+                expected[j] = best_point(problem.xy[rows], w, inertia=inertia)
+        assert np.array_equal(got, expected)

@@ -263,3 +263,12 @@ def test_row_argmax_of_the_sparse_assignment_is_numpys() -> None:
         x = highs_model.fractional_assignment(units, terrs, dense[units, terrs], (n, k))
         assert np.array_equal(x.toarray(), dense)
         assert highs_model.row_argmax(x).tolist() == np.argmax(dense, axis=1).tolist()
+
+
+def test_scaled_costs_find_the_factor_of_cost_factor() -> None:
+    rng = np.random.default_rng(4)
+    for raw in (rng.normal(size=(50, 6)) * 1e5, np.zeros((3, 2)), -rng.random((4, 4))):
+        scaled = highs_model.ScaledCosts(raw)
+        assert scaled.factor == highs_model.cost_factor(raw)
+        assert scaled.max() == float((raw * scaled.factor).max())
+        assert scaled.min() == float((raw * scaled.factor).min())

@@ -43,12 +43,12 @@ def _grid_search(seed: int, k: int = 6) -> Search:
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("share", [0.25, 0.0])
+@pytest.mark.parametrize("share", [1.0, 0.25, 0.0])
 def test_border_of_some_territories_is_the_full_border_filtered(
     monkeypatch: pytest.MonkeyPatch, seed: int, share: float
 ) -> None:
-    """Found from the bad territories' own edges (or, above the share, from all edges), the
-    pairs are those of the whole border that leave or join a bad territory, in the same order."""
+    """Found from the bad territories' own edges (share 1: always; 0: never, from all edges),
+    the pairs are those of the whole border that leave or join a bad territory, in order."""
     monkeypatch.setattr(local_search, "BORDER_SHARE", share)
     search = _grid_search(seed)
     rng = np.random.default_rng(seed + 100)

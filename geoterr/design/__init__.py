@@ -142,8 +142,9 @@ def design(  # noqa: PLR0913 (public API: every option is a documented keyword)
     max_iter : int, optional
         At most this many rounds of "assign, repair, move centers". By default 30, and 15
         after the coarse start of large instances (20,000 units or more on straight lines,
-        free centers, no locks or current plan), whose rounds only polish its centers with
-        over-relaxed steps (``docs/design.md``, step 6).
+        free centers; no locks, current plan, kept territories, ``max_distance`` or other
+        rules), whose rounds only polish its centers with over-relaxed steps
+        (``docs/design.md``, step 6).
     random_state : int or None
         Seed of the k-means start used with ``costs`` (the bisection start of the other
         designs has no randomness); the same seed gives the same plan.

@@ -3,7 +3,7 @@
 After the coarse start (:mod:`geoterr.design.coarse_start`) the rounds move each center to its
 territory's best point, a plan is made for the new centers, and so on: the centers creep toward
 a fixed point by a little less each round (200,000 units into 1,000 territories: 26 rounds,
-still 0.03 % better each at the end). Moving each center further than its best point, along
+still 0.02-0.03 % better each near the end). Moving each center further than its best point, along
 the same line, gets there in fewer rounds, as over-relaxation does for other fixed-point
 iterations. After a step that overshoots (the round's plan is not better than the best so
 far) the next move is the plain one, to the round's best points, and every later step past
