@@ -75,11 +75,10 @@ def set_up(
         problem,
         fixed_centers=fixed_names is not None,
         solver=solver,
-        max_iter=_max_rounds(options.max_iter, coarse=coarse),
+        max_iter=options.max_iter,
         min_max=options.objective in OBJECTIVES,
+        polish=coarse,  # the full rounds only polish the coarse centers
     )
-    if coarse:  # the full rounds only polish the coarse centers: over-relaxed steps
-        strategy = dataclasses.replace(strategy, center_step=st.CENTER_STEP)
     if options.prove and not strategy.can_prove:
         why = st.why_no_proof(problem, fixed_names is not None, solver)
         warnings.warn(
@@ -95,13 +94,6 @@ def set_up(
         units, problem, options, tolerances, solver, engine, strategy, clock,
         centers, fixed_names, given_names, realign, spread_costs,
     )  # fmt: skip
-
-
-def _max_rounds(given: int | None, *, coarse: bool) -> int:
-    """Return the most rounds: the user's, else MAX_ROUNDS (POLISH_ROUNDS after a coarse start)."""
-    if given is not None:
-        return int(given)
-    return st.POLISH_ROUNDS if coarse else st.MAX_ROUNDS
 
 
 def lines_start(options: Options) -> bool:

@@ -152,7 +152,12 @@ def row_argmax(x: sparse.csr_array) -> np.ndarray:
 
 def cost_factor(costs: np.ndarray) -> float:
     """Return what to multiply costs by so that the largest is COST_TOP (1 when all are 0)."""
-    top = max(float(costs.max(initial=0.0)), -float(costs.min(initial=0.0)))
+    return _factor(float(costs.max(initial=0.0)), float(costs.min(initial=0.0)))
+
+
+def _factor(high: float, low: float) -> float:
+    """:func:`cost_factor` from the costs' largest and smallest values."""
+    top = max(high, -low, 0.0)
     return COST_TOP / top if top > 1e-290 else 1.0
 
 
@@ -181,10 +186,7 @@ class ScaledCosts:
         self.shape, self.size = raw.shape, raw.size
         self._high = float(raw.max()) if raw.size else None
         self._low = float(raw.min()) if raw.size else None
-        if factor is None:
-            top = max(self._high or 0.0, -(self._low or 0.0), 0.0)
-            factor = COST_TOP / top if top > 1e-290 else 1.0
-        self.factor = factor
+        self.factor = _factor(self._high or 0.0, self._low or 0.0) if factor is None else factor
 
     def __getitem__(self, index: Any) -> np.ndarray:
         """Return the scaled costs at ``index`` (any numpy index of the raw array)."""

@@ -38,11 +38,6 @@ EPS = 1e-9
 BORDER_SHARE = 0.25
 
 
-def _slots(ends: np.ndarray, n: int) -> np.ndarray:
-    """Return CSR slots of edges sorted by ``ends``: edges of unit u in slots[u]:slots[u + 1]."""
-    return np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=n))])
-
-
 def _edge_slots(slots: np.ndarray, units: np.ndarray) -> np.ndarray:
     """Return the positions slots[u]:slots[u + 1] of every unit in ``units``, concatenated.
 
@@ -81,16 +76,12 @@ class Search:
     totals: np.ndarray = field(init=False)
     uppers: np.ndarray = field(init=False)
     moves: int = 0
-    # the edges by their first unit (slots into src), and by their last (order, slots)
-    _from: np.ndarray = field(init=False, repr=False)
-    _into: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Derive the labels' sizes, edges, loads and constraint rows."""
         p = self.problem
         self.labels = self.labels.astype(np.int64).copy()
-        self.src, self.dst = p.edges  # src ascending (Problem.edges)
-        self._from = _slots(self.src, p.n)
+        self.src, self.dst = p.edges
         self.sizes = np.bincount(self.labels, minlength=p.k)
         if self.permit is None:
             self.permit = allowed_pairs(p, None)
@@ -193,7 +184,10 @@ class Search:
         if bad is not None:
             members = np.flatnonzero(bad[self.labels])
             if len(members) <= BORDER_SHARE * self.problem.n:
-                at = np.concatenate([_edge_slots(self._from, members), self._into_edges(members)])
+                starts, order, ends = self.problem.edge_slots
+                at = np.concatenate(
+                    [_edge_slots(starts, members), order[_edge_slots(ends, members)]]
+                )
                 src, dst = src[at], dst[at]
             else:
                 keep = bad[self.labels[src]] | bad[self.labels[dst]]
@@ -207,15 +201,6 @@ class Search:
         k = self.problem.k
         pairs = np.unique(src[cross] * k + lb[cross])
         return pairs // k, pairs % k
-
-    def _into_edges(self, members: np.ndarray) -> np.ndarray:
-        """Return the edges (indices into ``src``/``dst``) that end at ``members``."""
-        if self._into is None:
-            order = np.argsort(self.dst, kind="stable")
-            self._into = (order, _slots(self.dst, self.problem.n))
-        order, slots = self._into
-        into: np.ndarray = order[_edge_slots(slots, members)]
-        return into
 
     def territory_graph(self) -> nx.Graph:
         """Return the graph of territories that share a border."""

@@ -190,8 +190,7 @@ def run_rounds(setup: Setup) -> Rounds:
     stale, swapping, columns = 0, False, strategy.columns
     count = 0
     last: tuple[np.ndarray, np.ndarray] | None = None  # a round's centers and its plan
-    moving = setup.fixed_names is None and strategy.center_step != 1.0
-    steps = CenterSteps(strategy.center_step) if moving else None
+    steps = CenterSteps(strategy.center_step) if strategy.center_step != 1.0 else None
     for count in range(1, strategy.max_iter + 1):
         if last is not None and np.array_equal(last[0], centers):
             labels = last[1].copy()  # the same centers give the same round: not solved again

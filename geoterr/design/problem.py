@@ -109,6 +109,9 @@ class Problem:
     # Caches of the graph in other forms: not arguments, so dataclasses.replace (new
     # neighbours, say) starts them afresh.
     _edges: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, init=False)
+    _edge_slots: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False, init=False
+    )
     _adjacency: list[list[int]] | None = field(default=None, repr=False, init=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +148,22 @@ class Problem:
             dst = np.concatenate(self.neighbours) if self.n else np.empty(0, dtype=np.int64)
             self._edges = (src, dst.astype(np.int64))
         return self._edges
+
+    @property
+    def edge_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The edges of :attr:`edges` by unit, as CSR slots (made once).
+
+        (``starts``, ``order``, ``ends``): the edges from unit u are ``starts[u]:starts[u + 1]``
+        (``src`` ascends), those into u are ``order[ends[u]:ends[u + 1]]``.
+        """
+        if self._edge_slots is None:
+            src, dst = self.edges
+            slots = [
+                np.concatenate([[0], np.cumsum(np.bincount(e, minlength=self.n))])
+                for e in (src, dst)
+            ]
+            self._edge_slots = (slots[0], np.argsort(dst, kind="stable"), slots[1])
+        return self._edge_slots
 
     @property
     def adjacency(self) -> list[list[int]]:

@@ -144,13 +144,21 @@ def exact_every_round(problem: Problem) -> bool:
 
 
 def choose(
-    problem: Problem, *, fixed_centers: bool, solver: Any, max_iter: int, min_max: bool = False
+    problem: Problem,
+    *,
+    fixed_centers: bool,
+    solver: Any,
+    max_iter: int | None,
+    min_max: bool = False,
+    polish: bool = False,
 ) -> Strategy:
     """Return the steps for this problem (see :class:`Strategy` and the thresholds above).
 
     ``min_max`` (objective "diameter" or "radius"): the rounds only give the dispersion step
     its start, a plan that keeps every promise, so the center swaps and the territories LP,
-    which refine the sum objective, are left out.
+    which refine the sum objective, are left out. ``polish``: the rounds start from the
+    coarse start's centers, so they take over-relaxed steps and at most POLISH_ROUNDS
+    (``max_iter``, when given, wins; by default MAX_ROUNDS otherwise).
     """
     can_prove = (
         not fixed_centers
@@ -160,7 +168,12 @@ def choose(
     )
     realigning = bool((problem.current >= 0).any())
     small = problem.n * problem.k <= EXACT_VARS
-    rounds = 1 if fixed_centers else max_iter
+    if fixed_centers:
+        rounds = 1
+    elif max_iter is not None:
+        rounds = max_iter
+    else:
+        rounds = POLISH_ROUNDS if polish else MAX_ROUNDS
     columns = (
         can_prove
         and not realigning
@@ -183,6 +196,7 @@ def choose(
             and exact_applies(problem)
             and not unsupported(problem, "exact")
         ),
+        center_step=CENTER_STEP if polish and not fixed_centers else 1.0,
     )
 
 
